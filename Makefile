@@ -1,0 +1,37 @@
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install run test worker bench lint format
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED)
+
+# The embedded S3 listens on loopback, so the demo allows private endpoints.
+run: $(INSTALLED)
+	STORAGE_ALLOW_PRIVATE_ENDPOINTS=$${STORAGE_ALLOW_PRIVATE_ENDPOINTS:-true} \
+	RECORDER_MODE=$${RECORDER_MODE:-simulated} \
+	$(BIN)/python manage.py serve_demo
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+worker: $(INSTALLED)
+	$(BIN)/celery -A meetstream worker --beat --loglevel=info
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MeetstreamConfig(AppConfig):
+    name = "meetstream"
+    verbose_name = "Tenants"

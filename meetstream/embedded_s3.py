@@ -1,0 +1,54 @@
+"""An S3 server on loopback (moto in server mode), for `make run` and the tests."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class EmbeddedS3:
+    url: str
+    process: subprocess.Popen = field(repr=False)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def embedded_s3_start(*, port: int | None = None, env: dict[str, str] | None = None) -> EmbeddedS3:
+    """Start moto's S3 server in its own process; `env` can turn on IAM enforcement."""
+    port = port or free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the S3 server on port {port} exited with {process.returncode}")
+        try:
+            # moto's own API does not count as an action against INITIAL_NO_AUTH_ACTION_COUNT.
+            requests.get(f"{url}/moto-api/data.json", timeout=1)
+            return EmbeddedS3(url=url, process=process)
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"the S3 server on port {port} did not start within 30 s")

@@ -1,0 +1,104 @@
+"""One error shape for every response: `{"message": ..., "errors": {field: [messages]}}`."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A refusal a service raises, rendered as `{"message": ..., **extra}` with its status."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, *, status_code: int | None = None, **extra) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+        if status_code is not None:
+            self.status_code = status_code
+
+
+def flatten_errors(detail, path: str = "") -> dict[str, list[str]]:
+    """DRF's nested error detail as `{"prefixes.audio": ["..."]}`."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = "non_field_errors" if key == "__all__" else str(key)
+            flat.update(flatten_errors(value, f"{path}.{name}" if path else name))
+        return flat
+    if isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        flat = {}
+        for index, item in enumerate(detail):
+            flat.update(flatten_errors(item, f"{path}.{index}" if path else str(index)))
+        return flat
+    items = detail if isinstance(detail, list) else [detail]
+    return {path or "non_field_errors": [str(item) for item in items]}
+
+
+def validation_body(errors: dict[str, list[str]]) -> dict:
+    summary = "; ".join(
+        messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
+        for field, messages in errors.items()
+    )
+    return {"message": f"Invalid request. {summary}", "errors": errors}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApiError):
+        set_rollback()
+        return Response({"message": exc.message, **exc.extra}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError(str(exc) or "Malformed request.")
+
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled error in %s", context["view"].__class__.__name__)
+        set_rollback()
+        return Response({"message": "Internal server error."}, status=500)
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = validation_body(flatten_errors(exc.detail))
+    elif isinstance(exc, exceptions.Throttled):
+        response.data = {"message": str(exc.detail), "retry_after": exc.wait}
+    else:
+        response.data = {"message": str(exc.detail)}
+    return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(("/api/", "/internal/"))
+
+
+def not_found(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"message": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"message": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"message": "Internal server error."}, status=500)
+    return defaults.server_error(request)

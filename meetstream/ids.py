@@ -1,0 +1,23 @@
+"""Public identifiers: every prefixed id and every secret token is made here."""
+
+import hashlib
+import secrets
+
+API_KEY_PREFIX = "ms_"
+
+
+def public_id(kind: str) -> str:
+    """A prefixed public id such as `ten_3f9c0a1b2c3d4e5f`."""
+    return f"{kind}_{secrets.token_hex(8)}"
+
+
+def new_tenant_id() -> str:
+    return public_id("ten")
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def api_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()

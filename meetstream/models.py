@@ -1,0 +1,37 @@
+from django.db import models
+
+from meetstream.ids import new_tenant_id
+
+
+class Tenant(models.Model):
+    public_id = models.CharField(max_length=32, unique=True, default=new_tenant_id, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """An API key, kept only as its SHA-256: the plain key is shown once, when made."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters, so that staff can tell keys apart without the key.
+    hint = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hint}… ({self.tenant})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,52 @@
+"""Serializer pieces shared by every API: strict types and the error shapes for the schema."""
+
+from rest_framework import serializers
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers and booleans instead of turning them into text."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """A ChoiceField whose error names the choices, never the value that was sent."""
+
+    def __init__(self, choices, **kwargs):
+        allowed = ", ".join(f"'{choice}'" for choice in choices)
+        kwargs.setdefault("error_messages", {"invalid_choice": f"Must be one of {allowed}."})
+        super().__init__(choices, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid_choice")
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, so that a typo never passes silently."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return value
+
+
+class ErrorSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class ValidationErrorSerializer(ErrorSerializer):
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ThrottledSerializer(ErrorSerializer):
+    retry_after = serializers.IntegerField()

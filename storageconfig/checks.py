@@ -1,0 +1,72 @@
+"""The live check run before a configuration is saved: can these credentials do their job?"""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from functools import partial
+
+from storageconfig import s3
+
+# The whole check, however many probes, answers within this; the request within 10 s.
+CHECK_DEADLINE_SECONDS = 7.0
+PROBE_BODY = b"MeetStream write probe: safe to delete.\n"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    check: str  # "HeadBucket" or "PutObject"
+    key: str | None
+    ok: bool
+    reason: str | None = None
+    message: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def probe_key(prefix: str) -> str:
+    return f"{prefix}/.write_probe_{uuid.uuid4().hex}"
+
+
+def _head(client, target: s3.S3Target, prefix: str) -> CheckOutcome:
+    try:
+        s3.bucket_head(client, target, diagnose_prefix=prefix)
+    except s3.S3Error as failure:
+        return CheckOutcome("HeadBucket", None, False, failure.reason, failure.message)
+    return CheckOutcome("HeadBucket", None, True)
+
+
+def _probe(client, target: s3.S3Target, key: str) -> CheckOutcome:
+    try:
+        s3.object_put(client, target, key=key, body=PROBE_BODY, content_type="text/plain")
+    except s3.S3Error as failure:
+        return CheckOutcome("PutObject", key, False, failure.reason, failure.message)
+    return CheckOutcome("PutObject", key, True)
+
+
+def storage_check(
+    *, target: s3.S3Target, access_mode: str, prefixes: list[str]
+) -> list[CheckOutcome]:
+    """`read_write`: HeadBucket. `write_only`: a probe object under each distinct prefix.
+
+    Probes run side by side under one deadline, so a silent endpoint costs the deadline once.
+    """
+    client = s3.client(target, purpose="check")
+    if access_mode == "read_write":
+        jobs = [("HeadBucket", None, partial(_head, client, target, prefixes[0]))]
+    else:
+        jobs = [
+            ("PutObject", key, partial(_probe, client, target, key))
+            for key in map(probe_key, prefixes)
+        ]
+    pool = ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="storage-check")
+    try:
+        futures = [pool.submit(job) for _, _, job in jobs]
+        wait(futures, timeout=CHECK_DEADLINE_SECONDS)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    timeout = f"The endpoint {target.endpoint} did not answer within {CHECK_DEADLINE_SECONDS:g} s."
+    return [
+        future.result() if future.done() else CheckOutcome(check, key, False, "timeout", timeout)
+        for future, (check, key, _) in zip(futures, jobs, strict=True)
+    ]

@@ -1,0 +1,91 @@
+"""The shape rules of a storage configuration: bucket names, regions, prefixes, endpoints."""
+
+import ipaddress
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+CATEGORIES = ("audio", "video", "transcript", "metadata")
+DEFAULT_PREFIX = "meetstream"
+MAX_PREFIX_BYTES = 512
+
+_BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+_BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$")
+
+
+class RuleError(ValueError):
+    """A value that breaks a rule; its text is safe to show the user."""
+
+
+def bucket_name_check(name: str) -> str:
+    if not 3 <= len(name) <= 63:
+        raise RuleError("Bucket names must be 3 to 63 characters long.")
+    if not _BUCKET_CHARS.match(name):
+        raise RuleError(
+            "Bucket names use only lowercase letters, digits, dots and hyphens, "
+            "and begin and end with a letter or digit."
+        )
+    if ".." in name or ".-" in name or "-." in name:
+        raise RuleError("Bucket names may not have a dot next to another dot or a hyphen.")
+    try:
+        ipaddress.IPv4Address(name)
+    except ValueError:
+        pass
+    else:
+        raise RuleError("Bucket names may not be formatted as an IP address.")
+    if name.startswith(_BUCKET_RESERVED_PREFIXES) or name.endswith(_BUCKET_RESERVED_SUFFIXES):
+        raise RuleError("Bucket names may not use a prefix or suffix that S3 reserves.")
+    return name
+
+
+def region_check(region: str) -> str:
+    if not _REGION.match(region):
+        raise RuleError("Regions look like 'us-east-1': lowercase letters, digits and hyphens.")
+    return region
+
+
+def prefix_normalize(raw: str) -> str:
+    """Strip slashes at both ends, collapse repeated ones, refuse `.`/`..` segments."""
+    if any(unicodedata.category(char) == "Cc" for char in raw):
+        raise RuleError("Prefixes may not contain control characters.")
+    segments = [segment for segment in raw.split("/") if segment]
+    if any(segment in {".", ".."} for segment in segments):
+        raise RuleError("Prefixes may not contain '.' or '..' segments.")
+    prefix = "/".join(segments)
+    if not prefix:
+        raise RuleError("Prefixes may not be empty.")
+    if len(prefix.encode()) > MAX_PREFIX_BYTES:
+        raise RuleError(f"Prefixes may be at most {MAX_PREFIX_BYTES} bytes long.")
+    return prefix
+
+
+def prefixes_resolve(prefix: str, overrides: dict[str, str]) -> dict[str, str]:
+    """The prefix each category is written under: its own, or the base one."""
+    return {category: overrides.get(category, prefix) for category in CATEGORIES}
+
+
+def prefixes_distinct(prefix: str, overrides: dict[str, str]) -> list[str]:
+    """The base prefix, then each category prefix not seen before: each written path once."""
+    return list(dict.fromkeys([prefix, *prefixes_resolve(prefix, overrides).values()]))
+
+
+def endpoint_url_normalize(raw: str) -> str:
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise RuleError("Enter a valid http(s) URL, e.g. 'https://s3.example.com'.") from None
+    if parts.scheme not in {"http", "https"}:
+        raise RuleError("The endpoint URL must start with http:// or https://.")
+    if not parts.hostname:
+        raise RuleError("The endpoint URL must name a host.")
+    if parts.username is not None or parts.password is not None:
+        raise RuleError("The endpoint URL may not carry a user name or password.")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment:
+        raise RuleError("The endpoint URL may not have a path, query or fragment.")
+    if any(unicodedata.category(char) == "Cc" or char.isspace() for char in raw):
+        raise RuleError("The endpoint URL may not contain spaces or control characters.")
+    netloc = parts.netloc if port is None else parts.netloc.rsplit(":", 1)[0] + f":{port}"
+    return f"{parts.scheme}://{netloc}"

@@ -1,0 +1,255 @@
+"""The one module that talks to S3: clients, timeouts, retries and readable errors.
+
+Everything else asks it for a client or an operation and gets back either a result or an
+`S3Error` whose message is safe to show a customer (it never carries credentials nor raw
+S3 text).
+"""
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ReadTimeoutError,
+)
+
+Purpose = Literal["check", "transfer"]
+
+# A live check answers a person waiting on an HTTP request: fail fast, retry once.
+CHECK_CONNECT_TIMEOUT = 2.0
+CHECK_READ_TIMEOUT = 2.5
+_CONFIGS: dict[str, Config] = {
+    "check": Config(
+        connect_timeout=CHECK_CONNECT_TIMEOUT,
+        read_timeout=CHECK_READ_TIMEOUT,
+        retries={"mode": "standard", "total_max_attempts": 2},
+    ),
+    "transfer": Config(
+        connect_timeout=5,
+        read_timeout=60,
+        retries={"mode": "standard", "total_max_attempts": 5},
+        max_pool_connections=32,
+    ),
+}
+CLIENT_CACHE_SIZE = 256
+
+_RETRYABLE_CODES = {
+    "SlowDown",
+    "InternalError",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "RequestTimeTooSkewed",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+}
+_REGION_CODES = {
+    "PermanentRedirect",
+    "AuthorizationHeaderMalformed",
+    "IllegalLocationConstraintException",
+}
+_ACTIONS = {"HeadBucket": "s3:ListBucket", "PutObject": "s3:PutObject", "GetObject": "s3:GetObject"}
+
+
+@dataclass(frozen=True)
+class S3Target:
+    """Where to reach a bucket and as whom. Credentials are left out of repr()."""
+
+    bucket: str
+    region: str
+    endpoint_url: str | None = None
+    access_key_id: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+
+    @property
+    def endpoint(self) -> str:
+        return self.endpoint_url or f"https://s3.{self.region}.amazonaws.com"
+
+
+class S3Error(Exception):
+    """A failed S3 call, told in words a customer can act on."""
+
+    def __init__(self, reason: str, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.retryable = retryable
+
+
+class _WrongRegion(Exception):
+    def __init__(self, region: str) -> None:
+        super().__init__(region)
+        self.region = region
+
+
+_FAILURES = (BotoCoreError, ClientError, _WrongRegion)
+
+
+@cache
+def _session() -> boto3.session.Session:
+    # One session for the process: loading botocore's service models is the costly part.
+    return boto3.session.Session()
+
+
+_clients: OrderedDict[Hashable, object] = OrderedDict()
+_lock = threading.Lock()
+
+
+def client(target: S3Target, *, purpose: Purpose = "transfer", cache_key: Hashable | None = None):
+    """An S3 client for the target; with a cache_key (a configuration revision) it is reused."""
+    key = (purpose, cache_key) if cache_key is not None else None
+    with _lock:
+        if key is not None and key in _clients:
+            _clients.move_to_end(key)
+            return _clients[key]
+        built = _build(target, purpose)
+        if key is not None:
+            _clients[key] = built
+            while len(_clients) > CLIENT_CACHE_SIZE:
+                _clients.popitem(last=False)
+        return built
+
+
+def client_forget(cache_key: Hashable) -> None:
+    with _lock:
+        for purpose in _CONFIGS:
+            _clients.pop((purpose, cache_key), None)
+
+
+def _build(target: S3Target, purpose: Purpose):
+    config = _CONFIGS[purpose].merge(
+        Config(
+            signature_version="s3v4",
+            # S3-compatible servers (MinIO, moto, R2) want bucket names in the path.
+            s3={"addressing_style": "path" if target.endpoint_url else "auto"},
+        )
+    )
+    built = _session().client(
+        "s3",
+        region_name=target.region,
+        endpoint_url=target.endpoint_url or None,
+        aws_access_key_id=target.access_key_id,
+        aws_secret_access_key=target.secret_key,
+        config=config,
+    )
+    if purpose == "check":
+        # botocore follows a bucket to its real region silently; a check must say so instead.
+        built.meta.events.register_first("needs-retry.s3", _refuse_other_region(target.region))
+    return built
+
+
+def _refuse_other_region(expected: str):
+    def hook(response=None, **_):
+        if response is None:
+            return None
+        actual = response[0].headers.get("x-amz-bucket-region")
+        if actual and actual != expected:
+            raise _WrongRegion(actual)
+        return None
+
+    return hook
+
+
+def error_from(
+    exc: Exception, *, target: S3Target, operation: str, key: str | None = None
+) -> S3Error:
+    """Translate a botocore failure into an S3Error; raw S3 text is never passed on."""
+    where = f"s3://{target.bucket}/{key}" if key else f"bucket '{target.bucket}'"
+    if isinstance(exc, _WrongRegion):
+        return _wrong_region(target, exc.region)
+    if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
+        return S3Error(
+            "timeout", f"The endpoint {target.endpoint} did not answer in time.", retryable=True
+        )
+    if isinstance(exc, EndpointConnectionError | ConnectionClosedError | HTTPClientError):
+        return S3Error(
+            "endpoint_unreachable",
+            f"Could not connect to the endpoint {target.endpoint}.",
+            retryable=True,
+        )
+    if not isinstance(exc, ClientError):
+        return S3Error("s3_error", f"{operation} on {where} failed ({type(exc).__name__}).")
+
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    meta = exc.response.get("ResponseMetadata", {})
+    status = int(meta.get("HTTPStatusCode") or 0)
+    region = error.get("Region") or meta.get("HTTPHeaders", {}).get("x-amz-bucket-region")
+
+    if code == "NoSuchBucket" or (operation == "HeadBucket" and status == 404):
+        return S3Error("no_such_bucket", f"The bucket '{target.bucket}' does not exist.")
+    if code in _REGION_CODES or status == 301:
+        return _wrong_region(target, region)
+    if code == "InvalidAccessKeyId":
+        return S3Error("invalid_access_key_id", "S3 does not recognise the access key id.")
+    if code == "SignatureDoesNotMatch":
+        return S3Error("signature_mismatch", "The secret key does not match the access key id.")
+    if code in {"InvalidToken", "ExpiredToken", "TokenRefreshRequired"}:
+        return S3Error("invalid_credentials", "The credentials are expired or not valid.")
+    if code in {"AccessDenied", "AllAccessDisabled", "403"} or status == 403:
+        action = _ACTIONS.get(operation, operation)
+        return S3Error(
+            "access_denied", f"Access denied: the credentials may not {action} on {where}."
+        )
+    if code == "NoSuchKey" or status == 404:
+        return S3Error("no_such_key", f"{where} does not exist.")
+    if code in _RETRYABLE_CODES or status >= 500:
+        return S3Error(
+            "unavailable",
+            f"S3 could not serve {operation} on {where} right now ({code or status}).",
+            retryable=True,
+        )
+    return S3Error("s3_error", f"S3 refused {operation} on {where} ({code or status}).")
+
+
+def _wrong_region(target: S3Target, region: str | None) -> S3Error:
+    if region:
+        return S3Error(
+            "wrong_region",
+            f"The bucket '{target.bucket}' is in region '{region}', not '{target.region}'.",
+        )
+    return S3Error(
+        "wrong_region", f"The bucket '{target.bucket}' is not in region '{target.region}'."
+    )
+
+
+def bucket_head(s3, target: S3Target, *, diagnose_prefix: str) -> None:
+    """HeadBucket; when S3 answers a bare 403, find out why with a read of a missing key."""
+    try:
+        s3.head_bucket(Bucket=target.bucket)
+    except _FAILURES as exc:
+        failure = error_from(exc, target=target, operation="HeadBucket")
+        if failure.reason == "access_denied":
+            # A HEAD response has no body, so a bad key id looks like any 403 there.
+            failure = _credential_failure(s3, target, diagnose_prefix) or failure
+        raise failure from None
+
+
+def _credential_failure(s3, target: S3Target, prefix: str) -> S3Error | None:
+    key = f"{prefix}/.read_probe_{uuid.uuid4().hex}"
+    try:
+        s3.get_object(Bucket=target.bucket, Key=key)
+    except _FAILURES as exc:
+        failure = error_from(exc, target=target, operation="GetObject", key=key)
+        if failure.reason in {"invalid_access_key_id", "signature_mismatch", "invalid_credentials"}:
+            return failure
+    return None
+
+
+def object_put(s3, target: S3Target, *, key: str, body: bytes, content_type: str) -> None:
+    try:
+        s3.put_object(Bucket=target.bucket, Key=key, Body=body, ContentType=content_type)
+    except _FAILURES as exc:
+        raise error_from(exc, target=target, operation="PutObject", key=key) from None

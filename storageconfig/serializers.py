@@ -1,0 +1,133 @@
+from rest_framework import serializers
+
+from meetstream.serializers import (
+    ErrorSerializer,
+    StrictCharField,
+    StrictChoiceField,
+    StrictSerializer,
+)
+from storageconfig.models import AccessMode
+from storageconfig.rules import (
+    CATEGORIES,
+    DEFAULT_PREFIX,
+    RuleError,
+    bucket_name_check,
+    endpoint_url_normalize,
+    prefix_normalize,
+    region_check,
+)
+from storageconfig.services import StorageConfigInput
+
+
+def _rule(check):
+    def validate(self, value):
+        try:
+            return check(value)
+        except RuleError as error:
+            raise serializers.ValidationError(str(error)) from None
+
+    return validate
+
+
+def _credential(label: str, max_length: int) -> StrictCharField:
+    # Messages never echo the value: it is a credential.
+    return StrictCharField(
+        max_length=max_length,
+        trim_whitespace=False,
+        error_messages={
+            "blank": f"{label} may not be blank.",
+            "max_length": f"{label} may be at most {max_length} characters.",
+        },
+    )
+
+
+class PrefixesSerializer(StrictSerializer):
+    audio = StrictCharField(required=False, trim_whitespace=False)
+    video = StrictCharField(required=False, trim_whitespace=False)
+    transcript = StrictCharField(required=False, trim_whitespace=False)
+    metadata = StrictCharField(required=False, trim_whitespace=False)
+
+    validate_audio = validate_video = validate_transcript = validate_metadata = _rule(
+        prefix_normalize
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(CATEGORIES))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [f"Unknown category: use {', '.join(CATEGORIES)}."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class StorageConfigInputSerializer(StrictSerializer):
+    provider = StrictChoiceField(choices=["aws"])
+    bucket_name = StrictCharField(max_length=63)
+    region = StrictCharField(max_length=32)
+    access_key_id = _credential("The access key id", 128)
+    secret_key = _credential("The secret key", 256)
+    access_mode = StrictChoiceField(choices=AccessMode.values, default=AccessMode.READ_WRITE)
+    prefix = StrictCharField(default=DEFAULT_PREFIX, trim_whitespace=False)
+    prefixes = PrefixesSerializer(required=False)
+    endpoint_url = StrictCharField(max_length=2048, required=False, allow_null=True)
+
+    validate_bucket_name = _rule(bucket_name_check)
+    validate_region = _rule(region_check)
+    validate_prefix = _rule(prefix_normalize)
+
+    def validate_endpoint_url(self, value):
+        return None if value in (None, "") else _rule(endpoint_url_normalize)(self, value)
+
+    def validate_access_key_id(self, value):
+        if not value.isascii() or not value.isprintable() or " " in value:
+            raise serializers.ValidationError("The access key id has characters keys never have.")
+        return value
+
+    validate_secret_key = validate_access_key_id
+
+    def create_input(self) -> StorageConfigInput:
+        return StorageConfigInput(**{"prefixes": {}, **self.validated_data})
+
+
+class StorageConfigFieldsSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    bucket_name = serializers.CharField()
+    region = serializers.CharField()
+    endpoint_url = serializers.CharField(allow_null=True)
+    access_mode = serializers.ChoiceField(choices=AccessMode.values)
+    prefix = serializers.CharField()
+    prefixes = serializers.DictField(child=serializers.CharField())
+
+
+class StorageConfigSavedSerializer(StorageConfigFieldsSerializer):
+    message = serializers.CharField()
+
+
+class StorageConfigActiveSerializer(StorageConfigFieldsSerializer):
+    active = serializers.BooleanField()
+    revision = serializers.IntegerField()
+    configured_at = serializers.DateTimeField()
+    last_validated_at = serializers.DateTimeField(allow_null=True)
+
+
+class StorageConfigByProviderSerializer(serializers.Serializer):
+    aws = StorageConfigActiveSerializer(required=False)
+
+
+class StorageConfigListSerializer(serializers.Serializer):
+    StorageConfig = StorageConfigByProviderSerializer()
+
+
+class CheckOutcomeSerializer(serializers.Serializer):
+    check = serializers.ChoiceField(choices=["HeadBucket", "PutObject"])
+    key = serializers.CharField(allow_null=True)
+    ok = serializers.BooleanField()
+    reason = serializers.CharField(allow_null=True)
+    message = serializers.CharField(allow_null=True)
+
+
+class StorageCheckFailedSerializer(ErrorSerializer):
+    check = serializers.CharField()
+    reason = serializers.CharField()
+    checks = CheckOutcomeSerializer(many=True)

@@ -1,0 +1,105 @@
+import socket
+import threading
+
+import pytest
+from rest_framework.test import APIClient
+
+from meetstream.services import api_key_create, tenant_get_or_create
+from tests.support.s3 import iam_s3_server_start, s3_server_start
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    server = s3_server_start()
+    yield server
+    server.server.stop()
+
+
+@pytest.fixture(scope="session")
+def iam_s3_server():
+    server = iam_s3_server_start()
+    yield server
+    server.server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _private_endpoints_allowed(settings):
+    # The moto servers listen on loopback; the guard itself is tested with this off.
+    settings.STORAGE_ALLOW_PRIVATE_ENDPOINTS = True
+
+
+@pytest.fixture
+def tenant(db):
+    return tenant_get_or_create(name="acme")
+
+
+@pytest.fixture
+def other_tenant(db):
+    return tenant_get_or_create(name="globex")
+
+
+def _client_for(tenant) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(tenant=tenant).plaintext}")
+    return client
+
+
+@pytest.fixture
+def api(tenant) -> APIClient:
+    return _client_for(tenant)
+
+
+@pytest.fixture
+def other_api(other_tenant) -> APIClient:
+    return _client_for(other_tenant)
+
+
+@pytest.fixture
+def bucket(s3_server) -> str:
+    return s3_server.bucket()
+
+
+@pytest.fixture
+def config_body(s3_server, bucket):
+    """A valid read_write configuration for a fresh bucket on the moto server."""
+
+    def make(**overrides) -> dict:
+        body = {
+            "provider": "aws",
+            "bucket_name": bucket,
+            "region": "us-east-1",
+            "access_key_id": "AKIAEXAMPLEKEY123456",
+            "secret_key": "s3cr3t/Example+Secret-Key-0123456789abcd",
+            "endpoint_url": s3_server.url,
+        }
+        body.update(overrides)
+        return {key: value for key, value in body.items() if value is not ...}
+
+    return make
+
+
+@pytest.fixture
+def silent_endpoint():
+    """A TCP server on loopback that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    listener.close()

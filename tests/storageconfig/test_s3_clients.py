@@ -1,0 +1,39 @@
+from storageconfig import s3
+from storageconfig.models import StorageConfig
+
+PUT = "/api/v1/admin/configs?config_type=storage"
+
+
+def test_a_client_is_built_once_per_revision_and_reused(api, tenant, config_body):
+    api.put(PUT, config_body(prefix="one"), format="json")
+    api.put(PUT, config_body(prefix="two"), format="json")
+    first, second = StorageConfig.objects.filter(tenant=tenant).order_by("revision")
+
+    client = s3.client(first.s3_target(), cache_key=first.pk)
+
+    assert s3.client(first.s3_target(), cache_key=first.pk) is client
+    assert s3.client(second.s3_target(), cache_key=second.pk) is not client
+
+
+def test_deleting_the_configuration_forgets_the_clients_of_its_revisions(api, tenant, config_body):
+    api.put(PUT, config_body(), format="json")
+    config = StorageConfig.objects.get(tenant=tenant)
+    client = s3.client(config.s3_target(), cache_key=config.pk)
+
+    api.delete("/api/v1/admin/configs?key_name=aws")
+
+    assert s3.client(config.s3_target(), cache_key=config.pk) is not client
+
+
+def test_the_cache_holds_a_bounded_number_of_clients(monkeypatch):
+    monkeypatch.setattr(s3, "CLIENT_CACHE_SIZE", 3)
+    target = s3.S3Target(
+        bucket="bucket-name", region="us-east-1", endpoint_url="http://127.0.0.1:1"
+    )
+    first = s3.client(target, cache_key="bounded-0")
+
+    for n in range(1, 5):
+        s3.client(target, cache_key=f"bounded-{n}")
+
+    assert len(s3._clients) <= 3
+    assert s3.client(target, cache_key="bounded-0") is not first

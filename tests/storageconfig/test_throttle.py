@@ -1,0 +1,17 @@
+PUT = "/api/v1/admin/configs?config_type=storage"
+
+
+def test_config_writes_are_throttled_per_tenant(api, other_api, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"storage_config_write": "2/min"},
+    }
+
+    statuses = [api.put(PUT, {}, format="json").status_code for _ in range(3)]
+
+    assert statuses == [400, 400, 429]
+    throttled = api.put(PUT, {}, format="json")
+    assert throttled.json()["message"].startswith("Request was throttled.")
+    assert 0 < throttled.json()["retry_after"] <= 60
+    assert other_api.put(PUT, {}, format="json").status_code == 400
+    assert api.get("/api/v1/admin/configs").status_code == 200

@@ -1,0 +1,86 @@
+"""Test-side helpers around the moto S3 servers: buckets, IAM users, reading objects back."""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+
+import boto3
+from botocore.config import Config
+
+from meetstream.embedded_s3 import EmbeddedS3, embedded_s3_start
+
+# moto lets this many actions through unauthenticated, enough to create an admin user.
+_BOOTSTRAP_ACTIONS = 3
+
+
+@dataclass
+class S3Server:
+    server: EmbeddedS3
+    access_key_id: str = "test-admin-key"
+    secret_key: str = field(default="test-admin-secret", repr=False)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def client(
+        self, service: str = "s3", *, access_key_id=None, secret_key=None, region="us-east-1"
+    ):
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=region,
+            aws_access_key_id=access_key_id or self.access_key_id,
+            aws_secret_access_key=secret_key or self.secret_key,
+            config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1}),
+        )
+
+    def bucket(self, *, region: str = "us-east-1") -> str:
+        name = f"bucket-{uuid.uuid4().hex[:16]}"
+        extra = (
+            {}
+            if region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
+        self.client(region=region).create_bucket(Bucket=name, **extra)
+        return name
+
+    def keys(self, bucket: str) -> list[str]:
+        listing = self.client().list_objects_v2(Bucket=bucket)
+        return sorted(item["Key"] for item in listing.get("Contents", []))
+
+    def user(self, statements: list[dict]) -> tuple[str, str]:
+        """A new IAM user holding exactly these policy statements; returns its key pair."""
+        iam = self.client("iam")
+        name = f"user-{uuid.uuid4().hex[:12]}"
+        iam.create_user(UserName=name)
+        iam.put_user_policy(
+            UserName=name,
+            PolicyName="storage",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        )
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def s3_server_start() -> S3Server:
+    return S3Server(embedded_s3_start())
+
+
+def iam_s3_server_start() -> S3Server:
+    """A moto server that enforces IAM policies, with an admin user allowed everything."""
+    server = embedded_s3_start(env={"INITIAL_NO_AUTH_ACTION_COUNT": str(_BOOTSTRAP_ACTIONS)})
+    bootstrap = S3Server(server).client("iam")
+    bootstrap.create_user(UserName="admin")
+    bootstrap.put_user_policy(
+        UserName="admin",
+        PolicyName="everything",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+            }
+        ),
+    )
+    key = bootstrap.create_access_key(UserName="admin")["AccessKey"]
+    return S3Server(server, access_key_id=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
