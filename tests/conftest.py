@@ -1,10 +1,11 @@
+import logging
 import socket
 import threading
 
 import pytest
-from rest_framework.test import APIClient
 
 from meetstream.services import api_key_create, tenant_get_or_create
+from tests.support import leaks
 from tests.support.s3 import iam_s3_server_start, s3_server_start
 
 
@@ -28,6 +29,17 @@ def _private_endpoints_allowed(settings):
     settings.STORAGE_ALLOW_PRIVATE_ENDPOINTS = True
 
 
+@pytest.fixture(autouse=True)
+def _credentials_never_leak(caplog):
+    """After every test: no credential it handed out is in any response body or log line."""
+    caplog.set_level(logging.DEBUG)
+    leaks.WATCHED.clear()
+    leaks.RESPONSES.clear()
+    yield
+    places = leaks.places_leaked(caplog.text)
+    assert not places, f"credentials leaked into {places}"
+
+
 @pytest.fixture
 def tenant(db):
     return tenant_get_or_create(name="acme")
@@ -38,19 +50,19 @@ def other_tenant(db):
     return tenant_get_or_create(name="globex")
 
 
-def _client_for(tenant) -> APIClient:
-    client = APIClient()
+def _client_for(tenant) -> leaks.WatchedAPIClient:
+    client = leaks.WatchedAPIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(tenant=tenant).plaintext}")
     return client
 
 
 @pytest.fixture
-def api(tenant) -> APIClient:
+def api(tenant) -> leaks.WatchedAPIClient:
     return _client_for(tenant)
 
 
 @pytest.fixture
-def other_api(other_tenant) -> APIClient:
+def other_api(other_tenant) -> leaks.WatchedAPIClient:
     return _client_for(other_tenant)
 
 
@@ -73,6 +85,9 @@ def config_body(s3_server, bucket):
             "endpoint_url": s3_server.url,
         }
         body.update(overrides)
+        for name in ("access_key_id", "secret_key"):
+            if isinstance(body.get(name), str) and len(body[name]) >= 8:
+                leaks.watch(body[name])
         return {key: value for key, value in body.items() if value is not ...}
 
     return make

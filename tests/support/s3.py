@@ -8,6 +8,7 @@ import boto3
 from botocore.config import Config
 
 from meetstream.embedded_s3 import EmbeddedS3, embedded_s3_start
+from tests.support.leaks import watch
 
 # moto lets this many actions through unauthenticated, enough to create an admin user.
 _BOOTSTRAP_ACTIONS = 3
@@ -60,6 +61,7 @@ class S3Server:
             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
         )
         key = iam.create_access_key(UserName=name)["AccessKey"]
+        watch(key["AccessKeyId"], key["SecretAccessKey"])
         return key["AccessKeyId"], key["SecretAccessKey"]
 
 
