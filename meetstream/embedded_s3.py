@@ -16,18 +16,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def process_stop(process: subprocess.Popen, *, timeout: float = 10) -> None:
+    """Ask a child process to stop; kill it if it has not within the timeout."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @dataclass
 class EmbeddedS3:
     url: str
     process: subprocess.Popen = field(repr=False)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        process_stop(self.process)
 
 
 def embedded_s3_start(*, port: int | None = None, env: dict[str, str] | None = None) -> EmbeddedS3:

@@ -14,6 +14,10 @@ from rest_framework.views import exception_handler, set_rollback
 logger = logging.getLogger(__name__)
 
 
+class RuleError(ValueError):
+    """A value that breaks a rule; its text is safe to show the user."""
+
+
 class ApiError(Exception):
     """A refusal a service raises, rendered as `{"message": ..., **extra}` with its status."""
 
@@ -56,6 +60,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, ApiError):
         set_rollback()
         return Response({"message": exc.message, **exc.extra}, status=exc.status_code)
+    if isinstance(exc, RuleError):
+        set_rollback()
+        return Response({"message": str(exc)}, status=400)
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

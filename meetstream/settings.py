@@ -69,6 +69,15 @@ DATABASES = {
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes (server, worker, tests) share the file: wait for locks, don't fail.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
+    # A file, not memory, so that a worker process started by a test sees the test data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -94,6 +103,14 @@ STATIC_ROOT = VAR_DIR / "static"
 # var/ holds the default SQLite file, collected static files and staged media.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+
+# Recorder files are staged on local disk, or in an S3 bucket of the platform's account.
+STAGING_S3_BUCKET = env_str("STAGING_S3_BUCKET")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staging": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["meetstream.authentication.ApiKeyAuthentication"],
@@ -126,6 +143,24 @@ PLATFORM_S3_ENDPOINT_URL = env_str("PLATFORM_S3_ENDPOINT_URL")
 PLATFORM_S3_ACCESS_KEY_ID = env_str("PLATFORM_S3_ACCESS_KEY_ID")
 PLATFORM_S3_SECRET_ACCESS_KEY = env_str("PLATFORM_S3_SECRET_ACCESS_KEY")
 STORAGE_ALLOW_PRIVATE_ENDPOINTS = env_bool("STORAGE_ALLOW_PRIVATE_ENDPOINTS", False)
+if STAGING_S3_BUCKET:
+    STORAGES["staging"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STAGING_S3_BUCKET,
+            "region_name": PLATFORM_S3_REGION,
+            "endpoint_url": PLATFORM_S3_ENDPOINT_URL or None,
+            "access_key": PLATFORM_S3_ACCESS_KEY_ID or None,
+            "secret_key": PLATFORM_S3_SECRET_ACCESS_KEY or None,
+            "addressing_style": "path" if PLATFORM_S3_ENDPOINT_URL else None,
+            # Staged names are unique, so no HeadObject before each save.
+            "file_overwrite": True,
+        },
+    }
+
+# Uploads: files of one bot in flight at once, and how often a failed one is tried.
+MEDIA_UPLOAD_CONCURRENCY = env_int("MEDIA_UPLOAD_CONCURRENCY", 8, minimum=1)
+MEDIA_UPLOAD_MAX_ATTEMPTS = env_int("MEDIA_UPLOAD_MAX_ATTEMPTS", 10, minimum=1)
 
 RECORDER_TOKEN = env_str("RECORDER_TOKEN")
 RECORDER_MODE = env_choice("RECORDER_MODE", "external", ("external", "simulated"))
@@ -140,6 +175,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE") or "meetstream"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-media-uploads": {"task": "bots.tasks.sweep_media_uploads", "schedule": 300.0},
+}
 
 # botocore logs signed request headers (which name the access key id) at DEBUG:
 # its loggers stay at WARNING whatever the root level is.

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from storageconfig.rules import RuleError
+from meetstream.errors import RuleError
 
 DNS_TIMEOUT_SECONDS = 2.0
 _resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="endpoint-dns")

@@ -5,6 +5,8 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from meetstream.errors import RuleError
+
 CATEGORIES = ("audio", "video", "transcript", "metadata")
 DEFAULT_PREFIX = "meetstream"
 MAX_PREFIX_BYTES = 512
@@ -13,10 +15,6 @@ _BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
 _BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$")
-
-
-class RuleError(ValueError):
-    """A value that breaks a rule; its text is safe to show the user."""
 
 
 def bucket_name_check(name: str) -> str:

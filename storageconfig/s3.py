@@ -14,6 +14,7 @@ from functools import cache
 from typing import Literal
 
 import boto3
+from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -44,6 +45,16 @@ _CONFIGS: dict[str, Config] = {
     ),
 }
 CLIENT_CACHE_SIZE = 256
+
+MiB = 1024 * 1024
+# Multipart above 8 MiB; a file upload holds at most a few parts in memory at once.
+TRANSFER = TransferConfig(
+    multipart_threshold=8 * MiB,
+    multipart_chunksize=8 * MiB,
+    max_concurrency=4,
+    use_threads=True,
+)
+TRANSFER.max_in_memory_upload_chunks = 4
 
 _RETRYABLE_CODES = {
     "SlowDown",
@@ -122,10 +133,13 @@ def client(target: S3Target, *, purpose: Purpose = "transfer", cache_key: Hashab
         return built
 
 
-def client_forget(cache_key: Hashable) -> None:
+def client_forget(revision: Hashable) -> None:
+    """Drop the clients of a revision: keyed by it, or by a tuple that starts with it."""
     with _lock:
-        for purpose in _CONFIGS:
-            _clients.pop((purpose, cache_key), None)
+        for key in list(_clients):
+            cache_key = key[1]
+            if cache_key == revision or (isinstance(cache_key, tuple) and cache_key[0] == revision):
+                del _clients[key]
 
 
 def _build(target: S3Target, purpose: Purpose):
@@ -251,5 +265,20 @@ def _credential_failure(s3, target: S3Target, prefix: str) -> S3Error | None:
 def object_put(s3, target: S3Target, *, key: str, body: bytes, content_type: str) -> None:
     try:
         s3.put_object(Bucket=target.bucket, Key=key, Body=body, ContentType=content_type)
+    except _FAILURES as exc:
+        raise error_from(exc, target=target, operation="PutObject", key=key) from None
+
+
+def object_upload(
+    s3, target: S3Target, *, key: str, source, content_type: str, metadata: dict[str, str]
+) -> None:
+    """Managed upload of a file path or binary stream: streamed, multipart when large.
+
+    Only PutObject and the multipart calls: write-only credentials suffice.
+    """
+    extra = {"ContentType": content_type, "Metadata": metadata}
+    try:
+        with create_transfer_manager(s3, TRANSFER) as manager:
+            manager.upload(source, target.bucket, key, extra_args=extra).result()
     except _FAILURES as exc:
         raise error_from(exc, target=target, operation="PutObject", key=key) from None

@@ -1,6 +1,69 @@
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from meetstream.errors import ApiError
 from meetstream.models import Tenant
-from storageconfig.models import StorageConfig
+from storageconfig.models import AccessMode, StorageConfig
+from storageconfig.s3 import S3Target
+
+PLATFORM = "platform"
 
 
 def storage_config_get_active(*, tenant: Tenant) -> StorageConfig | None:
     return StorageConfig.objects.filter(tenant=tenant, is_active=True).first()
+
+
+def platform_target() -> S3Target:
+    return S3Target(
+        bucket=settings.PLATFORM_S3_BUCKET,
+        region=settings.PLATFORM_S3_REGION,
+        endpoint_url=settings.PLATFORM_S3_ENDPOINT_URL or None,
+        access_key_id=settings.PLATFORM_S3_ACCESS_KEY_ID or None,
+        secret_key=settings.PLATFORM_S3_SECRET_ACCESS_KEY or None,
+    )
+
+
+@dataclass(frozen=True)
+class ServingStorage:
+    """The credentials and access mode that serve one stored location."""
+
+    target: S3Target
+    access_mode: str
+    cache_key: Hashable
+
+
+class CredentialsErased(ApiError):
+    status_code = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The storage configuration this media was written with has been deleted, and its "
+            "credentials with it. Save a configuration for the same bucket to reach it again."
+        )
+
+
+def storage_for_location(
+    *, tenant: Tenant, revision_id: int | None, bucket: str, region: str, endpoint_url: str
+) -> ServingStorage:
+    """Who serves a location: the platform; else the tenant's active configuration when it
+    names the same bucket and endpoint (so a mode upgrade applies at once); else the revision
+    that wrote it. Raises CredentialsErased when that revision's credentials were deleted."""
+    if revision_id is None:
+        target = platform_target()
+        cache_key = (PLATFORM, target.region, target.endpoint_url, target.access_key_id)
+        return ServingStorage(target, AccessMode.READ_WRITE, cache_key)
+    config = storage_config_get_active(tenant=tenant)
+    if config is None or (config.bucket_name, config.endpoint_url) != (bucket, endpoint_url):
+        config = StorageConfig.objects.get(pk=revision_id)
+    if not config.has_credentials:
+        raise CredentialsErased()
+    target = S3Target(
+        bucket=bucket,
+        region=region,
+        endpoint_url=endpoint_url or None,
+        access_key_id=config.access_key_id,
+        secret_key=config.secret_key,
+    )
+    return ServingStorage(target, config.access_mode, (config.pk, region, endpoint_url))

@@ -5,13 +5,13 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from meetstream.errors import ApiError
+from meetstream.errors import ApiError, RuleError
 from meetstream.models import Tenant
 from storageconfig import s3
 from storageconfig.checks import CheckOutcome, storage_check
 from storageconfig.endpoint_guard import endpoint_guard
 from storageconfig.models import AccessMode, StorageConfig
-from storageconfig.rules import DEFAULT_PREFIX, RuleError, prefixes_distinct
+from storageconfig.rules import DEFAULT_PREFIX, prefixes_distinct
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,50 @@ import socket
 import threading
 
 import pytest
+from rest_framework.test import APIClient
 
+from meetstream.celery import app as celery_app
 from meetstream.services import api_key_create, tenant_get_or_create
 from tests.support import leaks
 from tests.support.s3 import iam_s3_server_start, s3_server_start
+
+RECORDER_TOKEN = "recorder-token-for-tests"
+PLATFORM_BUCKET = "meetstream-platform-tests"
 
 
 @pytest.fixture(scope="session")
 def s3_server():
     server = s3_server_start()
+    server.client().create_bucket(Bucket=PLATFORM_BUCKET)
     yield server
     server.server.stop()
+
+
+@pytest.fixture(scope="session")
+def media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _platform(settings, s3_server, media_root):
+    """Staging under a temporary folder, the platform bucket on the moto server, tasks inline."""
+    settings.MEDIA_ROOT = str(media_root)
+    settings.RECORDER_TOKEN = RECORDER_TOKEN
+    settings.PLATFORM_S3_BUCKET = PLATFORM_BUCKET
+    settings.PLATFORM_S3_ENDPOINT_URL = s3_server.url
+    settings.PLATFORM_S3_ACCESS_KEY_ID = s3_server.access_key_id
+    settings.PLATFORM_S3_SECRET_ACCESS_KEY = s3_server.secret_key
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def recorder() -> APIClient:
+    client = leaks.WatchedAPIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RECORDER_TOKEN}")
+    return client
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,9 @@ import socket
 
 import pytest
 
+from meetstream.errors import RuleError
 from storageconfig.endpoint_guard import endpoint_guard
 from storageconfig.models import StorageConfig
-from storageconfig.rules import RuleError
 
 PUT = "/api/v1/admin/configs?config_type=storage"
 

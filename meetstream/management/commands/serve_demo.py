@@ -78,6 +78,11 @@ class Command(BaseCommand):
                 f'"region": "us-east-1", "access_key_id": "{DEMO_S3_KEY}", '
                 f'"secret_key": "{DEMO_S3_SECRET}", "endpoint_url": "{s3_url}"}}\'',
                 '  curl -s "$API/api/v1/admin/configs" -H "Authorization: Token $KEY"',
+                '  curl -s -X POST "$API/api/v1/bots/create_bot" -H "Authorization: Token $KEY" \\',
+                "    -H 'Content-Type: application/json' \\",
+                '    -d \'{"meeting_link": "https://meet.google.com/abc-defg-hij", '
+                '"bot_name": "Notetaker"}\'',
+                '  curl -s "$API/api/v1/bots/<bot_id>/status" -H "Authorization: Token $KEY"',
             ]
         lines += ["", "Stop with Ctrl-C.", ""]
         return "\n".join(lines)

@@ -1,0 +1,40 @@
+"""The bot lifecycle as one table: which event moves a bot from which statuses to which."""
+
+from django.db import models
+
+
+class BotStatus(models.TextChoices):
+    JOINING = "Joining"
+    IN_MEETING = "InMeeting"
+    STOPPED = "Stopped"
+    DONE = "Done"
+    ERROR = "Error"
+
+
+class BotEventType(models.TextChoices):
+    JOINED = "joined"
+    LEFT = "left"
+    MEDIA_UPLOADED = "media_uploaded"
+    FAILED = "failed"
+
+
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    BotEventType.JOINED: (frozenset({BotStatus.JOINING}), BotStatus.IN_MEETING),
+    BotEventType.LEFT: (frozenset({BotStatus.JOINING, BotStatus.IN_MEETING}), BotStatus.STOPPED),
+    BotEventType.MEDIA_UPLOADED: (frozenset({BotStatus.STOPPED}), BotStatus.DONE),
+    BotEventType.FAILED: (frozenset({BotStatus.JOINING, BotStatus.IN_MEETING}), BotStatus.ERROR),
+}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, status: str, event: str) -> None:
+        super().__init__(f"A bot that is {status} cannot take the event '{event}'.")
+        self.status = status
+        self.event = event
+
+
+def next_status(status: str, event: str) -> str:
+    sources, target = TRANSITIONS[event]
+    if status not in sources:
+        raise IllegalTransition(status, event)
+    return target

@@ -1,0 +1,137 @@
+from django.db import models
+
+from bots.lifecycle import BotEventType, BotStatus
+from meetstream.ids import public_id
+from meetstream.models import Tenant
+from storageconfig.models import StorageConfig
+
+
+def new_bot_id() -> str:
+    return public_id("bot")
+
+
+def new_transcript_id() -> str:
+    return public_id("tr")
+
+
+class Platform(models.TextChoices):
+    ZOOM = "zoom"
+    GOOGLE_MEET = "google_meet"
+    TEAMS = "teams"
+
+
+class Bot(models.Model):
+    public_id = models.CharField(max_length=32, unique=True, default=new_bot_id, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="bots")
+    bot_name = models.CharField(max_length=100)
+    meeting_link = models.URLField(max_length=2048)
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    callback_url = models.URLField(max_length=2048, blank=True, default="")
+    transcript_id = models.CharField(
+        max_length=32, unique=True, default=new_transcript_id, editable=False
+    )
+    transcript_provider = models.CharField(max_length=64, default="meetstream")
+    status = models.CharField(max_length=16, choices=BotStatus.choices, default=BotStatus.JOINING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class BotEvent(models.Model):
+    """One row per lifecycle change, written with the change itself."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="events")
+    event = models.CharField(max_length=32, choices=BotEventType.choices)
+    from_status = models.CharField(max_length=16, choices=BotStatus.choices)
+    to_status = models.CharField(max_length=16, choices=BotStatus.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event}: {self.from_status} → {self.to_status}"
+
+
+class Pin(models.Model):
+    """Where a bot's media went, fixed once when its upload starts and never changed after.
+
+    `storage_config` is the tenant's revision that was active then; null means the platform
+    bucket.
+    """
+
+    bot = models.OneToOneField(Bot, on_delete=models.CASCADE, primary_key=True, related_name="pin")
+    storage_config = models.ForeignKey(
+        StorageConfig, on_delete=models.RESTRICT, null=True, blank=True, related_name="pins"
+    )
+    bucket = models.CharField(max_length=63)
+    region = models.CharField(max_length=32)
+    endpoint_url = models.CharField(max_length=2048, blank=True, default="")
+    prefixes = models.JSONField()  # every category's resolved prefix
+    pinned_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.bot_id} → s3://{self.bucket}"
+
+    @property
+    def is_platform(self) -> bool:
+        return self.storage_config_id is None
+
+
+class ArtifactState(models.TextChoices):
+    PENDING = "pending"
+    UPLOADED = "uploaded"
+    FAILED = "failed"
+
+
+class BotArtifact(models.Model):
+    """One file of a bot: staged locally first, then uploaded to its pinned bucket and key."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="artifacts")
+    name = models.CharField(max_length=255)
+    category = models.CharField(max_length=16)
+    content_type = models.CharField(max_length=64)
+    staged_name = models.CharField(max_length=255, blank=True, default="")
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    captured_at = models.DateTimeField(null=True, blank=True)  # screenshots only
+    bucket = models.CharField(max_length=63, blank=True, default="")
+    key = models.CharField(max_length=1024, blank=True, default="")
+    state = models.CharField(
+        max_length=16, choices=ArtifactState.choices, default=ArtifactState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    # An upload in progress holds the artifact until then, so a second delivery skips it.
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["bot", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["bot", "name"], name="bots_artifact_unique_name")
+        ]
+        indexes = [
+            models.Index(
+                fields=["state", "updated_at"],
+                condition=~models.Q(state="uploaded"),
+                name="bots_artifact_unfinished",
+            ),
+            models.Index(
+                fields=["bot", "captured_at", "name"],
+                condition=models.Q(name__startswith="screenshots/", name__endswith=".png"),
+                name="bots_artifact_screenshots",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bot_id}:{self.name}"

@@ -1,0 +1,72 @@
+"""The recorder API: the meeting recorder hands files over here and says when the bot left."""
+
+import io
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bots.lifecycle import BotEventType
+from bots.recorder_auth import RecorderTokenAuthentication
+from bots.selectors import bot_get
+from bots.serializers import BotLifecycleSerializer, StagedArtifactSerializer
+from bots.services import artifact_stage, bot_left, bot_transition
+from meetstream.serializers import ErrorSerializer
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Unknown artifact name or bad content."),
+    401: OpenApiResponse(ErrorSerializer, description="Missing or wrong recorder token."),
+    404: OpenApiResponse(ErrorSerializer, description="No such bot."),
+    409: OpenApiResponse(ErrorSerializer, description="The bot is not in a state for this."),
+}
+
+
+class RecorderView(APIView):
+    authentication_classes = [RecorderTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+class ArtifactUploadView(RecorderView):
+    parser_classes = []  # the body is streamed into staging, never parsed
+
+    @extend_schema(
+        operation_id="recorder_artifact_put",
+        summary="Stream one recorded file into staging (a file sent again replaces the last).",
+        request={"application/octet-stream": {"type": "string", "format": "binary"}},
+        responses={201: StagedArtifactSerializer, **ERRORS},
+    )
+    def put(self, request, bot_id: str, file: str):
+        bot = bot_get(bot_id=bot_id)
+        artifact = artifact_stage(bot=bot, name=file, stream=request.stream or io.BytesIO())
+        body = {
+            "bot_id": bot.public_id,
+            "file": artifact.name,
+            "size": artifact.size,
+            "sha256": artifact.sha256,
+        }
+        return Response(body, status=201)
+
+
+class BotJoinedView(RecorderView):
+    @extend_schema(
+        operation_id="recorder_bot_joined",
+        summary="The bot is in the meeting.",
+        request=None,
+        responses={200: BotLifecycleSerializer, **ERRORS},
+    )
+    def post(self, request, bot_id: str):
+        bot = bot_transition(bot=bot_get(bot_id=bot_id), event=BotEventType.JOINED)
+        return Response({"bot_id": bot.public_id, "status": bot.status})
+
+
+class BotLeftView(RecorderView):
+    @extend_schema(
+        operation_id="recorder_bot_left",
+        summary="The bot left: no more files are taken and its upload is queued.",
+        request=None,
+        responses={202: BotLifecycleSerializer, **ERRORS},
+    )
+    def post(self, request, bot_id: str):
+        bot = bot_left(bot=bot_get(bot_id=bot_id))
+        return Response({"bot_id": bot.public_id, "status": bot.status}, status=202)

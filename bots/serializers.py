@@ -1,0 +1,75 @@
+from rest_framework import serializers
+
+from bots.lifecycle import BotStatus
+from bots.meetings import meeting_platform
+from meetstream.errors import RuleError
+from meetstream.serializers import StrictCharField, StrictSerializer
+
+
+class TranscriptConfigSerializer(StrictSerializer):
+    provider = StrictCharField(max_length=64)
+
+    def validate_provider(self, value: str) -> str:
+        if not value.replace("_", "").replace("-", "").isalnum() or not value.isascii():
+            raise serializers.ValidationError("Use letters, digits, '-' and '_' only.")
+        return value
+
+
+class RecordingConfigSerializer(StrictSerializer):
+    transcript = TranscriptConfigSerializer(required=False)
+
+
+class BotCreateSerializer(StrictSerializer):
+    meeting_link = StrictCharField(max_length=2048)
+    bot_name = StrictCharField(max_length=100)
+    callback_url = StrictCharField(max_length=2048, required=False)
+    recording_config = RecordingConfigSerializer(required=False)
+
+    def validate_meeting_link(self, value: str) -> str:
+        try:
+            meeting_platform(value)
+        except RuleError as error:
+            raise serializers.ValidationError(str(error)) from None
+        return value
+
+    def validate_callback_url(self, value: str) -> str:
+        return serializers.URLField().run_validation(value)
+
+
+class BotCreatedSerializer(serializers.Serializer):
+    bot_id = serializers.CharField()
+    transcript_id = serializers.CharField()
+    meeting_url = serializers.CharField()
+    status = serializers.ChoiceField(choices=BotStatus.values)
+
+
+class FailedArtifactSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    error = serializers.CharField()
+
+
+class MediaSummarySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["pending", "uploading", "uploaded", "partial", "failed"]
+    )
+    artifacts = serializers.IntegerField()
+    uploaded = serializers.IntegerField()
+    failed = FailedArtifactSerializer(many=True)
+
+
+class BotStatusSerializer(serializers.Serializer):
+    bot_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=BotStatus.values)
+    media = MediaSummarySerializer()
+
+
+class StagedArtifactSerializer(serializers.Serializer):
+    bot_id = serializers.CharField()
+    file = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
+class BotLifecycleSerializer(serializers.Serializer):
+    bot_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=BotStatus.values)

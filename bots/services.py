@@ -1,0 +1,145 @@
+import json
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from bots.artifacts import artifact_spec
+from bots.lifecycle import BotEventType, BotStatus, IllegalTransition, next_status
+from bots.meetings import meeting_platform
+from bots.models import Bot, BotArtifact, BotEvent
+from bots.staging import stage, staged_delete, staged_read
+from meetstream.errors import ApiError, RuleError
+from meetstream.models import Tenant
+
+SIDECAR_LIMIT = 64 * 1024
+RECORDING = frozenset({BotStatus.JOINING, BotStatus.IN_MEETING})
+
+
+def bot_create(
+    *,
+    tenant: Tenant,
+    meeting_link: str,
+    bot_name: str,
+    callback_url: str = "",
+    transcript_provider: str = "meetstream",
+) -> Bot:
+    bot = Bot.objects.create(
+        tenant=tenant,
+        meeting_link=meeting_link,
+        platform=meeting_platform(meeting_link),
+        bot_name=bot_name,
+        callback_url=callback_url,
+        transcript_provider=transcript_provider,
+    )
+    if settings.RECORDER_MODE == "simulated":
+        from bots.tasks import simulate_meeting
+
+        transaction.on_commit(lambda: simulate_meeting.delay(bot.pk))
+    return bot
+
+
+def bot_transition(*, bot: Bot, event: str) -> Bot:
+    """Apply one lifecycle event from the transition table, with its event row; or refuse it."""
+    with transaction.atomic():
+        locked = Bot.objects.select_for_update().get(pk=bot.pk)
+        try:
+            status = next_status(locked.status, event)
+        except IllegalTransition as refused:
+            raise ApiError(str(refused), status_code=409, status=locked.status) from None
+        BotEvent.objects.create(
+            bot=locked, event=event, from_status=locked.status, to_status=status
+        )
+        locked.status = status
+        if event == BotEventType.LEFT:
+            locked.left_at = timezone.now()
+        locked.save(update_fields=["status", "left_at"])
+    bot.status, bot.left_at = locked.status, locked.left_at
+    return bot
+
+
+def bot_left(*, bot: Bot) -> Bot:
+    """The bot left its meeting: no more files are taken, and its media upload is queued."""
+    from bots.tasks import upload_bot_media
+
+    bot_transition(bot=bot, event=BotEventType.LEFT)
+    transaction.on_commit(lambda: upload_bot_media.delay(bot.pk))
+    return bot
+
+
+def _captured_at(staged_name: str) -> datetime:
+    raw = staged_read(staged_name, limit=SIDECAR_LIMIT)
+    if len(raw) > SIDECAR_LIMIT:
+        raise RuleError("A screenshot sidecar may be at most 64 KiB.")
+    try:
+        value = json.loads(raw)["captured_at"]
+        captured_at = parse_datetime(value) if isinstance(value, str) else None
+    except (ValueError, KeyError, TypeError):
+        captured_at = None
+    if captured_at is None or captured_at.tzinfo is None:
+        raise RuleError(
+            "A screenshot sidecar is a JSON object with 'captured_at' as an ISO 8601 time "
+            "with its offset."
+        )
+    return captured_at
+
+
+def artifact_stage(*, bot: Bot, name: str, stream) -> BotArtifact:
+    """Take one file from the recorder into staging; a file sent again replaces the last."""
+    spec = artifact_spec(
+        name, transcript_provider=bot.transcript_provider, transcript_id=bot.transcript_id
+    )
+    if bot.status not in RECORDING:
+        raise _left_already(bot)
+    staged = stage(bot_id=bot.public_id, name=name, stream=stream)
+    try:
+        if staged.size == 0:
+            raise RuleError("The file is empty.")
+        captured_at = _captured_at(staged.name) if spec.is_sidecar else None
+        artifact, replaced = _artifact_record(bot, spec, staged, captured_at)
+    except BaseException:
+        staged_delete(staged.name)
+        raise
+    if replaced:
+        transaction.on_commit(lambda: staged_delete(replaced))
+    return artifact
+
+
+def _artifact_record(bot, spec, staged, captured_at) -> tuple[BotArtifact, str]:
+    with transaction.atomic():
+        if Bot.objects.select_for_update().get(pk=bot.pk).status not in RECORDING:
+            raise _left_already(bot)
+        previous = BotArtifact.objects.filter(bot=bot, name=spec.name).first()
+        if spec.screenshot_id and not spec.is_sidecar:
+            sidecar = f"screenshots/{spec.screenshot_id}.json"
+            captured_at = (
+                BotArtifact.objects.filter(bot=bot, name=sidecar)
+                .values_list("captured_at", flat=True)
+                .first()
+            )
+        artifact, _ = BotArtifact.objects.update_or_create(
+            bot=bot,
+            name=spec.name,
+            defaults={
+                "category": spec.category,
+                "content_type": spec.content_type,
+                "staged_name": staged.name,
+                "size": staged.size,
+                "sha256": staged.sha256,
+                "captured_at": captured_at,
+            },
+        )
+        if spec.is_sidecar:
+            BotArtifact.objects.filter(
+                bot=bot, name=f"screenshots/{spec.screenshot_id}.png"
+            ).update(captured_at=captured_at)
+    return artifact, previous.staged_name if previous else ""
+
+
+def _left_already(bot: Bot) -> ApiError:
+    return ApiError(
+        f"The bot is {bot.status}: it has left the meeting and takes no more files.",
+        status_code=409,
+    )

@@ -1,0 +1,191 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from bots.models import Bot, BotArtifact
+from bots.tasks import sweep_media_uploads, upload_bot_media
+from bots.uploads import SWEEP_IDLE
+from tests.support.faults import FaultProxy
+from tests.support.media import STATUS, create_bot, hand_over, sample_media
+
+PUT = "/api/v1/admin/configs?config_type=storage"
+MiB = 1024 * 1024
+
+
+def guide_policy(bucket: str, effect: str = "Allow") -> list[dict]:
+    return [
+        {
+            "Effect": effect,
+            "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+            "Resource": f"arn:aws:s3:::{bucket}/meetstream/*",
+        }
+    ]
+
+
+@pytest.fixture
+def write_only(api, config_body, iam_s3_server):
+    """A write_only configuration whose keys hold exactly the guide's minimum policy."""
+    bucket = iam_s3_server.bucket()
+    key_id, secret = iam_s3_server.user(guide_policy(bucket))
+    body = config_body(
+        bucket_name=bucket,
+        endpoint_url=iam_s3_server.url,
+        access_mode="write_only",
+        access_key_id=key_id,
+        secret_key=secret,
+    )
+    assert api.put(PUT, body, format="json").status_code == 200
+    return bucket
+
+
+def user_of(iam_s3_server, key_id: str) -> str:
+    iam = iam_s3_server.client("iam")
+    for user in iam.list_users()["Users"]:
+        keys = iam.list_access_keys(UserName=user["UserName"])["AccessKeyMetadata"]
+        if any(k["AccessKeyId"] == key_id for k in keys):
+            return user["UserName"]
+    raise LookupError(key_id)
+
+
+def policy_set(iam_s3_server, bucket: str, effect: str) -> None:
+    from storageconfig.models import StorageConfig
+
+    key_id = StorageConfig.objects.get(is_active=True).access_key_id
+    iam_s3_server.client("iam").put_user_policy(
+        UserName=user_of(iam_s3_server, key_id),
+        PolicyName="storage",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": guide_policy(bucket, effect)}
+        ),
+    )
+
+
+def test_write_only_keys_with_the_guides_policy_upload_everything_even_multipart(
+    api, recorder, iam_s3_server, write_only
+):
+    bot = create_bot(api)
+    files = sample_media(bot)
+    files["meeting_recording.mp4"] = bytes(range(256)) * (20 * MiB // 256)  # multipart
+
+    hand_over(recorder, bot["bot_id"], files)
+
+    assert api.get(STATUS.format(bot["bot_id"])).json()["status"] == "Done"
+    admin = iam_s3_server.client()
+    for name, data in files.items():
+        key = f"meetstream/{bot['bot_id']}_{name}"
+        assert admin.get_object(Bucket=write_only, Key=key)["Body"].read() == data, name
+
+
+def test_a_denied_upload_fails_with_its_reason_and_keeps_the_staged_files(
+    api, recorder, iam_s3_server, write_only, media_root
+):
+    policy_set(iam_s3_server, write_only, "Deny")
+    bot = create_bot(api)
+    files = sample_media(bot, screenshots=1)
+
+    hand_over(recorder, bot["bot_id"], files)
+
+    status = api.get(STATUS.format(bot["bot_id"])).json()
+    assert status["status"] == "Stopped"
+    assert status["media"]["state"] == "failed" and status["media"]["uploaded"] == 0
+    assert {f["file"] for f in status["media"]["failed"]} == set(files)
+    for failure in status["media"]["failed"]:
+        assert failure["error"].startswith(
+            "Access denied: the credentials may not s3:PutObject on s3://"
+        )
+    for row in BotArtifact.objects.all():
+        assert (Path(media_root) / row.staged_name).read_bytes() == files[row.name]
+        assert row.attempts == 1
+    assert not BotArtifact.objects.filter(name="manifest.json").exists()
+
+
+def test_the_sweeper_retries_failed_uploads_once_they_are_idle_and_finishes_them(
+    api, recorder, iam_s3_server, write_only
+):
+    policy_set(iam_s3_server, write_only, "Deny")
+    bot = create_bot(api)
+    hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
+    assert sweep_media_uploads() == 0  # not idle long enough yet
+
+    policy_set(iam_s3_server, write_only, "Allow")
+    BotArtifact.objects.update(updated_at=BotArtifact.objects.get().updated_at - SWEEP_IDLE)
+    assert sweep_media_uploads() == 1
+
+    assert api.get(STATUS.format(bot["bot_id"])).json()["status"] == "Done"
+    assert BotArtifact.objects.get(name="chats.json").attempts == 2
+
+
+def test_after_delete_a_retry_fails_saying_the_credentials_are_gone(
+    api, recorder, iam_s3_server, write_only
+):
+    policy_set(iam_s3_server, write_only, "Deny")
+    bot = create_bot(api)
+    hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
+    api.delete("/api/v1/admin/configs?key_name=aws")
+
+    upload_bot_media.delay(Bot.objects.get().pk)
+
+    [failure] = api.get(STATUS.format(bot["bot_id"])).json()["media"]["failed"]
+    assert "has been deleted" in failure["error"]
+
+
+def test_503s_and_a_dropped_connection_are_retried_until_the_upload_succeeds(
+    api, recorder, config_body, s3_server, bucket, settings
+):
+    faults = iter(["503", "drop", "503"])
+    proxy = FaultProxy(
+        s3_server.url, lambda method, path: next(faults, None) if method == "PUT" else None
+    )
+    try:
+        assert api.put(PUT, config_body(endpoint_url=proxy.url), format="json").status_code == 200
+        settings.MEDIA_UPLOAD_CONCURRENCY = 1
+        bot = create_bot(api)
+        files = sample_media(bot, screenshots=1)
+
+        hand_over(recorder, bot["bot_id"], files)
+    finally:
+        proxy.stop()
+
+    assert [fault for _, _, fault in proxy.seen if fault] == ["503", "drop", "503"]
+    assert api.get(STATUS.format(bot["bot_id"])).json()["status"] == "Done"
+    admin = s3_server.client()
+    for name, data in files.items():
+        assert (
+            admin.get_object(Bucket=bucket, Key=f"meetstream/{bot['bot_id']}_{name}")["Body"].read()
+            == data
+        )
+    assert set(BotArtifact.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_one_unwritable_prefix_leaves_the_media_partial_and_the_manifest_unwritten(
+    api, recorder, config_body, iam_s3_server
+):
+    bucket = iam_s3_server.bucket()
+    both = [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": [f"arn:aws:s3:::{bucket}/meetstream/*", f"arn:aws:s3:::{bucket}/audio/*"],
+        }
+    ]
+    key_id, secret = iam_s3_server.user(both)
+    body = config_body(
+        bucket_name=bucket, endpoint_url=iam_s3_server.url, access_mode="write_only",
+        access_key_id=key_id, secret_key=secret, prefixes={"audio": "audio"},
+    )
+    assert api.put(PUT, body, format="json").status_code == 200
+    iam_s3_server.client("iam").put_user_policy(
+        UserName=user_of(iam_s3_server, key_id),
+        PolicyName="storage",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": guide_policy(bucket)}),
+    )
+    bot = create_bot(api)
+
+    hand_over(recorder, bot["bot_id"], sample_media(bot, screenshots=1))
+
+    status = api.get(STATUS.format(bot["bot_id"])).json()
+    assert status["status"] == "Stopped" and status["media"]["state"] == "partial"
+    assert [f["file"] for f in status["media"]["failed"]] == ["audio.mp3", "audio.wav"]
+    assert status["media"]["uploaded"] == status["media"]["artifacts"] - 2
+    assert not BotArtifact.objects.filter(name="manifest.json").exists()

@@ -1,0 +1,55 @@
+"""A worker's memory does not grow with the size of the file it uploads."""
+
+from bots.lifecycle import BotEventType
+from bots.models import Bot
+from bots.services import artifact_stage, bot_transition
+from bots.simulation import video_write
+from tests.conftest import PLATFORM_BUCKET
+from tests.support.media import create_bot
+from tests.support.processes import command_run
+
+MiB = 1024 * 1024
+
+
+def staged_bot(api, tmp_path, size: int) -> Bot:
+    bot = Bot.objects.get(public_id=create_bot(api)["bot_id"])
+    video = tmp_path / f"video-{size}.mp4"
+    video_write(video, size=size)
+    with video.open("rb") as stream:
+        artifact_stage(bot=bot, name="meeting_recording.mp4", stream=stream)
+    # Left without queueing: the upload runs in the measured process below.
+    bot_transition(bot=bot, event=BotEventType.LEFT)
+    return bot
+
+
+def upload_in_own_process(bot: Bot, settings):
+    result = command_run(
+        "upload_media",
+        bot.public_id,
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        PLATFORM_S3_BUCKET=PLATFORM_BUCKET,
+        PLATFORM_S3_ENDPOINT_URL=settings.PLATFORM_S3_ENDPOINT_URL,
+        PLATFORM_S3_ACCESS_KEY_ID=settings.PLATFORM_S3_ACCESS_KEY_ID,
+        PLATFORM_S3_SECRET_ACCESS_KEY=settings.PLATFORM_S3_SECRET_ACCESS_KEY,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 uploaded, 0 failed" in result.stdout
+    return result.peak_rss
+
+
+def test_a_200_mb_video_uploads_with_peak_memory_far_below_its_size(
+    api, tmp_path, settings, s3_server
+):
+    small = staged_bot(api, tmp_path, 1 * MiB)
+    large = staged_bot(api, tmp_path, 200 * MiB)
+
+    small_peak = upload_in_own_process(small, settings)
+    large_peak = upload_in_own_process(large, settings)
+
+    head = s3_server.client().head_object(
+        Bucket=PLATFORM_BUCKET, Key=f"meetstream/{large.public_id}_meeting_recording.mp4"
+    )
+    assert head["ContentLength"] == 200 * MiB
+    print(f"peak RSS: 1 MiB upload {small_peak // MiB} MiB, 200 MiB upload {large_peak // MiB} MiB")
+    assert large_peak < 150 * MiB
+    assert large_peak - small_peak < 60 * MiB

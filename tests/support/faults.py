@@ -1,0 +1,96 @@
+"""An HTTP proxy in front of the moto server that fails the requests it is told to."""
+
+import http.client
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+SLOW_DOWN = (
+    b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code>"
+    b"<Message>Please reduce your request rate.</Message></Error>"
+)
+
+# A fault is "503", "drop" (close the connection without an answer) or None (pass through).
+Fault = str | None
+
+
+class FaultProxy:
+    def __init__(self, upstream: str, decide: Callable[[str, str], Fault]) -> None:
+        self.upstream = urlsplit(upstream)
+        self.decide = decide
+        self.seen: list[tuple[str, str, Fault]] = []
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self):
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self) -> None:
+                body = self._body()
+                with proxy._lock:
+                    fault = proxy.decide(self.command, self.path)
+                    proxy.seen.append((self.command, self.path, fault))
+                if fault == "drop":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if fault == "503":
+                    self._answer(503, {"Content-Type": "application/xml"}, SLOW_DOWN)
+                    return
+                upstream = http.client.HTTPConnection(
+                    proxy.upstream.hostname, proxy.upstream.port, timeout=30
+                )
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"
+                }
+                headers["Content-Length"] = str(len(body))
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+                data = response.read()
+                skip = {"transfer-encoding", "content-length", "connection"}
+                self._answer(
+                    response.status,
+                    {k: v for k, v in response.getheaders() if k.lower() not in skip},
+                    data,
+                    head=self.command == "HEAD",
+                    length=response.getheader("Content-Length"),
+                )
+                upstream.close()
+
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    chunks = []
+                    while size := int(self.rfile.readline().split(b";")[0], 16):
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def _answer(self, status, headers, body, *, head=False, length=None) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", length if head and length else str(len(body)))
+                self.end_headers()
+                if not head:
+                    self.wfile.write(body)
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _any
+
+            def log_message(self, *args) -> None:
+                pass
+
+        return Handler

@@ -1,0 +1,69 @@
+"""A recorder's files for a test bot, and handing them over through the recorder API."""
+
+import io
+import json
+import uuid
+import wave
+from datetime import UTC, datetime, timedelta
+
+from bots.simulation import meeting_documents, png_bytes
+
+STATUS = "/api/v1/bots/{}/status"
+
+
+def wav_bytes(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(int(seconds * rate) * 2))
+    return buffer.getvalue()
+
+
+def sample_media(bot: dict, *, screenshots: int = 2, video_bytes: int = 4096) -> dict[str, bytes]:
+    """name → bytes for every kind of artifact, for a bot as create_bot answered it."""
+    started = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+    class Named:
+        transcript_id = bot["transcript_id"]
+        transcript_provider = bot.get("provider", "meetstream")
+
+    files = {
+        "audio.wav": wav_bytes(),
+        "audio.mp3": b"ID3\x04\x00" + bytes(range(256)) * 4,
+        "meeting_recording.mp4": (b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 64)[
+            :video_bytes
+        ],
+    }
+    for name, document in meeting_documents(Named, started).items():
+        files[name] = json.dumps(document).encode()
+    for n in range(screenshots):
+        shot = str(uuid.UUID(int=n + 1))
+        files[f"screenshots/{shot}.png"] = png_bytes(seed=n)
+        taken = (started + timedelta(seconds=n)).isoformat()
+        files[f"screenshots/{shot}.json"] = json.dumps({"captured_at": taken}).encode()
+    return files
+
+
+def hand_over(recorder, bot_id: str, files: dict[str, bytes], *, leave: bool = True) -> None:
+    for name, data in files.items():
+        response = recorder.put(
+            f"/internal/v1/bots/{bot_id}/media/{name}",
+            data,
+            content_type="application/octet-stream",
+        )
+        assert response.status_code == 201, (name, response.json())
+    if leave:
+        response = recorder.post(f"/internal/v1/bots/{bot_id}/left")
+        assert response.status_code == 202, response.json()
+
+
+def create_bot(api, link: str = "https://meet.google.com/abc-defg-hij", **extra) -> dict:
+    response = api.post(
+        "/api/v1/bots/create_bot",
+        {"meeting_link": link, "bot_name": "Notetaker", **extra},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()

@@ -1,0 +1,127 @@
+"""Processes the tests start: a Celery worker, a management command; all on this database."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from django.db import connection
+
+from meetstream.embedded_s3 import process_stop
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The URL of the database the tests run on (the test database, not the configured one)."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url(), **extra}
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen
+    log: Path
+    queue: str
+
+    def stop(self) -> None:
+        process_stop(self.process, timeout=20)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-5000:]
+
+
+def worker_start(*, log: Path, queue: str, concurrency: int = 2, **env: str) -> Worker:
+    """A real Celery worker on REDIS_URL, consuming only this queue."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "meetstream",
+        "worker",
+        "--loglevel=INFO",
+        f"--concurrency={concurrency}",
+        "--pool=prefork",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-Q",
+        queue,
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=child_env(CELERY_QUEUE=queue, **env), stdout=out, stderr=out
+        )
+    worker = Worker(process, log, queue)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited: {worker.output()}")
+        if " ready." in worker.output():
+            return worker
+        time.sleep(0.2)
+    worker.stop()
+    raise RuntimeError(f"the worker did not start: {worker.output()}")
+
+
+@dataclass
+class CommandResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    peak_rss: int  # bytes
+
+
+def _high_water_mark(pid: int) -> int | None:
+    """The process's peak RSS in bytes (VmHWM), once it runs manage.py; None before or after.
+
+    Not getrusage: Linux keeps, across exec, the RSS the child had as a fork of this process.
+    """
+    try:
+        if b"manage.py" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return None
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def command_run(*args: str, timeout: float = 600, **env: str) -> CommandResult:
+    """Run a manage.py command in its own process, sampling its peak RSS until it ends."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=child_env(**env),
+            stdout=out,
+            stderr=err,
+        )
+        peak = 0
+        deadline = time.monotonic() + timeout
+        while process.poll() is None:
+            peak = max(peak, _high_water_mark(process.pid) or 0)
+            if time.monotonic() > deadline:
+                process.kill()
+            time.sleep(0.02)
+        out.seek(0)
+        err.seek(0)
+        return CommandResult(
+            process.returncode,
+            out.read().decode(errors="replace"),
+            err.read().decode(errors="replace"),
+            peak,
+        )
