@@ -14,17 +14,17 @@ class BotNotFound(ApiError):
 
 def bot_get_for_tenant(*, tenant: Tenant, bot_id: str) -> Bot:
     """Another tenant's bot is not found, exactly like a bot that does not exist."""
-    bot = Bot.objects.select_related("tenant").filter(tenant=tenant, public_id=bot_id).first()
-    if bot is None:
-        raise BotNotFound()
-    return bot
+    try:
+        return Bot.objects.select_related("tenant").get(tenant=tenant, public_id=bot_id)
+    except Bot.DoesNotExist:
+        raise BotNotFound() from None
 
 
 def bot_get(*, bot_id: str) -> Bot:
-    bot = Bot.objects.select_related("tenant").filter(public_id=bot_id).first()
-    if bot is None:
-        raise BotNotFound()
-    return bot
+    try:
+        return Bot.objects.select_related("tenant").get(public_id=bot_id)
+    except Bot.DoesNotExist:
+        raise BotNotFound() from None
 
 
 def bot_media_summary(*, bot: Bot) -> dict:

@@ -49,7 +49,7 @@ def bot_pin(*, bot: Bot) -> Pin:
     or the platform bucket. Every artifact gets its bucket and key in the same transaction."""
     with transaction.atomic():
         locked = Bot.objects.select_for_update().select_related("tenant").get(pk=bot.pk)
-        pin = Pin.objects.filter(bot=locked).first()
+        pin = Pin.objects.select_related("storage_config").filter(bot=locked).first()
         if pin is None:
             pin = _pin_create(locked)
         artifacts = list(locked.artifacts.filter(key=""))
@@ -163,7 +163,7 @@ def media_upload(*, bot: Bot, owner: str) -> UploadSummary:
     try:
         storage = storage_for_location(
             tenant=bot.tenant,
-            revision_id=pin.storage_config_id,
+            revision=pin.storage_config,
             bucket=pin.bucket,
             region=pin.region,
             endpoint_url=pin.endpoint_url,

@@ -4,8 +4,9 @@ from meetstream.models import ApiKey
 
 def api_key_get_active(*, plaintext: str) -> ApiKey | None:
     """The live key for a plain key; the lookup is by hash, so no key is compared byte by byte."""
-    return (
-        ApiKey.objects.select_related("tenant")
-        .filter(key_hash=api_key_hash(plaintext), revoked_at__isnull=True)
-        .first()
-    )
+    try:
+        return ApiKey.objects.select_related("tenant").get(
+            key_hash=api_key_hash(plaintext), revoked_at__isnull=True
+        )
+    except ApiKey.DoesNotExist:
+        return None

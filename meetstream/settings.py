@@ -123,6 +123,8 @@ REST_FRAMEWORK = {
         "storage_config_write": env_str("STORAGE_CONFIG_THROTTLE_RATE") or "20/min",
     },
     "UNAUTHENTICATED_USER": None,
+    # `?format=` belongs to get_audio (wav or mp3), not to DRF's renderer choice.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -9,6 +9,7 @@ handler500 = "meetstream.errors.server_error"
 urlpatterns = [
     path("", include("storageconfig.urls")),
     path("", include("bots.urls")),
+    path("", include("media_fetch.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -26,7 +26,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-Purpose = Literal["check", "transfer"]
+Purpose = Literal["check", "transfer", "fetch"]
 
 # A live check answers a person waiting on an HTTP request: fail fast, retry once.
 CHECK_CONNECT_TIMEOUT = 2.0
@@ -43,7 +43,15 @@ _CONFIGS: dict[str, Config] = {
         retries={"mode": "standard", "total_max_attempts": 5},
         max_pool_connections=32,
     ),
+    # Reads that answer an API request: bounded, so a stalled bucket fails the request fast.
+    "fetch": Config(
+        connect_timeout=3,
+        read_timeout=10,
+        retries={"mode": "standard", "total_max_attempts": 3},
+        max_pool_connections=32,
+    ),
 }
+PRESIGN_SECONDS = 3600
 CLIENT_CACHE_SIZE = 256
 
 MiB = 1024 * 1024
@@ -282,3 +290,18 @@ def object_upload(
             manager.upload(source, target.bucket, key, extra_args=extra).result()
     except _FAILURES as exc:
         raise error_from(exc, target=target, operation="PutObject", key=key) from None
+
+
+def presign_get(s3, target: S3Target, *, key: str, expires: int = PRESIGN_SECONDS) -> str:
+    """A SigV4 URL for one object; computed locally, no network call."""
+    return s3.generate_presigned_url(
+        "get_object", Params={"Bucket": target.bucket, "Key": key}, ExpiresIn=expires
+    )
+
+
+def object_open(s3, target: S3Target, *, key: str):
+    """The object's streaming body, to be read in chunks and closed by the caller."""
+    try:
+        return s3.get_object(Bucket=target.bucket, Key=key)["Body"]
+    except _FAILURES as exc:
+        raise error_from(exc, target=target, operation="GetObject", key=key) from None

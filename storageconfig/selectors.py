@@ -45,18 +45,19 @@ class CredentialsErased(ApiError):
 
 
 def storage_for_location(
-    *, tenant: Tenant, revision_id: int | None, bucket: str, region: str, endpoint_url: str
+    *, tenant: Tenant, revision: StorageConfig | None, bucket: str, region: str, endpoint_url: str
 ) -> ServingStorage:
     """Who serves a location: the platform; else the tenant's active configuration when it
     names the same bucket and endpoint (so a mode upgrade applies at once); else the revision
     that wrote it. Raises CredentialsErased when that revision's credentials were deleted."""
-    if revision_id is None:
+    if revision is None:
         target = platform_target()
         cache_key = (PLATFORM, target.region, target.endpoint_url, target.access_key_id)
         return ServingStorage(target, AccessMode.READ_WRITE, cache_key)
-    config = storage_config_get_active(tenant=tenant)
+    # The pinned revision, when still active, is the active one: no query needed.
+    config = revision if revision.is_active else storage_config_get_active(tenant=tenant)
     if config is None or (config.bucket_name, config.endpoint_url) != (bucket, endpoint_url):
-        config = StorageConfig.objects.get(pk=revision_id)
+        config = revision
     if not config.has_credentials:
         raise CredentialsErased()
     target = S3Target(

@@ -19,11 +19,19 @@ def test_simulate_recording_hands_over_realistic_media_and_uploads_it(api, s3_se
     bot = create_bot(api)
 
     call_command(
-        "simulate_recording", bot["bot_id"], "--screenshots", "4", "--audio-seconds", "2",
-        "--video-bytes", "300000",
+        "simulate_recording",
+        bot["bot_id"],
+        "--screenshots",
+        "4",
+        "--audio-seconds",
+        "2",
+        "--video-bytes",
+        "300000",
     )
 
-    assert capsys.readouterr().out.strip() == f"{bot['bot_id']}: Done, media uploaded (15/15 uploaded)"
+    assert (
+        capsys.readouterr().out.strip() == f"{bot['bot_id']}: Done, media uploaded (15/15 uploaded)"
+    )
     with wave.open(io.BytesIO(stored(s3_server, bot["bot_id"], "audio.wav"))) as audio:
         assert audio.getnframes() / audio.getframerate() == 2.0
     video = stored(s3_server, bot["bot_id"], "meeting_recording.mp4")

@@ -1,4 +1,3 @@
-import json
 from pathlib import Path
 
 import pytest
@@ -6,6 +5,7 @@ import pytest
 from bots.models import Bot, BotArtifact
 from bots.tasks import sweep_media_uploads, upload_bot_media
 from bots.uploads import SWEEP_IDLE
+from storageconfig.models import StorageConfig
 from tests.support.faults import FaultProxy
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
 
@@ -39,26 +39,9 @@ def write_only(api, config_body, iam_s3_server):
     return bucket
 
 
-def user_of(iam_s3_server, key_id: str) -> str:
-    iam = iam_s3_server.client("iam")
-    for user in iam.list_users()["Users"]:
-        keys = iam.list_access_keys(UserName=user["UserName"])["AccessKeyMetadata"]
-        if any(k["AccessKeyId"] == key_id for k in keys):
-            return user["UserName"]
-    raise LookupError(key_id)
-
-
 def policy_set(iam_s3_server, bucket: str, effect: str) -> None:
-    from storageconfig.models import StorageConfig
-
     key_id = StorageConfig.objects.get(is_active=True).access_key_id
-    iam_s3_server.client("iam").put_user_policy(
-        UserName=user_of(iam_s3_server, key_id),
-        PolicyName="storage",
-        PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": guide_policy(bucket, effect)}
-        ),
-    )
+    iam_s3_server.policy_replace(key_id, guide_policy(bucket, effect))
 
 
 def test_write_only_keys_with_the_guides_policy_upload_everything_even_multipart(
@@ -171,15 +154,15 @@ def test_one_unwritable_prefix_leaves_the_media_partial_and_the_manifest_unwritt
     ]
     key_id, secret = iam_s3_server.user(both)
     body = config_body(
-        bucket_name=bucket, endpoint_url=iam_s3_server.url, access_mode="write_only",
-        access_key_id=key_id, secret_key=secret, prefixes={"audio": "audio"},
+        bucket_name=bucket,
+        endpoint_url=iam_s3_server.url,
+        access_mode="write_only",
+        access_key_id=key_id,
+        secret_key=secret,
+        prefixes={"audio": "audio"},
     )
     assert api.put(PUT, body, format="json").status_code == 200
-    iam_s3_server.client("iam").put_user_policy(
-        UserName=user_of(iam_s3_server, key_id),
-        PolicyName="storage",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": guide_policy(bucket)}),
-    )
+    iam_s3_server.policy_replace(key_id, guide_policy(bucket))
     bot = create_bot(api)
 
     hand_over(recorder, bot["bot_id"], sample_media(bot, screenshots=1))

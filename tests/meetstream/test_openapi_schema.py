@@ -6,7 +6,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_schema_covers_the_storage_config_endpoint_with_its_errors():
-    response = APIClient().get("/api/schema/", {"format": "json"})
+    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
     assert response.status_code == 200
     schema = response.json()

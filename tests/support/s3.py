@@ -64,6 +64,20 @@ class S3Server:
         watch(key["AccessKeyId"], key["SecretAccessKey"])
         return key["AccessKeyId"], key["SecretAccessKey"]
 
+    def policy_replace(self, key_id: str, statements: list[dict]) -> None:
+        """Give the user owning this key exactly these statements instead of its old ones."""
+        iam = self.client("iam")
+        for user in iam.list_users()["Users"]:
+            keys = iam.list_access_keys(UserName=user["UserName"])["AccessKeyMetadata"]
+            if any(key["AccessKeyId"] == key_id for key in keys):
+                iam.put_user_policy(
+                    UserName=user["UserName"],
+                    PolicyName="storage",
+                    PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+                )
+                return
+        raise LookupError("no user holds that key")
+
 
 def s3_server_start() -> S3Server:
     return S3Server(embedded_s3_start())

@@ -1,0 +1,114 @@
+"""Finding what a fetch asks for: the bot, its pinned location, the file, who may read it."""
+
+from dataclasses import dataclass
+
+from bots.artifacts import SCREENSHOT
+from bots.models import ArtifactState, Bot, BotArtifact, Pin, Platform
+from bots.selectors import BotNotFound
+from meetstream.errors import ApiError
+from meetstream.models import Tenant
+from storageconfig.models import AccessMode
+from storageconfig.selectors import ServingStorage, storage_for_location
+
+WRITE_ONLY_MESSAGE = (
+    "Media is stored in your S3 bucket, but only write access was granted. Update your storage "
+    "configuration to read+write to fetch media via the API."
+)
+
+
+class MediaNotFound(ApiError):
+    status_code = 404
+
+
+class WriteOnly(ApiError):
+    status_code = 403
+
+    def __init__(self, *, bucket: str, key: str) -> None:
+        super().__init__(
+            WRITE_ONLY_MESSAGE, access_mode=AccessMode.WRITE_ONLY, bucket=bucket, key=key
+        )
+
+
+def fetch_bot(
+    *, tenant: Tenant, bot_id: str | None = None, transcript_id: str | None = None
+) -> Bot:
+    """The tenant's bot with its pin and pinned revision, in one query."""
+    lookup = {"public_id": bot_id} if bot_id is not None else {"transcript_id": transcript_id}
+    try:
+        return Bot.objects.select_related("tenant", "pin", "pin__storage_config").get(
+            tenant=tenant, **lookup
+        )
+    except Bot.DoesNotExist:
+        raise (
+            BotNotFound() if bot_id is not None else MediaNotFound("Transcript not found.")
+        ) from None
+
+
+def fetch_artifact(*, bot: Bot, name: str, label: str) -> BotArtifact:
+    """The uploaded file, or a 404 that says why there is none."""
+    try:
+        artifact = BotArtifact.objects.get(bot=bot, name=name)
+    except BotArtifact.DoesNotExist:
+        raise MediaNotFound(f"This bot has no {label}.") from None
+    if artifact.state == ArtifactState.FAILED:
+        raise MediaNotFound(f"The {label} was not uploaded: {artifact.last_error}")
+    if artifact.state != ArtifactState.UPLOADED:
+        raise MediaNotFound(f"The {label} has not been uploaded yet.")
+    return artifact
+
+
+def serving_storage(*, bot: Bot, key: str) -> ServingStorage:
+    """Who reads the bot's pinned location; 403 when only write access was granted."""
+    pin: Pin = bot.pin
+    storage = storage_for_location(
+        tenant=bot.tenant,
+        revision=pin.storage_config,
+        bucket=pin.bucket,
+        region=pin.region,
+        endpoint_url=pin.endpoint_url,
+    )
+    if storage.access_mode == AccessMode.WRITE_ONLY:
+        raise WriteOnly(bucket=pin.bucket, key=key)
+    return storage
+
+
+def require_screenshots(bot: Bot) -> None:
+    if bot.platform == Platform.ZOOM:
+        raise ApiError("Screenshots are not supported for Zoom bots.", status_code=400)
+
+
+def screenshots_uploaded(*, bot: Bot):
+    return BotArtifact.objects.filter(
+        bot=bot,
+        name__startswith="screenshots/",
+        name__endswith=".png",
+        state=ArtifactState.UPLOADED,
+    ).order_by("captured_at", "name")
+
+
+def screenshot_name(screenshot_id: str) -> str:
+    name = f"screenshots/{screenshot_id.lower()}.png"
+    if not SCREENSHOT.match(name):
+        raise MediaNotFound("Screenshot not found.")
+    return name
+
+
+@dataclass(frozen=True)
+class Page:
+    count: int
+    number: int
+    pages: int
+    items: list[BotArtifact]
+
+
+def screenshots_page(*, bot: Bot, number: int, size: int) -> Page:
+    """One page of the bot's uploaded screenshots, oldest first: a count and a slice, no S3."""
+    screenshots = screenshots_uploaded(bot=bot)
+    count = screenshots.count()
+    pages = max(1, -(-count // size))
+    if number > pages:
+        raise ApiError(
+            f"Page {number} does not exist: there {'is' if pages == 1 else 'are'} {pages}.",
+            status_code=400,
+        )
+    return Page(count, number, pages, list(screenshots[(number - 1) * size : number * size]))

@@ -1,0 +1,35 @@
+from rest_framework import serializers
+
+from meetstream.serializers import ErrorSerializer
+
+
+class AudioUrlSerializer(serializers.Serializer):
+    bot_id = serializers.CharField()
+    audio_url = serializers.URLField()
+    expires_in = serializers.IntegerField()
+
+
+class VideoUrlSerializer(serializers.Serializer):
+    bot_id = serializers.CharField()
+    video_url = serializers.URLField()
+    expires_in = serializers.IntegerField()
+
+
+class ScreenshotSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.URLField()
+    captured_at = serializers.DateTimeField(allow_null=True)
+    expires_in = serializers.IntegerField()
+
+
+class ScreenshotPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ScreenshotSerializer(many=True)
+
+
+class WriteOnlySerializer(ErrorSerializer):
+    access_mode = serializers.CharField(help_text="Always `write_only`.")
+    bucket = serializers.CharField()
+    key = serializers.CharField()

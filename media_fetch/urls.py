@@ -1,0 +1,24 @@
+from django.urls import path
+
+from media_fetch import views
+
+urlpatterns = [
+    path("api/v1/bots/<str:bot_id>", views.BotDocumentView.as_view(), name="bot-document"),
+    path("api/v1/bots/<str:bot_id>/get_audio", views.AudioView.as_view(), name="bot-audio"),
+    path("api/v1/bots/<str:bot_id>/get_video", views.VideoView.as_view(), name="bot-video"),
+    path(
+        "api/v1/bots/<str:bot_id>/screenshots",
+        views.ScreenshotListView.as_view(),
+        name="bot-screenshots",
+    ),
+    path(
+        "api/v1/bots/<str:bot_id>/screenshots/<str:screenshot_id>",
+        views.ScreenshotView.as_view(),
+        name="bot-screenshot",
+    ),
+    path(
+        "api/v1/transcript/<str:transcript_id>/get_transcript",
+        views.TranscriptView.as_view(),
+        name="transcript",
+    ),
+]
