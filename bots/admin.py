@@ -1,44 +1,104 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from bots.models import Bot, BotArtifact, BotEvent, Pin
+from bots.models import ArtifactState, Bot, BotArtifact, BotEvent, Pin
+from bots.tasks import upload_bot_media
 
 
-class PinInline(admin.StackedInline):
+class BotPartInline:
+    """A bot's pin, files and events are part of the bot: seeing the bot shows them."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("bots.view_bot") or request.user.has_perm("bots.change_bot")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PinInline(BotPartInline, admin.StackedInline):
     model = Pin
-    extra = 0
-    can_delete = False
-    readonly_fields = [
-        "storage_config",
-        "bucket",
-        "region",
-        "endpoint_url",
-        "prefixes",
-        "pinned_at",
-    ]
+    fields = ["storage_config", "bucket", "region", "endpoint_url", "prefixes", "pinned_at"]
+    readonly_fields = fields
 
 
-class BotArtifactInline(admin.TabularInline):
+class BotArtifactInline(BotPartInline, admin.TabularInline):
     model = BotArtifact
-    extra = 0
-    can_delete = False
     fields = ["name", "bucket", "key", "size", "state", "attempts", "last_error", "uploaded_at"]
     readonly_fields = fields
 
 
-class BotEventInline(admin.TabularInline):
+class BotEventInline(BotPartInline, admin.TabularInline):
     model = BotEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["event", "from_status", "to_status", "created_at"]
+    fields = ["event", "from_status", "to_status", "created_at"]
+    readonly_fields = fields
+
+
+class MediaStateFilter(admin.SimpleListFilter):
+    title = "media state"
+    parameter_name = "media"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("failed", "Has failed files"),
+            ("unfinished", "Has files not uploaded yet"),
+            ("uploaded", "Everything uploaded"),
+        ]
+
+    def queryset(self, request, queryset):
+        unfinished = [ArtifactState.PENDING, ArtifactState.FAILED]
+        if self.value() == "failed":
+            return queryset.filter(artifacts__state=ArtifactState.FAILED).distinct()
+        if self.value() == "unfinished":
+            return queryset.filter(artifacts__state=ArtifactState.PENDING).distinct()
+        if self.value() == "uploaded":
+            return (
+                queryset.filter(artifacts__isnull=False)
+                .exclude(artifacts__state__in=unfinished)
+                .distinct()
+            )
+        return queryset
 
 
 @admin.register(Bot)
 class BotAdmin(admin.ModelAdmin):
-    list_display = ["public_id", "tenant", "platform", "status", "created_at"]
-    list_filter = ["status", "platform", "tenant"]
+    list_display = ["public_id", "tenant", "platform", "status", "created_at", "left_at"]
+    list_filter = ["status", MediaStateFilter, "platform", "tenant"]
+    list_select_related = ["tenant"]
     search_fields = ["public_id", "transcript_id"]
-    readonly_fields = [f.name for f in Bot._meta.fields]
+    fields = [
+        "public_id",
+        "tenant",
+        "bot_name",
+        "meeting_link",
+        "platform",
+        "status",
+        "transcript_id",
+        "transcript_provider",
+        "callback_url",
+        "created_at",
+        "left_at",
+    ]
+    readonly_fields = fields
     inlines = [PinInline, BotArtifactInline, BotEventInline]
+    actions = ["retry_failed_uploads"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(
+        description="Retry failed uploads (to the pinned location)", permissions=["change"]
+    )
+    def retry_failed_uploads(self, request, queryset):
+        bots = list(
+            queryset.filter(status="Stopped", artifacts__state=ArtifactState.FAILED)
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+        for bot_pk in bots:
+            upload_bot_media.delay(bot_pk)
+        self.message_user(request, f"Queued the upload of {len(bots)} bot(s).", messages.SUCCESS)

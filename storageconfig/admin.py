@@ -1,19 +1,158 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
-from storageconfig.models import StorageConfig
+from meetstream.errors import flatten_errors
+from meetstream.models import Tenant
+from storageconfig.models import AccessMode, StorageConfig
+from storageconfig.serializers import StorageConfigInputSerializer
+from storageconfig.services import (
+    StorageCheckFailed,
+    storage_config_check_or_raise,
+    storage_config_delete,
+    storage_config_revalidate,
+    storage_config_save,
+)
+
+
+class StorageConfigAddForm(forms.ModelForm):
+    """A new revision, checked live like the API does. Secrets are inputs only, never rendered."""
+
+    tenant = forms.ModelChoiceField(queryset=Tenant.objects.all())
+    bucket_name = forms.CharField(max_length=63)
+    region = forms.CharField(max_length=32, initial="us-east-1")
+    endpoint_url = forms.CharField(max_length=2048, required=False, help_text="Empty for AWS S3.")
+    access_mode = forms.ChoiceField(choices=AccessMode.choices, initial=AccessMode.READ_WRITE)
+    prefix = forms.CharField(max_length=600, initial="meetstream")
+    prefixes = forms.JSONField(
+        required=False,
+        initial=dict,
+        help_text='Per-category prefixes, e.g. {"audio": "recordings/audio"}.',
+    )
+    access_key_id = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False)
+    secret_key = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False)
+
+    class Meta:
+        model = StorageConfig
+        fields: list[str] = []  # the revision is made by the service, not by this form
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        serializer = StorageConfigInputSerializer(
+            data={
+                "provider": "aws",
+                **{name: cleaned[name] for name in ("bucket_name", "region", "access_mode")},
+                **{name: cleaned[name] for name in ("prefix", "access_key_id", "secret_key")},
+                "prefixes": cleaned["prefixes"] or {},
+                "endpoint_url": cleaned["endpoint_url"] or None,
+            }
+        )
+        if not serializer.is_valid():
+            for path, problems in flatten_errors(serializer.errors).items():
+                field = path.split(".")[0]
+                self.add_error(field if field in self.fields else None, problems)
+            return cleaned
+        self.storage_input = serializer.create_input()
+        try:
+            storage_config_check_or_raise(data=self.storage_input)
+        except ValidationError as refused:
+            self.add_error("endpoint_url", refused.messages)
+        except StorageCheckFailed as failed:
+            raise ValidationError(failed.message) from None
+        return cleaned
 
 
 @admin.register(StorageConfig)
 class StorageConfigAdmin(admin.ModelAdmin):
-    """Read-only revision history; credentials are never shown."""
+    """Revision history per tenant. Adding makes a new revision; revisions never change."""
 
-    list_display = ["tenant", "revision", "is_active", "bucket_name", "region", "access_mode"]
-    list_filter = ["is_active", "access_mode"]
+    list_display = [
+        "tenant",
+        "revision",
+        "is_active",
+        "bucket_name",
+        "region",
+        "endpoint_url",
+        "access_mode",
+        "prefix",
+        "configured_at",
+        "last_validated_at",
+        "check_failed",
+    ]
+    list_filter = ["is_active", "access_mode", "tenant"]
     search_fields = ["tenant__name", "bucket_name"]
-    exclude = ["access_key_id", "secret_key"]
+    list_select_related = ["tenant"]
+    actions = ["validate_now", "erase_credentials"]
+    readonly_fields = [
+        "tenant",
+        "revision",
+        "is_active",
+        "provider",
+        "bucket_name",
+        "region",
+        "endpoint_url",
+        "access_mode",
+        "prefix",
+        "prefixes",
+        "configured_at",
+        "last_validated_at",
+        "last_checked_at",
+        "last_check_error",
+        "retired_at",
+        "credentials_erased_at",
+    ]
 
-    def has_add_permission(self, request):
-        return False
+    @admin.display(boolean=True, description="last check failed")
+    def check_failed(self, config: StorageConfig) -> bool:
+        return bool(config.last_check_error)
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = StorageConfigAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return list(StorageConfigAddForm.base_fields) if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def save_form(self, request, form, change):
+        if change:
+            return form.instance
+        return storage_config_save(tenant=form.cleaned_data["tenant"], data=form.storage_input)
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved by save_form through the service
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        read_only = {"show_save": False, "show_save_and_continue": False}
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), **read_only}
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revisions are kept for the bots pinned to them; erase credentials instead
+
+    @admin.action(description="Validate now (run the live check again)", permissions=["change"])
+    def validate_now(self, request, queryset):
+        for config in queryset:
+            if storage_config_revalidate(config=config):
+                self.message_user(request, f"{config}: the live check passed.", messages.SUCCESS)
+            else:
+                self.message_user(request, f"{config}: {config.last_check_error}", messages.ERROR)
+
+    @admin.action(
+        description="Delete the tenant's storage configuration (erase all its credentials)",
+        permissions=["change"],
+    )
+    def erase_credentials(self, request, queryset):
+        tenants = {config.tenant for config in queryset.filter(is_active=True)}
+        for tenant in tenants:
+            storage_config_delete(tenant=tenant)
+        self.message_user(request, f"Erased the credentials of {len(tenants)} tenant(s).")

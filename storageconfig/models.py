@@ -35,6 +35,9 @@ class StorageConfig(models.Model):
     secret_key = EncryptedTextField(null=True, blank=True)
     configured_at = models.DateTimeField()
     last_validated_at = models.DateTimeField(null=True, blank=True)
+    # The last live check (on save or "Validate now" in the admin) and why it failed, if it did.
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_error = models.TextField(blank=True, default="")
     retired_at = models.DateTimeField(null=True, blank=True)
     credentials_erased_at = models.DateTimeField(null=True, blank=True)
 

@@ -28,6 +28,20 @@ class StorageConfigInput:
     endpoint_url: str | None = None
     provider: str = "aws"
 
+    @classmethod
+    def from_config(cls, config: StorageConfig) -> "StorageConfigInput":
+        return cls(
+            bucket_name=config.bucket_name,
+            region=config.region,
+            access_key_id=config.access_key_id,
+            secret_key=config.secret_key,
+            access_mode=config.access_mode,
+            prefix=config.prefix,
+            prefixes=config.prefixes,
+            endpoint_url=config.endpoint_url or None,
+            provider=config.provider,
+        )
+
     def s3_target(self) -> s3.S3Target:
         return s3.S3Target(
             bucket=self.bucket_name,
@@ -63,11 +77,20 @@ def storage_config_check(*, data: StorageConfigInput) -> list[CheckOutcome]:
     )
 
 
-def storage_config_put(*, tenant: Tenant, data: StorageConfigInput) -> StorageConfig:
-    """Check the configuration live, then save it as the tenant's new active revision."""
+def storage_config_check_or_raise(*, data: StorageConfigInput) -> None:
     outcomes = storage_config_check(data=data)
     if not all(outcome.ok for outcome in outcomes):
         raise StorageCheckFailed(outcomes)
+
+
+def storage_config_put(*, tenant: Tenant, data: StorageConfigInput) -> StorageConfig:
+    """Check the configuration live, then save it as the tenant's new active revision."""
+    storage_config_check_or_raise(data=data)
+    return storage_config_save(tenant=tenant, data=data)
+
+
+def storage_config_save(*, tenant: Tenant, data: StorageConfigInput) -> StorageConfig:
+    """Save a configuration whose live check has just passed as the new active revision."""
     now = timezone.now()
     with transaction.atomic():
         # Serialises concurrent PUTs of one tenant: revision numbers and the active flag.
@@ -90,7 +113,28 @@ def storage_config_put(*, tenant: Tenant, data: StorageConfigInput) -> StorageCo
             secret_key=data.secret_key,
             configured_at=now,
             last_validated_at=now,
+            last_checked_at=now,
         )
+
+
+def storage_config_revalidate(*, config: StorageConfig) -> bool:
+    """Run the live check again on a saved revision and record when it passed or why not."""
+    if not config.has_credentials:
+        error = "The credentials of this revision were deleted."
+    else:
+        try:
+            outcomes = storage_config_check(data=StorageConfigInput.from_config(config))
+        except ValidationError as refused:
+            error = " ".join(refused.messages)
+        else:
+            failed = [outcome for outcome in outcomes if not outcome.ok]
+            error = StorageCheckFailed(outcomes).message if failed else ""
+    config.last_checked_at = timezone.now()
+    config.last_check_error = error
+    if not error:
+        config.last_validated_at = config.last_checked_at
+    config.save(update_fields=["last_checked_at", "last_check_error", "last_validated_at"])
+    return not error
 
 
 def storage_config_delete(*, tenant: Tenant) -> None:

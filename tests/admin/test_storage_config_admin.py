@@ -1,0 +1,114 @@
+import pytest
+
+from storageconfig.models import StorageConfig
+
+CONFIGS = "/admin/storageconfig/storageconfig/"
+
+
+def form(tenant, bucket, server, **overrides) -> dict:
+    return {
+        "tenant": tenant.pk,
+        "bucket_name": bucket,
+        "region": "us-east-1",
+        "endpoint_url": server.url,
+        "access_mode": "read_write",
+        "prefix": "meetstream",
+        "prefixes": "{}",
+        "access_key_id": "AKIAADMINFORMKEY0000",
+        "secret_key": "admin/form+secret-value-0123456789",
+        **overrides,
+    }
+
+
+@pytest.fixture
+def editor(staff_client):
+    return staff_client("view_storageconfig", "add_storageconfig", "change_storageconfig")
+
+
+def test_adding_a_configuration_runs_the_live_check_and_saves_a_revision(
+    editor, tenant, bucket, s3_server
+):
+    data = form(tenant, bucket, s3_server, prefixes='{"audio": "/rec//audio/"}')
+
+    response = editor.post(f"{CONFIGS}add/", data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    config = StorageConfig.objects.get(tenant=tenant, is_active=True)
+    assert (config.revision, config.prefixes, config.secret_key) == (
+        1,
+        {"audio": "rec/audio"},
+        data["secret_key"],
+    )
+    for path in (CONFIGS, f"{CONFIGS}{config.pk}/change/", f"{CONFIGS}{config.pk}/history/"):
+        page = editor.get(path).content.decode()
+        assert data["secret_key"] not in page and data["access_key_id"] not in page, path
+
+
+def test_a_failing_check_shows_its_error_in_the_form_and_saves_nothing(editor, tenant, s3_server):
+    data = form(tenant, "no-such-bucket-here", s3_server)
+
+    response = editor.post(f"{CONFIGS}add/", data)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "HeadBucket: The bucket &#x27;no-such-bucket-here&#x27; does not exist." in page
+    assert data["secret_key"] not in page and data["access_key_id"] not in page
+    assert not StorageConfig.objects.exists()
+
+
+def test_invalid_fields_are_reported_on_their_fields(editor, tenant, bucket, s3_server):
+    response = editor.post(
+        f"{CONFIGS}add/", form(tenant, bucket, s3_server, prefix="a/../b", prefixes='{"x": "y"}')
+    )
+
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"prefix", "prefixes"}
+    assert not StorageConfig.objects.exists()
+
+
+def test_validate_now_records_when_the_check_passed_or_why_it_failed(
+    editor, tenant, bucket, s3_server
+):
+    editor.post(f"{CONFIGS}add/", form(tenant, bucket, s3_server))
+    config = StorageConfig.objects.get()
+    first = config.last_validated_at
+
+    editor.post(CONFIGS, {"action": "validate_now", "_selected_action": [config.pk]})
+    config.refresh_from_db()
+    assert config.last_validated_at > first and config.last_check_error == ""
+
+    s3_server.client().delete_bucket(Bucket=bucket)
+    response = editor.post(
+        CONFIGS, {"action": "validate_now", "_selected_action": [config.pk]}, follow=True
+    )
+    config.refresh_from_db()
+    assert config.last_check_error.endswith(f"The bucket '{bucket}' does not exist.")
+    assert config.last_checked_at > config.last_validated_at
+    assert "does not exist" in response.content.decode()
+
+
+def test_revisions_cannot_be_edited_or_deleted_only_erased(editor, tenant, bucket, s3_server):
+    editor.post(f"{CONFIGS}add/", form(tenant, bucket, s3_server))
+    config = StorageConfig.objects.get()
+
+    page = editor.get(f"{CONFIGS}{config.pk}/change/").content.decode()
+    editor.post(CONFIGS, {"action": "erase_credentials", "_selected_action": [config.pk]})
+
+    assert 'name="_save"' not in page and "/delete/" not in page
+    config.refresh_from_db()
+    assert not config.has_credentials and not config.is_active
+
+
+def test_a_viewer_sees_revisions_but_cannot_add_or_act(
+    staff_client, editor, tenant, bucket, s3_server
+):
+    editor.post(f"{CONFIGS}add/", form(tenant, bucket, s3_server))
+    viewer = staff_client("view_storageconfig")
+
+    assert viewer.get(CONFIGS).status_code == 200
+    assert viewer.get(f"{CONFIGS}add/").status_code == 403
+    viewer.post(
+        CONFIGS,
+        {"action": "erase_credentials", "_selected_action": [StorageConfig.objects.get().pk]},
+    )
+    assert StorageConfig.objects.get().has_credentials
