@@ -1,88 +1,160 @@
+"""`make run`: the whole product on one machine, with an embedded S3 unless one is configured."""
+
 import os
+import secrets
+import signal
+import socket
 import subprocess
 import sys
+import time
 
 import boto3
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from meetstream.embedded_s3 import embedded_s3_start
+from meetstream.embedded_s3 import embedded_s3_start, process_stop
 from meetstream.services import api_key_create, tenant_get_or_create
 
 DEMO_TENANT = "demo"
+STAFF_USER = "admin"
 SAMPLE_BUCKET = "customer-sample-bucket"
 DEMO_S3_KEY = "demo-key"
 DEMO_S3_SECRET = "demo-secret"  # noqa: S105 - the embedded S3 accepts any key
 
 
+def _wait_for(addr: str, seconds: float = 30) -> None:
+    host, port = addr.rsplit(":", 1)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex((host, int(port))) == 0:
+                return
+        time.sleep(0.1)
+
+
+def _stop_on_sigterm() -> None:
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 class Command(BaseCommand):
-    help = "`make run`: migrate, start an embedded S3, create a demo tenant and serve on :8000."
+    help = "`make run`: migrate, start an embedded S3, create a demo tenant and serve the API."
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--s3-port",
+            type=int,
+            default=9010,
+            help="Port of the embedded S3; fixed so that restarts keep pinned endpoints valid.",
+        )
 
-    def handle(self, *args, addr: str, **options):
+    def handle(self, *args, addr: str, s3_port: int, **options):
+        _stop_on_sigterm()
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         env = dict(os.environ)
+        children: list[subprocess.Popen] = []
         embedded = None
-        if not settings.PLATFORM_S3_ENDPOINT_URL:
-            embedded = embedded_s3_start()
-            env.update(
-                PLATFORM_S3_ENDPOINT_URL=embedded.url,
-                PLATFORM_S3_ACCESS_KEY_ID=DEMO_S3_KEY,
-                PLATFORM_S3_SECRET_ACCESS_KEY=DEMO_S3_SECRET,
-            )
-            s3 = boto3.client(
-                "s3",
-                endpoint_url=embedded.url,
-                region_name="us-east-1",
-                aws_access_key_id=DEMO_S3_KEY,
-                aws_secret_access_key=DEMO_S3_SECRET,
-            )
-            for bucket in (settings.PLATFORM_S3_BUCKET, SAMPLE_BUCKET):
-                s3.create_bucket(Bucket=bucket)
-        key = api_key_create(tenant=tenant_get_or_create(name=DEMO_TENANT)).plaintext
-        self.stdout.write(self._quickstart(addr, key, embedded.url if embedded else None))
-        server = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-            [sys.executable, "manage.py", "runserver", addr, "--noreload"], env=env
-        )
         try:
-            server.wait()
+            if not settings.PLATFORM_S3_ENDPOINT_URL:
+                embedded = embedded_s3_start(port=s3_port)
+                env.update(
+                    PLATFORM_S3_ENDPOINT_URL=embedded.url,
+                    PLATFORM_S3_ACCESS_KEY_ID=DEMO_S3_KEY,
+                    PLATFORM_S3_SECRET_ACCESS_KEY=DEMO_S3_SECRET,
+                )
+                self._buckets(embedded.url)
+            key = api_key_create(tenant=tenant_get_or_create(name=DEMO_TENANT)).plaintext
+            password = self._staff_user()
+            if settings.REDIS_URL:
+                children.append(
+                    self._start("-m", "celery", "-A", "meetstream", "worker", "--beat", env=env)
+                )
+            children.append(self._start("manage.py", "runserver", addr, "--noreload", env=env))
+            _wait_for(addr)
+            self.stdout.write(
+                self._quickstart(addr, key, password, embedded.url if embedded else None)
+            )
+            children[-1].wait()
         except KeyboardInterrupt:
-            server.terminate()
-            server.wait()
+            self.stdout.write("Stopping.")
         finally:
+            for child in reversed(children):
+                process_stop(child)
             if embedded:
                 embedded.stop()
 
-    def _quickstart(self, addr: str, key: str, s3_url: str | None) -> str:
+    def _start(self, *command: str, env: dict) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, *command], env=env)  # noqa: S603 - ours
+
+    def _buckets(self, url: str) -> None:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id=DEMO_S3_KEY,
+            aws_secret_access_key=DEMO_S3_SECRET,
+        )
+        for bucket in (settings.PLATFORM_S3_BUCKET, SAMPLE_BUCKET):
+            s3.create_bucket(Bucket=bucket)
+
+    def _staff_user(self) -> str:
+        """A superuser for the admin, with a new password at every start."""
+        password = secrets.token_urlsafe(12)
+        user, _ = User.objects.get_or_create(username=STAFF_USER, defaults={"is_staff": True})
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        return password
+
+    def _quickstart(self, addr: str, key: str, password: str, s3_url: str | None) -> str:
         base = f"http://{addr}"
+        auth = '-H "Authorization: Token $KEY"'
         lines = [
             "",
-            f"MeetStream storage is starting on {base}",
+            f"MeetStream storage is running on {base}",
             f"  API docs:      {base}/api/docs/",
+            f"  Admin:         {base}/admin/  (user {STAFF_USER}, password {password})",
             f"  Demo API key:  {key}",
         ]
         if s3_url:
-            lines += [
+            lines.append(
                 f"  Embedded S3:   {s3_url} (platform bucket '{settings.PLATFORM_S3_BUCKET}', "
-                f"sample customer bucket '{SAMPLE_BUCKET}')",
-                "",
-                "Quickstart (paste into a shell):",
-                f"  export API={base} KEY={key}",
-                '  curl -s -X PUT "$API/api/v1/admin/configs?config_type=storage" \\',
-                "    -H \"Authorization: Token $KEY\" -H 'Content-Type: application/json' \\",
-                f'    -d \'{{"provider": "aws", "bucket_name": "{SAMPLE_BUCKET}", '
-                f'"region": "us-east-1", "access_key_id": "{DEMO_S3_KEY}", '
-                f'"secret_key": "{DEMO_S3_SECRET}", "endpoint_url": "{s3_url}"}}\'',
-                '  curl -s "$API/api/v1/admin/configs" -H "Authorization: Token $KEY"',
-                '  curl -s -X POST "$API/api/v1/bots/create_bot" -H "Authorization: Token $KEY" \\',
-                "    -H 'Content-Type: application/json' \\",
-                '    -d \'{"meeting_link": "https://meet.google.com/abc-defg-hij", '
-                '"bot_name": "Notetaker"}\'',
-                '  curl -s "$API/api/v1/bots/<bot_id>/status" -H "Authorization: Token $KEY"',
+                f"sample customer bucket '{SAMPLE_BUCKET}'; objects live in memory only)"
+            )
+        body = (
+            f'{{"provider": "aws", "bucket_name": "{SAMPLE_BUCKET}", "region": "us-east-1", '
+            f'"access_key_id": "{DEMO_S3_KEY}", "secret_key": "{DEMO_S3_SECRET}", '
+            f'"endpoint_url": "{s3_url}"}}'
+        )
+        field = "python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'"
+        lines += [
+            "",
+            "Quickstart (paste into a shell):",
+            f"  export API={base} KEY={key}",
+        ]
+        if s3_url:
+            lines += [
+                f'  curl -s -X PUT "$API/api/v1/admin/configs?config_type=storage" {auth} \\',
+                f"    -H 'Content-Type: application/json' -d '{body}'",
             ]
-        lines += ["", "Stop with Ctrl-C.", ""]
+        lines += [
+            f'  BOT=$(curl -s -X POST "$API/api/v1/bots/create_bot" {auth} \\',
+            "    -H 'Content-Type: application/json' \\",
+            '    -d \'{"meeting_link": "https://meet.google.com/abc-defg-hij", '
+            '"bot_name": "Notetaker"}\' \\',
+            f"    | {field} bot_id)",
+            f'  until curl -s "$API/api/v1/bots/$BOT/status" {auth} \\',
+            '    | grep -q \'"status":"Done"\'; do sleep 1; done',
+            f'  URL=$(curl -s "$API/api/v1/bots/$BOT/get_audio" {auth} | {field} audio_url)',
+            '  curl -s -o audio.wav "$URL"   # the recording, a WAV file',
+            "",
+            "Stop with Ctrl-C.",
+            "",
+        ]
         return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""Staff save a storage configuration in a real headless Chromium; the secret never shows."""
+
+import shutil
+
+import pytest
+
+from storageconfig.models import StorageConfig
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_staff_save_a_configuration_and_never_see_the_secret_again(
+    live_server, admin_user, tenant, iam_s3_server, monkeypatch
+):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; our ORM reads here are sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    bucket = iam_s3_server.bucket()
+    statements = [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:HeadBucket", "s3:ListBucket"],
+            "Resource": f"arn:aws:s3:::{bucket}",
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject"],
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+        },
+    ]
+    key_id, secret = iam_s3_server.user(statements)
+    wrong = "not-the-secret-but-long-enough-to-watch"
+    seen: list[str] = []
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+
+        def visit(path: str) -> None:
+            page.goto(f"{live_server.url}{path}")
+            seen.append(page.content())
+
+        def submit_config(secret_key: str) -> None:
+            visit("/admin/storageconfig/storageconfig/add/")
+            page.select_option("#id_tenant", str(tenant.pk))
+            page.fill("#id_bucket_name", bucket)
+            page.fill("#id_endpoint_url", iam_s3_server.url)
+            page.fill("#id_access_key_id", key_id)
+            page.fill("#id_secret_key", secret_key)
+            page.click("input[name=_save]")
+            page.wait_for_load_state()
+            seen.append(page.content())
+
+        visit("/admin/login/")
+        page.fill("#id_username", admin_user.username)
+        page.fill("#id_password", "password")
+        page.click("input[type=submit]")
+        page.wait_for_load_state()
+
+        submit_config(wrong)
+        error = page.locator(".errornote, .errorlist").all_inner_texts()
+        assert any("The secret key does not match the access key id." in text for text in error), (
+            error
+        )
+        assert (
+            page.input_value("#id_secret_key") == "" and page.input_value("#id_access_key_id") == ""
+        )
+        assert not StorageConfig.objects.exists()
+
+        submit_config(secret)
+        assert "was added successfully" in page.locator(".messagelist").inner_text()
+        config = StorageConfig.objects.get(tenant=tenant, is_active=True)
+        for path in (
+            "/admin/storageconfig/storageconfig/",
+            f"/admin/storageconfig/storageconfig/{config.pk}/change/",
+            f"/admin/storageconfig/storageconfig/{config.pk}/history/",
+            f"/admin/meetstream/tenant/{tenant.pk}/change/",
+            "/admin/",
+        ):
+            visit(path)
+        browser.close()
+
+    assert config.secret_key == secret and config.access_key_id == key_id
+    assert len(seen) >= 8
+    for html in seen:
+        assert secret not in html and wrong not in html and key_id not in html

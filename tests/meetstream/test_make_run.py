@@ -1,0 +1,122 @@
+"""`make run`'s entry point started for real, its printed quickstart pasted into a shell."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import wave
+from pathlib import Path
+
+import pytest
+
+from meetstream.embedded_s3 import free_port, process_stop
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="the quickstart uses curl")
+
+
+def wait_for_line(log: Path, text: str, process: subprocess.Popen, seconds: float = 120) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        output = log.read_text(errors="replace")
+        if text in output:
+            return output
+        if process.poll() is not None:
+            raise AssertionError(f"make run exited with {process.returncode}:\n{output}")
+        time.sleep(0.2)
+    raise AssertionError(f"no {text!r} within {seconds} s:\n{log.read_text()}")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start(tmp_path, env, api_port, s3_port, log_name: str) -> tuple[subprocess.Popen, str]:
+    log = tmp_path / log_name
+    with log.open("wb") as out:
+        server = subprocess.Popen(  # the Makefile's `run` command
+            [
+                sys.executable,
+                "manage.py",
+                "serve_demo",
+                "--addr",
+                f"127.0.0.1:{api_port}",
+                "--s3-port",
+                str(s3_port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return server, wait_for_line(log, "Stop with Ctrl-C.", server)
+
+
+def stop(server: subprocess.Popen, *ports: int) -> None:
+    server.send_signal(signal.SIGINT)
+    assert server.wait(timeout=30) == 0
+    assert not any(port_open(port) for port in ports)
+
+
+def test_the_printed_quickstart_works_when_pasted_into_a_shell(tmp_path):
+    api_port, s3_port = free_port(), free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PLATFORM_S3_", "REDIS_URL", "DATABASE_URL", "DJANGO_"))
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        MEDIA_ROOT=str(tmp_path / "media"),
+        STORAGE_ALLOW_PRIVATE_ENDPOINTS="true",
+        RECORDER_MODE="simulated",
+    )
+    server, output = start(tmp_path, env, api_port, s3_port, "run.log")
+    try:
+        assert "(user admin, password " in output
+        quickstart = output.split("Quickstart (paste into a shell):", 1)[1].split(
+            "Stop with Ctrl-C."
+        )[0]
+        script = tmp_path / "quickstart.sh"
+        script.write_text("set -euo pipefail\n" + quickstart)
+
+        pasted = subprocess.run(
+            ["bash", str(script)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+        assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+        assert '"message":"Storage config saved successfully"' in pasted.stdout
+        with wave.open(str(tmp_path / "audio.wav")) as audio:
+            assert audio.getnchannels() == 1 and audio.getnframes() > 0
+        stop(server, api_port, s3_port)
+
+        # Started again over the same data: the tenant and its configuration are still there.
+        server, _ = start(tmp_path, env, api_port, s3_port, "run-again.log")
+        key = output.split("Demo API key:", 1)[1].split()[0]
+        config = subprocess.run(
+            [
+                "curl",
+                "-s",
+                f"http://127.0.0.1:{api_port}/api/v1/admin/configs",
+                "-H",
+                f"Authorization: Token {key}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        assert '"bucket_name":"customer-sample-bucket"' in config.stdout
+        stop(server, api_port, s3_port)
+    finally:
+        if server.poll() is None:
+            process_stop(server)
