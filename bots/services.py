@@ -1,4 +1,5 @@
 import json
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from bots.staging import stage, staged_delete, staged_read
 from meetstream.errors import ApiError, RuleError
 from meetstream.models import Tenant
 
+logger = logging.getLogger(__name__)
 SIDECAR_LIMIT = 64 * 1024
 RECORDING = frozenset({BotStatus.JOINING, BotStatus.IN_MEETING})
 
@@ -65,8 +67,18 @@ def bot_left(*, bot: Bot) -> Bot:
     from bots.tasks import upload_bot_media
 
     bot_transition(bot=bot, event=BotEventType.LEFT)
-    transaction.on_commit(lambda: upload_bot_media.delay(bot.pk))
+    transaction.on_commit(lambda: _queue(upload_bot_media, bot.pk))
     return bot
+
+
+def _queue(task, bot_pk: int) -> None:
+    """Queue a task; with the broker down, the bot's files wait for the sweeper instead."""
+    try:
+        task.delay(bot_pk)
+    except Exception:  # kombu raises various connection errors once its publish retries end
+        logger.warning(
+            "Could not queue %s for bot %s; the sweeper will", task.name, bot_pk, exc_info=True
+        )
 
 
 def _captured_at(staged_name: str) -> datetime:

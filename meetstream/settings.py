@@ -138,6 +138,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Failed API key attempts one client address may make in a minute before it gets 429s.
+AUTH_FAILURES_PER_MINUTE = env_int("AUTH_FAILURES_PER_MINUTE", 30, minimum=1)
+
 # Storage: the platform bucket, and the guard on customer endpoints.
 PLATFORM_S3_BUCKET = env_str("PLATFORM_S3_BUCKET") or "meetstream-platform"
 PLATFORM_S3_REGION = env_str("PLATFORM_S3_REGION") or "us-east-1"
@@ -163,6 +166,8 @@ if STAGING_S3_BUCKET:
 # Uploads: files of one bot in flight at once, and how often a failed one is tried.
 MEDIA_UPLOAD_CONCURRENCY = env_int("MEDIA_UPLOAD_CONCURRENCY", 8, minimum=1)
 MEDIA_UPLOAD_MAX_ATTEMPTS = env_int("MEDIA_UPLOAD_MAX_ATTEMPTS", 10, minimum=1)
+# Seconds an upload request may wait for S3 to read or answer before it is retried.
+S3_TRANSFER_READ_TIMEOUT = env_int("S3_TRANSFER_READ_TIMEOUT", 60, minimum=1)
 
 RECORDER_TOKEN = env_str("RECORDER_TOKEN")
 RECORDER_MODE = env_choice("RECORDER_MODE", "external", ("external", "simulated"))
@@ -178,7 +183,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE") or "meetstream"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+# A task a dead worker held is delivered again after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600, minimum=1)
+}
 CELERY_BEAT_SCHEDULE = {
     "sweep-media-uploads": {"task": "bots.tasks.sweep_media_uploads", "schedule": 300.0},
 }

@@ -5,6 +5,7 @@ Everything else asks it for a client or an operation and gets back either a resu
 S3 text).
 """
 
+import os
 import threading
 import uuid
 from collections import OrderedDict
@@ -25,6 +26,7 @@ from botocore.exceptions import (
     HTTPClientError,
     ReadTimeoutError,
 )
+from django.conf import settings
 
 Purpose = Literal["check", "transfer", "fetch"]
 
@@ -37,9 +39,9 @@ _CONFIGS: dict[str, Config] = {
         read_timeout=CHECK_READ_TIMEOUT,
         retries={"mode": "standard", "total_max_attempts": 2},
     ),
+    # read_timeout comes from settings.S3_TRANSFER_READ_TIMEOUT when the client is built.
     "transfer": Config(
         connect_timeout=5,
-        read_timeout=60,
         retries={"mode": "standard", "total_max_attempts": 5},
         max_pool_connections=32,
     ),
@@ -151,7 +153,10 @@ def client_forget(revision: Hashable) -> None:
 
 
 def _build(target: S3Target, purpose: Purpose):
-    config = _CONFIGS[purpose].merge(
+    config = _CONFIGS[purpose]
+    if purpose == "transfer":
+        config = config.merge(Config(read_timeout=settings.S3_TRANSFER_READ_TIMEOUT))
+    config = config.merge(
         Config(
             signature_version="s3v4",
             # S3-compatible servers (MinIO, moto, R2) want bucket names in the path.
@@ -286,6 +291,11 @@ def object_upload(
     """
     extra = {"ContentType": content_type, "Metadata": metadata}
     try:
+        if isinstance(source, str) and os.path.getsize(source) < TRANSFER.multipart_threshold:
+            # One PUT: a transfer manager's threads cost more than a small file takes.
+            with open(source, "rb") as body:
+                s3.put_object(Bucket=target.bucket, Key=key, Body=body, **extra)
+            return
         with create_transfer_manager(s3, TRANSFER) as manager:
             manager.upload(source, target.bucket, key, extra_args=extra).result()
     except _FAILURES as exc:

@@ -31,6 +31,8 @@ def media_root(tmp_path_factory):
 def _platform(settings, s3_server, media_root):
     """Staging under a temporary folder, the platform bucket on the moto server, tasks inline."""
     settings.MEDIA_ROOT = str(media_root)
+    # Tests share 127.0.0.1; the failure throttle has its own test with its own address.
+    settings.AUTH_FAILURES_PER_MINUTE = 100_000
     settings.RECORDER_TOKEN = RECORDER_TOKEN
     settings.PLATFORM_S3_BUCKET = PLATFORM_BUCKET
     settings.PLATFORM_S3_ENDPOINT_URL = s3_server.url

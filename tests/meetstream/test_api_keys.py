@@ -1,7 +1,10 @@
 import hashlib
+import uuid
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from meetstream.models import ApiKey, Tenant
@@ -73,3 +76,35 @@ def test_the_issued_key_does_not_show_its_plaintext_in_repr(tenant):
     issued = api_key_create(tenant=tenant)
 
     assert issued.plaintext not in repr(issued)
+
+
+def test_repeated_failures_from_one_address_are_throttled(settings, tenant):
+    settings.AUTH_FAILURES_PER_MINUTE = 3
+    address = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+    attacker = APIClient(REMOTE_ADDR=address)
+    attacker.credentials(HTTP_AUTHORIZATION="Token ms_guess")
+
+    statuses = [attacker.get(CONFIGS).status_code for _ in range(4)]
+
+    assert statuses == [401, 401, 401, 429]
+    throttled = attacker.get(CONFIGS).json()
+    assert throttled["message"].startswith("Too many failed authentication attempts.")
+    assert 0 < throttled["retry_after"] <= 60
+    valid = APIClient(REMOTE_ADDR=address)
+    valid.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(tenant=tenant).plaintext}")
+    assert valid.get(CONFIGS).status_code == 429
+    elsewhere = APIClient(REMOTE_ADDR="198.51.100.7")
+    elsewhere.credentials(HTTP_AUTHORIZATION="Token ms_guess")
+    assert elsewhere.get(CONFIGS).status_code == 401
+
+
+def test_keys_are_looked_up_by_hash_so_no_plaintext_comparison_happens(tenant):
+    issued = api_key_create(tenant=tenant)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.plaintext}")
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(CONFIGS)
+
+    lookup = queries.captured_queries[0]["sql"]
+    assert issued.api_key.key_hash in lookup and issued.plaintext not in lookup

@@ -1,0 +1,206 @@
+"""Fetches served by gunicorn to concurrent clients, and fetches for a tenant with 100,000 files."""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.db import connection
+
+from bench.setup import Bench, ok
+from bench.timing import Row, compare
+from bots.models import ArtifactState, Bot, BotArtifact, Pin
+from bots.services import bot_create
+from bots.simulation import meeting_simulate
+from meetstream.embedded_s3 import free_port, process_stop
+from meetstream.services import api_key_create, tenant_get_or_create
+from tests.support.processes import database_url
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENTS = 4
+REQUESTS = 300
+ROUNDS = 3
+
+
+def _recorded_bot(tenant) -> Bot:
+    bot = bot_create(tenant=tenant, meeting_link="https://meet.google.com/abc", bot_name="bench")
+    meeting_simulate(bot=bot, screenshots=20, audio_seconds=1, video_bytes=4096)
+    return bot
+
+
+def _gunicorn() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "PLATFORM_S3_ENDPOINT_URL": settings.PLATFORM_S3_ENDPOINT_URL,
+        "PLATFORM_S3_ACCESS_KEY_ID": "bench",
+        "PLATFORM_S3_SECRET_ACCESS_KEY": "bench",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "meetstream.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(f"{url}/api/schema/", timeout=1)
+            return server, url
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process_stop(server)
+    raise RuntimeError("gunicorn did not start")
+
+
+def _load(url: str, key: str) -> tuple[float, list[float]]:
+    """CLIENTS sessions send REQUESTS requests in all; requests per second and latencies (ms)."""
+    sessions = [requests.Session() for _ in range(CLIENTS)]
+    for session in sessions:
+        session.headers["Authorization"] = f"Token {key}"
+
+    def one(n: int) -> float:
+        started = time.perf_counter()
+        response = sessions[n % CLIENTS].get(url, timeout=30)
+        assert response.status_code == 200, response.text[:300]
+        return (time.perf_counter() - started) * 1e3
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        latencies = list(pool.map(one, range(REQUESTS)))
+    return REQUESTS / (time.perf_counter() - started), latencies
+
+
+def _served_rows(bench: Bench, bot: Bot) -> list[Row]:
+    server, base = _gunicorn()
+    paths = {
+        "status": f"/api/v1/bots/{bot.public_id}/status",
+        "get_audio": f"/api/v1/bots/{bot.public_id}/get_audio",
+        "?type=chat": f"/api/v1/bots/{bot.public_id}?type=chat",
+        "screenshots": f"/api/v1/bots/{bot.public_id}/screenshots",
+    }
+    rates: dict[str, list[float]] = {name: [] for name in paths}
+    latencies: dict[str, list[float]] = {name: [] for name in paths}
+    try:
+        for path in paths.values():
+            _load(f"{base}{path}", bench.key)  # warm up
+        for _ in range(ROUNDS):
+            for name, path in paths.items():
+                rate, times = _load(f"{base}{path}", bench.key)
+                rates[name].append(rate)
+                latencies[name] += times
+    finally:
+        process_stop(server)
+
+    def p99(name: str) -> float:
+        return statistics.quantiles(latencies[name], n=100)[98]
+
+    floor = statistics.median(rates["status"])
+    rows = []
+    for name in ("get_audio", "?type=chat", "screenshots"):
+        rows.append(
+            Row(
+                f"gunicorn, {CLIENTS} clients: {name} vs status (req/s)",
+                statistics.median(rates[name]),
+                floor,
+                unit="/s",
+                kind="throughput",
+                target=0.8 if name == "get_audio" else None,
+            )
+        )
+        rows.append(Row(f"  p99 latency {name} vs status", p99(name), p99("status")))
+    return rows
+
+
+def _crowd(tenant, artifacts: int) -> None:
+    """A tenant holding `artifacts` uploaded files over bots of a thousand files each."""
+    per_bot = 1000
+    for start in range(0, artifacts, per_bot):
+        bot = Bot.objects.create(
+            tenant=tenant,
+            meeting_link="https://meet.google.com/x",
+            bot_name="crowd",
+            platform="google_meet",
+            status="Done",
+        )
+        Pin.objects.create(bot=bot, bucket="bench-bucket", region="us-east-1", prefixes={})
+        BotArtifact.objects.bulk_create(
+            [
+                BotArtifact(
+                    bot=bot,
+                    name=f"screenshots/{n:08x}-0000-0000-0000-000000000000.png",
+                    category="metadata",
+                    content_type="image/png",
+                    size=1,
+                    sha256="0" * 64,
+                    state=ArtifactState.UPLOADED,
+                    bucket="bench-bucket",
+                    key=f"meetstream/{bot.public_id}_screenshots/{n}.png",
+                )
+                for n in range(min(per_bot, artifacts - start))
+            ],
+            batch_size=1000,
+        )
+
+
+def _scale_rows(bench: Bench) -> list[Row]:
+    from rest_framework.test import APIClient
+
+    clients, bots = {}, {}
+    for name, extra in (("small", 0), ("large", 100_000)):
+        tenant = tenant_get_or_create(name=f"scale-{name}")
+        bots[name] = _recorded_bot(tenant)
+        _crowd(tenant, extra)
+        clients[name] = APIClient()
+        clients[name].credentials(
+            HTTP_AUTHORIZATION=f"Token {api_key_create(tenant=tenant).plaintext}"
+        )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    total = BotArtifact.objects.filter(bot__tenant__name="scale-large").count()
+    rows = []
+    for label, suffix in (
+        ("get_audio", "/get_audio"),
+        ("status", "/status"),
+        ("screenshots", "/screenshots"),
+    ):
+        rows.append(
+            compare(
+                f"{label}: tenant with {total:,} files vs with {BotArtifact.objects.filter(bot__tenant__name='scale-small').count()}",
+                lambda s=suffix: ok(
+                    clients["large"].get(f"/api/v1/bots/{bots['large'].public_id}{s}")
+                ),
+                lambda s=suffix: ok(
+                    clients["small"].get(f"/api/v1/bots/{bots['small'].public_id}{s}")
+                ),
+                rounds=200,
+                target=1.2,
+            )
+        )
+    return rows
+
+
+def rows(bench: Bench) -> list[Row]:
+    bot = _recorded_bot(bench.tenant)
+    return _served_rows(bench, bot) + _scale_rows(bench)

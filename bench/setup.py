@@ -1,0 +1,70 @@
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from meetstream.embedded_s3 import EmbeddedS3, embedded_s3_start
+from meetstream.models import Tenant
+from meetstream.services import api_key_create, tenant_get_or_create
+from storageconfig import s3
+
+
+@dataclass
+class Bench:
+    work: str
+    server: EmbeddedS3
+    tenant: Tenant
+    key: str
+    api: APIClient
+
+    @classmethod
+    @contextmanager
+    def start(cls, work: str):
+        from django.conf import settings
+
+        call_command("migrate", verbosity=0)
+        server = embedded_s3_start()
+        settings.PLATFORM_S3_ENDPOINT_URL = server.url
+        settings.PLATFORM_S3_ACCESS_KEY_ID = settings.PLATFORM_S3_SECRET_ACCESS_KEY = "bench"
+        try:
+            admin = s3.client(s3.S3Target("x", "us-east-1", server.url, "bench", "bench"))
+            for bucket in ("bench-bucket", settings.PLATFORM_S3_BUCKET):
+                admin.create_bucket(Bucket=bucket)
+            tenant = tenant_get_or_create(name="bench")
+            key = api_key_create(tenant=tenant).plaintext
+            api = APIClient()
+            api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+            bench = cls(work, server, tenant, key, api)
+            assert bench.put_config().status_code == 200
+            yield bench
+        finally:
+            server.stop()
+
+    def config_body(self, **overrides) -> dict:
+        return {
+            "provider": "aws",
+            "bucket_name": "bench-bucket",
+            "region": "us-east-1",
+            "access_key_id": "bench",
+            "secret_key": "bench",
+            "endpoint_url": self.server.url,
+            **overrides,
+        }
+
+    def put_config(self, **overrides):
+        return self.api.put(
+            "/api/v1/admin/configs?config_type=storage",
+            self.config_body(**overrides),
+            format="json",
+        )
+
+    def s3_admin(self):
+        return s3.client(
+            s3.S3Target("bench-bucket", "us-east-1", self.server.url, "bench", "bench")
+        )
+
+
+def ok(response):
+    assert response.status_code == 200, response.content[:500]
+    return response
