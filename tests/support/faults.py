@@ -2,6 +2,7 @@
 
 import http.client
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -11,8 +12,11 @@ SLOW_DOWN = (
     b"<Message>Please reduce your request rate.</Message></Error>"
 )
 
-# A fault is "503", "drop" (close the connection without an answer) or None (pass through).
+# A fault is "503", "drop" (close without an answer), "stall" (read half the body, then hang
+# until the client gives up), "slow" (wait, then pass through) or None (pass through).
 Fault = str | None
+STALL_SECONDS = 5
+SLOW_SECONDS = 0.5
 
 
 class FaultProxy:
@@ -37,10 +41,18 @@ class FaultProxy:
             protocol_version = "HTTP/1.1"
 
             def _any(self) -> None:
-                body = self._body()
                 with proxy._lock:
                     fault = proxy.decide(self.command, self.path)
                     proxy.seen.append((self.command, self.path, fault))
+                if fault == "stall":
+                    self.rfile.read(int(self.headers.get("Content-Length") or 0) // 2)
+                    time.sleep(STALL_SECONDS)
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                body = self._body()
+                if fault == "slow":
+                    time.sleep(SLOW_SECONDS)
                 if fault == "drop":
                     self.close_connection = True
                     self.connection.close()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from django.db import connection
 
 from meetstream.embedded_s3 import process_stop
@@ -40,6 +41,24 @@ class Worker:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-5000:]
+
+
+needs_redis = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)"
+)
+
+
+def children_of(pid: int) -> list[int]:
+    """The process ids whose parent is `pid` (a worker's pool processes)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def worker_start(*, log: Path, queue: str, concurrency: int = 2, **env: str) -> Worker:
