@@ -59,6 +59,6 @@ def table(rows: list[Row]) -> str:
             f"  {row.ratio:7.2f}  {row.verdict}"
         )
     lines.append(
-        "ratio: ours/baseline for times (lower is better), ours÷baseline rate for throughput."
+        "ratio: ours/baseline; lower is better for times and memory, higher for req/s."
     )
     return "\n".join(lines)

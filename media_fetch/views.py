@@ -43,7 +43,7 @@ ERRORS = {
     403: FORBIDDEN,
     404: OpenApiResponse(ErrorSerializer, description="No such bot, or the file was not uploaded."),
 }
-JSON_DOCUMENT = OpenApiResponse(OpenApiTypes.OBJECT, description="The stored JSON, as stored.")
+JSON_DOCUMENT = OpenApiResponse(OpenApiTypes.ANY, description="The stored JSON, as stored.")
 
 
 def _choice(request, name: str, choices: tuple[str, ...], default: str | None = None) -> str:

@@ -45,7 +45,11 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ValidationErrorSerializer(ErrorSerializer):
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    """A 400: `errors` names each invalid field; a body that is not JSON has only a message."""
+
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
 
 
 class ThrottledSerializer(ErrorSerializer):

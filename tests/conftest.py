@@ -9,9 +9,9 @@ from meetstream.celery import app as celery_app
 from meetstream.services import api_key_create, tenant_get_or_create
 from tests.support import leaks
 from tests.support.s3 import iam_s3_server_start, s3_server_start
+from tests.support.workers import PLATFORM_BUCKET, Workers
 
 RECORDER_TOKEN = "recorder-token-for-tests"
-PLATFORM_BUCKET = "meetstream-platform-tests"
 
 
 @pytest.fixture(scope="session")
@@ -153,3 +153,16 @@ def silent_endpoint():
     for conn in accepted:
         conn.close()
     listener.close()
+
+
+@pytest.fixture
+def workers(settings, tmp_path, transactional_db):
+    """Start real workers with `workers.start()`; this process sends its tasks to their queue."""
+    pool = Workers(settings, tmp_path)
+    conf = celery_app.conf
+    saved = conf.task_always_eager, conf.task_default_queue
+    conf.task_always_eager, conf.task_default_queue = False, pool.queue
+    yield pool
+    conf.task_always_eager, conf.task_default_queue = saved
+    for worker in pool.started:
+        worker.stop()

@@ -1,8 +1,8 @@
 """The whole path through real Celery workers on Redis, as in production."""
 
-from tests.bots.conftest import wait_for_done
 from tests.support.media import create_bot, hand_over, sample_media
 from tests.support.processes import needs_redis
+from tests.support.workers import wait_for_done
 
 pytestmark = needs_redis
 

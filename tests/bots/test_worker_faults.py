@@ -10,10 +10,10 @@ from pathlib import Path
 from bots.models import BotArtifact
 from bots.uploads import SWEEP_IDLE
 from meetstream.embedded_s3 import free_port
-from tests.bots.conftest import wait_for_done
 from tests.support.faults import FaultProxy
 from tests.support.media import create_bot, hand_over
 from tests.support.processes import ROOT, child_env, children_of, command_run, needs_redis
+from tests.support.workers import wait_for_done
 
 pytestmark = needs_redis
 PUT = "/api/v1/admin/configs?config_type=storage"

@@ -1,0 +1,106 @@
+"""One whole day of a tenant, watched end to end: the secret is in no response, log line,
+Redis message or rendered page, and the database holds it only as ciphertext."""
+
+import base64
+import json
+import os
+import re
+import threading
+
+import pytest
+import redis
+from django.db import connection
+
+from tests.support.media import create_bot, hand_over, sample_media
+from tests.support.processes import needs_redis
+from tests.support.workers import wait_for_done
+
+pytestmark = needs_redis
+
+SECRET = "leak/scan+secret-0123456789-do-not-leak-abcdef"
+KEY_ID = "AKIALEAKSCANKEY00001"
+
+
+@pytest.fixture
+def redis_traffic():
+    """Every command any client sends Redis while the test runs (MONITOR)."""
+    seen: list[str] = []
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    ready = threading.Event()
+
+    def watch() -> None:
+        with client.monitor() as monitor:
+            ready.set()
+            for command in monitor.listen():
+                seen.append(command["command"])
+                if "leak-scan-stop" in command["command"]:
+                    return
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    ready.wait(5)
+    yield seen
+    client.get("leak-scan-stop")
+    thread.join(10)
+
+
+def test_a_whole_day_leaks_the_secret_nowhere(
+    api, recorder, config_body, s3_server, bucket, workers, admin_client, redis_traffic, caplog
+):
+    workers.start()
+    body = config_body(access_key_id=KEY_ID, secret_key=SECRET)
+    attempts = [
+        body,
+        {**body, "access_mode": "write_only"},
+        {**body, "bucket_name": "no-such-bucket-x"},
+        body,
+    ]
+    pages = [
+        api.put("/api/v1/admin/configs?config_type=storage", b, format="json").content
+        for b in attempts
+    ]
+    bot = create_bot(api)
+    hand_over(recorder, bot["bot_id"], sample_media(bot, screenshots=2))
+    wait_for_done(api, [bot["bot_id"]], workers)
+    for path in ("/get_audio", "/get_video", "/screenshots", "?type=chat", "/status"):
+        response = api.get(f"/api/v1/bots/{bot['bot_id']}{path}")
+        assert response.status_code == 200, path
+        pages.append(
+            b"".join(response.streaming_content) if response.streaming else response.content
+        )
+    for path in (
+        "/admin/storageconfig/storageconfig/",
+        "/admin/storageconfig/storageconfig/add/",
+        "/admin/bots/bot/",
+        "/admin/meetstream/tenant/",
+        "/admin/meetstream/apikey/",
+    ):
+        pages.append(admin_client.get(path).content)
+    from bots.models import Bot
+
+    pk = Bot.objects.get(public_id=bot["bot_id"]).pk
+    pages.append(admin_client.get(f"/admin/bots/bot/{pk}/change/").content)
+    pages.append(api.delete("/api/v1/admin/configs?key_name=aws").content)
+
+    traffic = "\n".join(redis_traffic)
+    assert "bots.tasks.upload_bot_media" in traffic, "Redis carried the upload task"
+    # Celery message bodies travel base64-encoded: read them decoded too.
+    bodies = [
+        base64.b64decode(b).decode() for b in re.findall(r'"body": "([A-Za-z0-9+/=]+)"', traffic)
+    ]
+    assert bodies, "task messages were seen"
+    for body in bodies:  # task messages carry database ids only
+        args = json.loads(body)[0]
+        assert all(isinstance(arg, int) for arg in args), body
+    places = {
+        "Redis": traffic + "\n".join(bodies),
+        "logs": caplog.text + workers.logs(),
+        "pages": b"\n".join(pages).decode(errors="replace"),
+    }
+    for place, text in places.items():
+        assert SECRET not in text, place
+        assert KEY_ID not in text.replace(f"X-Amz-Credential={KEY_ID}", ""), place
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT access_key_id, secret_key FROM storageconfig_storageconfig")
+        stored = [bytes(value) for row in cursor.fetchall() for value in row if value is not None]
+    assert all(SECRET.encode() not in value and KEY_ID.encode() not in value for value in stored)

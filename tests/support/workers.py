@@ -1,0 +1,48 @@
+"""Real Celery workers for a test, on a queue of their own."""
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from tests.support.media import STATUS
+from tests.support.processes import Worker, worker_start
+
+PLATFORM_BUCKET = "meetstream-platform-tests"
+
+
+@dataclass
+class Workers:
+    """Real Celery workers on one queue of their own; this process sends its tasks there."""
+
+    settings: object
+    folder: object
+    queue: str = field(default_factory=lambda: f"tests-{uuid.uuid4().hex[:8]}")
+    started: list[Worker] = field(default_factory=list)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "MEDIA_ROOT": str(self.settings.MEDIA_ROOT),
+            "PLATFORM_S3_BUCKET": PLATFORM_BUCKET,
+            "PLATFORM_S3_ENDPOINT_URL": self.settings.PLATFORM_S3_ENDPOINT_URL,
+            "PLATFORM_S3_ACCESS_KEY_ID": self.settings.PLATFORM_S3_ACCESS_KEY_ID,
+            "PLATFORM_S3_SECRET_ACCESS_KEY": self.settings.PLATFORM_S3_SECRET_ACCESS_KEY,
+            **extra,
+        }
+
+    def start(self, *, concurrency: int = 2, **env: str) -> Worker:
+        log = self.folder / f"worker-{len(self.started)}.log"
+        worker = worker_start(log=log, queue=self.queue, concurrency=concurrency, **self.env(**env))
+        self.started.append(worker)
+        return worker
+
+    def logs(self) -> str:
+        return "\n".join(worker.output() for worker in self.started)
+
+
+def wait_for_done(api, bot_ids, workers: Workers, seconds: float = 120) -> None:
+    pending = set(bot_ids)
+    deadline = time.monotonic() + seconds
+    while pending and time.monotonic() < deadline:
+        pending = {b for b in pending if api.get(STATUS.format(b)).json()["status"] != "Done"}
+        time.sleep(0.3)
+    assert not pending, f"not Done: {sorted(pending)[:5]}; workers:\n{workers.logs()}"
