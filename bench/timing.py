@@ -58,7 +58,5 @@ def table(rows: list[Row]) -> str:
             f"{row.name.ljust(width)}  {row.ours:9.2f} {row.unit:<2}  {row.baseline:9.2f} {row.unit:<2}"
             f"  {row.ratio:7.2f}  {row.verdict}"
         )
-    lines.append(
-        "ratio: ours/baseline; lower is better for times and memory, higher for req/s."
-    )
+    lines.append("ratio: ours/baseline; lower is better for times and memory, higher for req/s.")
     return "\n".join(lines)

@@ -11,6 +11,12 @@ class AccessMode(models.TextChoices):
     WRITE_ONLY = "write_only", "Write only"
 
 
+class Encryption(models.TextChoices):
+    NONE = "", "None (the bucket's default)"
+    AES256 = "AES256", "SSE-S3 (AES256)"
+    KMS = "aws:kms", "SSE-KMS (aws:kms)"
+
+
 class StorageConfig(models.Model):
     """One revision of a tenant's bucket settings. A PUT adds a revision and retires the last.
 
@@ -31,6 +37,10 @@ class StorageConfig(models.Model):
     prefix = models.CharField(max_length=512, default=DEFAULT_PREFIX)
     # Only the categories given their own prefix; the rest inherit `prefix`.
     prefixes = models.JSONField(default=dict, blank=True)
+    server_side_encryption = models.CharField(
+        max_length=16, choices=Encryption.choices, blank=True, default=Encryption.NONE
+    )
+    kms_key_id = models.CharField(max_length=2048, blank=True, default="")
     access_key_id = EncryptedTextField(null=True, blank=True)
     secret_key = EncryptedTextField(null=True, blank=True)
     configured_at = models.DateTimeField()
@@ -76,4 +86,6 @@ class StorageConfig(models.Model):
             endpoint_url=self.endpoint_url or None,
             access_key_id=self.access_key_id,
             secret_key=self.secret_key,
+            sse=self.server_side_encryption or None,
+            kms_key_id=self.kms_key_id or None,
         )

@@ -93,10 +93,19 @@ class S3Target:
     endpoint_url: str | None = None
     access_key_id: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
+    # Server-side encryption asked of every write: None, "AES256" or "aws:kms" (with a key).
+    sse: str | None = None
+    kms_key_id: str | None = None
 
     @property
     def endpoint(self) -> str:
         return self.endpoint_url or f"https://s3.{self.region}.amazonaws.com"
+
+    def write_args(self) -> dict[str, str]:
+        args = {"ServerSideEncryption": self.sse} if self.sse else {}
+        if self.sse == "aws:kms" and self.kms_key_id:
+            args["SSEKMSKeyId"] = self.kms_key_id
+        return args
 
 
 class S3Error(Exception):
@@ -223,6 +232,14 @@ def error_from(
         return S3Error("invalid_access_key_id", "S3 does not recognise the access key id.")
     if code == "SignatureDoesNotMatch":
         return S3Error("signature_mismatch", "The secret key does not match the access key id.")
+    if code.startswith("KMS.") or (
+        status == 403 and "kms" in str(error.get("Message", "")).lower()
+    ):
+        return S3Error(
+            "kms_access_denied",
+            f"KMS refused the key {target.kms_key_id or '(the default aws/s3 key)'} for {where}: "
+            "the credentials need kms:GenerateDataKey (and kms:Decrypt) on it.",
+        )
     if code in {"InvalidToken", "ExpiredToken", "TokenRefreshRequired"}:
         return S3Error("invalid_credentials", "The credentials are expired or not valid.")
     if code in {"AccessDenied", "AllAccessDisabled", "403"} or status == 403:
@@ -277,7 +294,13 @@ def _credential_failure(s3, target: S3Target, prefix: str) -> S3Error | None:
 
 def object_put(s3, target: S3Target, *, key: str, body: bytes, content_type: str) -> None:
     try:
-        s3.put_object(Bucket=target.bucket, Key=key, Body=body, ContentType=content_type)
+        s3.put_object(
+            Bucket=target.bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            **target.write_args(),
+        )
     except _FAILURES as exc:
         raise error_from(exc, target=target, operation="PutObject", key=key) from None
 
@@ -289,7 +312,7 @@ def object_upload(
 
     Only PutObject and the multipart calls: write-only credentials suffice.
     """
-    extra = {"ContentType": content_type, "Metadata": metadata}
+    extra = {"ContentType": content_type, "Metadata": metadata, **target.write_args()}
     try:
         if isinstance(source, str) and os.path.getsize(source) < TRANSFER.multipart_threshold:
             # One PUT: a transfer manager's threads cost more than a small file takes.

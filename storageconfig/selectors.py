@@ -66,5 +66,7 @@ def storage_for_location(
         endpoint_url=endpoint_url or None,
         access_key_id=config.access_key_id,
         secret_key=config.secret_key,
+        sse=config.server_side_encryption or None,
+        kms_key_id=config.kms_key_id or None,
     )
     return ServingStorage(target, config.access_mode, (config.pk, region, endpoint_url))

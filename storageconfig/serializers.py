@@ -61,16 +61,19 @@ class PrefixesSerializer(StrictSerializer):
         return super().to_internal_value(data)
 
 
-class StorageConfigInputSerializer(StrictSerializer):
-    provider = StrictChoiceField(choices=["aws"])
+class StorageLocationSerializer(StrictSerializer):
+    """Where and how media is written: a configuration without its credentials."""
+
     bucket_name = StrictCharField(max_length=63)
     region = StrictCharField(max_length=32)
-    access_key_id = _credential("The access key id", 128)
-    secret_key = _credential("The secret key", 256)
     access_mode = StrictChoiceField(choices=AccessMode.values, default=AccessMode.READ_WRITE)
     prefix = StrictCharField(default=DEFAULT_PREFIX, trim_whitespace=False)
     prefixes = PrefixesSerializer(required=False)
     endpoint_url = StrictCharField(max_length=2048, required=False, allow_null=True)
+    server_side_encryption = StrictChoiceField(
+        choices=["AES256", "aws:kms"], required=False, allow_null=True
+    )
+    kms_key_id = StrictCharField(max_length=2048, required=False, allow_null=True)
 
     validate_bucket_name = _rule(bucket_name_check)
     validate_region = _rule(region_check)
@@ -78,6 +81,19 @@ class StorageConfigInputSerializer(StrictSerializer):
 
     def validate_endpoint_url(self, value):
         return None if value in (None, "") else _rule(endpoint_url_normalize)(self, value)
+
+    def validate(self, data):
+        if data.get("kms_key_id") and data.get("server_side_encryption") != "aws:kms":
+            raise serializers.ValidationError(
+                {"kms_key_id": ["A KMS key goes with server_side_encryption 'aws:kms'."]}
+            )
+        return data
+
+
+class StorageConfigInputSerializer(StorageLocationSerializer):
+    provider = StrictChoiceField(choices=["aws"])
+    access_key_id = _credential("The access key id", 128)
+    secret_key = _credential("The secret key", 256)
 
     def validate_access_key_id(self, value):
         if not value.isascii() or not value.isprintable() or " " in value:
@@ -98,6 +114,8 @@ class StorageConfigFieldsSerializer(serializers.Serializer):
     access_mode = serializers.ChoiceField(choices=AccessMode.values)
     prefix = serializers.CharField()
     prefixes = serializers.DictField(child=serializers.CharField())
+    server_side_encryption = serializers.CharField(allow_null=True)
+    kms_key_id = serializers.CharField(allow_null=True)
 
 
 class StorageConfigSavedSerializer(StorageConfigFieldsSerializer):
@@ -130,4 +148,9 @@ class CheckOutcomeSerializer(serializers.Serializer):
 class StorageCheckFailedSerializer(ErrorSerializer):
     check = serializers.CharField()
     reason = serializers.CharField()
+    checks = CheckOutcomeSerializer(many=True)
+
+
+class StorageChecksSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
     checks = CheckOutcomeSerializer(many=True)

@@ -27,6 +27,8 @@ class StorageConfigInput:
     prefixes: dict[str, str] = field(default_factory=dict)
     endpoint_url: str | None = None
     provider: str = "aws"
+    server_side_encryption: str | None = None
+    kms_key_id: str | None = None
 
     @classmethod
     def from_config(cls, config: StorageConfig) -> "StorageConfigInput":
@@ -40,6 +42,8 @@ class StorageConfigInput:
             prefixes=config.prefixes,
             endpoint_url=config.endpoint_url or None,
             provider=config.provider,
+            server_side_encryption=config.server_side_encryption or None,
+            kms_key_id=config.kms_key_id or None,
         )
 
     def s3_target(self) -> s3.S3Target:
@@ -49,6 +53,8 @@ class StorageConfigInput:
             endpoint_url=self.endpoint_url,
             access_key_id=self.access_key_id,
             secret_key=self.secret_key,
+            sse=self.server_side_encryption,
+            kms_key_id=self.kms_key_id,
         )
 
 
@@ -109,6 +115,8 @@ def storage_config_save(*, tenant: Tenant, data: StorageConfigInput) -> StorageC
             access_mode=data.access_mode,
             prefix=data.prefix,
             prefixes=data.prefixes,
+            server_side_encryption=data.server_side_encryption or "",
+            kms_key_id=data.kms_key_id or "",
             access_key_id=data.access_key_id,
             secret_key=data.secret_key,
             configured_at=now,

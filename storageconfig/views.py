@@ -1,3 +1,6 @@
+import json
+
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -8,17 +11,27 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from meetstream.errors import ApiError
 from meetstream.serializers import ErrorSerializer, ThrottledSerializer, ValidationErrorSerializer
 from meetstream.throttling import StorageConfigWriteThrottle
-from storageconfig.models import StorageConfig
+from storageconfig.models import AccessMode, StorageConfig
+from storageconfig.policy import iam_policy
+from storageconfig.rules import prefixes_distinct
 from storageconfig.selectors import storage_config_get_active
 from storageconfig.serializers import (
     StorageCheckFailedSerializer,
+    StorageChecksSerializer,
     StorageConfigInputSerializer,
     StorageConfigListSerializer,
     StorageConfigSavedSerializer,
+    StorageLocationSerializer,
 )
-from storageconfig.services import storage_config_delete, storage_config_put
+from storageconfig.services import (
+    StorageConfigInput,
+    storage_config_check,
+    storage_config_delete,
+    storage_config_put,
+)
 
 UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid API key.")
 
@@ -32,6 +45,8 @@ def storage_config_fields(config: StorageConfig) -> dict:
         "access_mode": config.access_mode,
         "prefix": config.prefix,
         "prefixes": config.prefixes,
+        "server_side_encryption": config.server_side_encryption or None,
+        "kms_key_id": config.kms_key_id or None,
     }
 
 
@@ -111,4 +126,105 @@ class StorageConfigView(APIView):
                 "message": "Storage config deleted. New bots will use the platform bucket; "
                 "files already in your bucket were not touched."
             }
+        )
+
+
+def _location_from_query(request) -> dict:
+    """A configuration given in the query string, validated like a PUT body without keys."""
+    query = {key: request.query_params[key] for key in request.query_params if key != "access_mode"}
+    if "prefixes" in query:
+        try:
+            query["prefixes"] = json.loads(query["prefixes"])
+        except ValueError:
+            raise serializers.ValidationError({"prefixes": ["Give a JSON object."]}) from None
+    serializer = StorageLocationSerializer(data=query)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class StoragePolicyView(APIView):
+    @extend_schema(
+        operation_id="storage_config_policy",
+        summary="The least IAM policy for the active configuration, or for one in the query.",
+        parameters=[
+            OpenApiParameter("access_mode", str, enum=["read_write", "write_only"]),
+            OpenApiParameter("bucket_name", str, description="Describe a configuration instead"),
+            OpenApiParameter("region", str),
+            OpenApiParameter("prefix", str),
+            OpenApiParameter("prefixes", str, description="A JSON object, as in a PUT"),
+            OpenApiParameter("endpoint_url", str),
+            OpenApiParameter("server_side_encryption", str, enum=["AES256", "aws:kms"]),
+            OpenApiParameter("kms_key_id", str),
+        ],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="An IAM policy document."),
+            400: ValidationErrorSerializer,
+            401: UNAUTHORIZED,
+            404: OpenApiResponse(ErrorSerializer, description="No configuration is active."),
+        },
+    )
+    def get(self, request):
+        mode = request.query_params.get("access_mode")
+        if mode is not None and mode not in AccessMode.values:
+            raise serializers.ValidationError(
+                {"access_mode": ["Use 'read_write' or 'write_only'."]}
+            )
+        if "bucket_name" in request.query_params:
+            location = _location_from_query(request)
+            prefixes = prefixes_distinct(location["prefix"], location.get("prefixes", {}))
+        else:
+            config = storage_config_get_active(tenant=request.user.tenant)
+            if config is None:
+                raise ApiError(
+                    "No storage configuration is active: describe one in the query.",
+                    status_code=404,
+                )
+            location = {**storage_config_fields(config), "access_mode": config.access_mode}
+            prefixes = config.distinct_prefixes
+        return Response(
+            iam_policy(
+                bucket=location["bucket_name"],
+                region=location["region"],
+                prefixes=prefixes,
+                access_mode=mode or location["access_mode"],
+                endpoint_url=location.get("endpoint_url"),
+                server_side_encryption=location.get("server_side_encryption"),
+                kms_key_id=location.get("kms_key_id"),
+            )
+        )
+
+
+class StorageValidateView(APIView):
+    def get_throttles(self):
+        return [StorageConfigWriteThrottle()]
+
+    @extend_schema(
+        operation_id="storage_config_validate",
+        summary="Run the live check again on the active configuration, or on a body (not saved).",
+        request=StorageConfigInputSerializer,
+        responses={
+            200: StorageChecksSerializer,
+            400: ValidationErrorSerializer,
+            401: UNAUTHORIZED,
+            404: OpenApiResponse(
+                ErrorSerializer, description="No body and no active configuration."
+            ),
+            429: OpenApiResponse(ThrottledSerializer, description="Too many checks."),
+        },
+    )
+    def post(self, request):
+        if request.data:
+            serializer = StorageConfigInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.create_input()
+        else:
+            config = storage_config_get_active(tenant=request.user.tenant)
+            if config is None:
+                raise ApiError(
+                    "No storage configuration is active: send one in the body.", status_code=404
+                )
+            data = StorageConfigInput.from_config(config)
+        outcomes = storage_config_check(data=data)
+        return Response(
+            {"ok": all(o.ok for o in outcomes), "checks": [o.as_dict() for o in outcomes]}
         )

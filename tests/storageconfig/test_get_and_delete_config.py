@@ -38,6 +38,8 @@ def test_get_shows_the_active_revision_in_the_guides_shape(api, config_body, buc
         "access_mode": "write_only",
         "prefix": "recordings/meetstream",
         "prefixes": prefixes,
+        "server_side_encryption": None,
+        "kms_key_id": None,
     }
     assert configured_at.endswith("Z") and configured_at == validated_at
 

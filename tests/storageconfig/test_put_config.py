@@ -25,6 +25,8 @@ def test_a_valid_read_write_config_is_saved_and_echoed_without_credentials(
         "access_mode": "read_write",
         "prefix": "recordings/meetstream",
         "prefixes": {"audio": "recordings/audio", "video": "recordings/video"},
+        "server_side_encryption": None,
+        "kms_key_id": None,
     }
     saved = StorageConfig.objects.get(tenant=tenant)
     assert saved.is_active and saved.revision == 1

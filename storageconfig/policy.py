@@ -1,0 +1,52 @@
+"""The least IAM policy a customer's credentials need for a configuration."""
+
+from storageconfig.models import AccessMode
+
+
+def _kms_resource(kms_key_id: str | None, region: str) -> str:
+    if not kms_key_id:
+        return "*"  # the AWS-managed aws/s3 key; scoped to S3 use by the condition below
+    if kms_key_id.startswith("arn:"):
+        return kms_key_id
+    return f"arn:aws:kms:{region}:*:key/{kms_key_id}"
+
+
+def iam_policy(
+    *,
+    bucket: str,
+    region: str,
+    prefixes: list[str],
+    access_mode: str,
+    endpoint_url: str | None = None,
+    server_side_encryption: str | None = None,
+    kms_key_id: str | None = None,
+) -> dict:
+    """One Resource per distinct prefix; GetObject and HeadBucket only for `read_write`."""
+    objects = [f"arn:aws:s3:::{bucket}/{prefix}/*" for prefix in prefixes]
+    write = ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"]
+    statements = [{"Sid": "WriteMedia", "Effect": "Allow", "Action": write, "Resource": objects}]
+    if access_mode == AccessMode.READ_WRITE:
+        statements.append(
+            {"Sid": "ReadMedia", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": objects}
+        )
+        # AWS authorises HeadBucket as s3:ListBucket; some S3-compatible servers by its own name.
+        head = ["s3:ListBucket"] + (["s3:HeadBucket"] if endpoint_url else [])
+        statements.append(
+            {
+                "Sid": "CheckBucket",
+                "Effect": "Allow",
+                "Action": head,
+                "Resource": f"arn:aws:s3:::{bucket}",
+            }
+        )
+    if server_side_encryption == "aws:kms":
+        kms = {
+            "Sid": "EncryptMedia",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": _kms_resource(kms_key_id, region),
+        }
+        if not kms_key_id:
+            kms["Condition"] = {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
+        statements.append(kms)
+    return {"Version": "2012-10-17", "Statement": statements}
