@@ -189,7 +189,7 @@ def kms_refusing_endpoint():
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             body = (
                 b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>"
-                b"User is not authorized to perform: kms:GenerateDataKey on resource</Message></Error>"
+                b"Not authorized to perform: kms:GenerateDataKey</Message></Error>"
             )
             self.send_response(403)
             self.send_header("Content-Length", str(len(body)))
