@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from bots.models import ArtifactState, Bot, BotArtifact, BotEvent, Pin
+from bots.models import ArtifactState, Bot, BotArtifact, BotEvent, Pin, WebhookAttempt, WebhookEvent
 from bots.tasks import upload_bot_media
 
 
@@ -36,6 +36,48 @@ class BotEventInline(BotPartInline, admin.TabularInline):
     model = BotEvent
     fields = ["event", "from_status", "to_status", "created_at"]
     readonly_fields = fields
+
+
+class WebhookEventInline(BotPartInline, admin.TabularInline):
+    model = WebhookEvent
+    fields = ["event", "state", "attempts", "next_attempt_at", "delivered_at", "created_at"]
+    readonly_fields = fields
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "status_code", "error", "duration_ms"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    """Every event sent to a receiver, with a row per delivery attempt."""
+
+    list_display = ["event", "bot", "state", "attempts", "created_at", "delivered_at"]
+    list_filter = ["state", "event"]
+    search_fields = ["bot__public_id"]
+    list_select_related = ["bot"]
+    fields = [
+        "bot",
+        "event",
+        "url",
+        "payload",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]
+
+    def has_add_permission(self, request):
+        return False
 
 
 class MediaStateFilter(admin.SimpleListFilter):
@@ -84,7 +126,7 @@ class BotAdmin(admin.ModelAdmin):
         "left_at",
     ]
     readonly_fields = fields
-    inlines = [PinInline, BotArtifactInline, BotEventInline]
+    inlines = [PinInline, BotArtifactInline, BotEventInline, WebhookEventInline]
     actions = ["retry_failed_uploads"]
 
     def has_add_permission(self, request):

@@ -135,3 +135,48 @@ class BotArtifact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bot_id}:{self.name}"
+
+
+class WebhookState(models.TextChoices):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # given up after the last attempt
+
+
+class WebhookEvent(models.Model):
+    """One event for a bot's callback_url, written with the change it reports."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="webhook_events")
+    event = models.CharField(max_length=64)
+    url = models.URLField(max_length=2048)
+    payload = models.JSONField()
+    state = models.CharField(
+        max_length=16, choices=WebhookState.choices, default=WebhookState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="bots_webhook_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} for {self.bot_id}"
+
+
+class WebhookAttempt(models.Model):
+    """One try at delivering an event: what the receiver answered, or why nothing did."""
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="tries")
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    duration_ms = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.status_code or self.error}"

@@ -4,6 +4,7 @@ from bots.lifecycle import BotStatus
 from bots.meetings import meeting_platform
 from meetstream.errors import RuleError
 from meetstream.serializers import StrictCharField, StrictSerializer
+from storageconfig.endpoint_guard import endpoint_guard
 
 
 class TranscriptConfigSerializer(StrictSerializer):
@@ -33,7 +34,12 @@ class BotCreateSerializer(StrictSerializer):
         return value
 
     def validate_callback_url(self, value: str) -> str:
-        return serializers.URLField().run_validation(value)
+        value = serializers.URLField().run_validation(value)
+        try:
+            endpoint_guard(value)
+        except RuleError as refused:
+            raise serializers.ValidationError(str(refused)) from None
+        return value
 
 
 class BotCreatedSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from bots.lifecycle import BotEventType, BotStatus, IllegalTransition, next_stat
 from bots.meetings import meeting_platform
 from bots.models import Bot, BotArtifact, BotEvent
 from bots.staging import stage, staged_delete, staged_read
+from bots.webhooks import LIFECYCLE_EVENTS, webhook_emit
 from meetstream.errors import ApiError, RuleError
 from meetstream.models import Tenant
 
@@ -36,6 +37,7 @@ def bot_create(
         callback_url=callback_url,
         transcript_provider=transcript_provider,
     )
+    webhook_emit(bot=bot, event="bot.joining", message="The bot is joining the meeting.")
     if settings.RECORDER_MODE == "simulated":
         from bots.tasks import simulate_meeting
 
@@ -58,6 +60,7 @@ def bot_transition(*, bot: Bot, event: str) -> Bot:
         if event == BotEventType.LEFT:
             locked.left_at = timezone.now()
         locked.save(update_fields=["status", "left_at"])
+        webhook_emit(bot=locked, event=LIFECYCLE_EVENTS[event], message=f"The bot is {status}.")
     bot.status, bot.left_at = locked.status, locked.left_at
     return bot
 

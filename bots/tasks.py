@@ -4,6 +4,7 @@ from celery import shared_task
 
 from bots.models import Bot
 from bots.uploads import media_upload, media_upload_due
+from bots.webhooks import webhooks_deliver, webhooks_due
 
 MAX_RETRIES = 5
 
@@ -39,3 +40,20 @@ def simulate_meeting(bot_pk: int) -> None:
     bot = Bot.objects.filter(pk=bot_pk).first()
     if bot is not None:
         meeting_simulate(bot=bot)
+
+
+@shared_task(acks_late=True)
+def deliver_webhooks(bot_pk: int) -> None:
+    retry_in = webhooks_deliver(bot_pk=bot_pk)
+    # Inline (no broker), the beat sweeper retries instead of a countdown that would not wait.
+    if retry_in is not None and not deliver_webhooks.app.conf.task_always_eager:
+        deliver_webhooks.apply_async((bot_pk,), countdown=max(1.0, retry_in.total_seconds()))
+
+
+@shared_task(acks_late=True)
+def sweep_webhooks() -> int:
+    """Beat: send the events whose retry is due (also those a broker outage kept from queueing)."""
+    due = webhooks_due()
+    for bot_pk in due:
+        deliver_webhooks.delay(bot_pk)
+    return len(due)

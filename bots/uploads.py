@@ -19,6 +19,7 @@ from bots.lifecycle import BotEventType, BotStatus
 from bots.models import ArtifactState, Bot, BotArtifact, Pin
 from bots.services import bot_transition
 from bots.staging import staged_delete, staged_exists, staged_source
+from bots.webhooks import webhook_emit
 from meetstream.errors import ApiError
 from storageconfig import s3
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_resolve
@@ -118,7 +119,35 @@ def _transfer(client, target: s3.S3Target, artifact: BotArtifact) -> s3.S3Error 
     return None
 
 
-def _record(artifact: BotArtifact, failure: s3.S3Error | None) -> None:
+# Webhook events for files whose upload says something to the customer.
+_PROCESSED = {"audio": "audio.processed", "video": "video.processed"}
+
+
+def _processed_event(artifact: BotArtifact) -> str | None:
+    if artifact.name == MANIFEST:
+        return "manifest.completed"
+    if artifact.name.endswith("processed_transcript.json"):
+        return "transcription.processed"
+    return _PROCESSED.get(artifact.category)
+
+
+def _notify(
+    bot: Bot, artifact: BotArtifact, failure: s3.S3Error | None, newly_failed: bool
+) -> None:
+    where = {"file": artifact.name, "bucket": artifact.bucket, "key": artifact.key}
+    if failure is None and (event := _processed_event(artifact)):
+        webhook_emit(bot=bot, event=event, message=f"{artifact.name} is stored.", data=where)
+    elif failure is not None and newly_failed:
+        webhook_emit(
+            bot=bot,
+            event="storage.upload_failed",
+            message=failure.message,
+            data={**where, "reason": failure.reason},
+        )
+
+
+def _record(bot: Bot, artifact: BotArtifact, failure: s3.S3Error | None) -> None:
+    newly_failed = failure is not None and artifact.state != ArtifactState.FAILED
     artifact.attempts += 1
     artifact.claimed_by, artifact.claimed_until = "", None
     if failure is None:
@@ -132,18 +161,20 @@ def _record(artifact: BotArtifact, failure: s3.S3Error | None) -> None:
     staged_name = artifact.staged_name if failure is None else ""
     if staged_name:
         artifact.staged_name = ""
-    artifact.save(
-        update_fields=[
-            "attempts",
-            "claimed_by",
-            "claimed_until",
-            "state",
-            "last_error",
-            "uploaded_at",
-            "staged_name",
-            "updated_at",
-        ]
-    )
+    with transaction.atomic():
+        artifact.save(
+            update_fields=[
+                "attempts",
+                "claimed_by",
+                "claimed_until",
+                "state",
+                "last_error",
+                "uploaded_at",
+                "staged_name",
+                "updated_at",
+            ]
+        )
+        _notify(bot, artifact, failure, newly_failed)
     if staged_name:
         # Only once the upload is confirmed and recorded does the staged copy go.
         try:
@@ -171,7 +202,7 @@ def media_upload(*, bot: Bot, owner: str) -> UploadSummary:
     except CredentialsErased as erased:
         failure = s3.S3Error("credentials_erased", erased.message)
         for artifact in claimed:
-            _record(artifact, failure)
+            _record(bot, artifact, failure)
         return UploadSummary(uploaded=0, failed=len(claimed), retryable=False)
 
     client = s3.client(storage.target, cache_key=storage.cache_key)
@@ -179,7 +210,7 @@ def media_upload(*, bot: Bot, owner: str) -> UploadSummary:
         futures = {pool.submit(_transfer, client, storage.target, a): a for a in claimed}
         for future in as_completed(futures):
             failure = future.result()
-            _record(futures[future], failure)
+            _record(bot, futures[future], failure)
             if failure is not None:
                 failures.append(failure)
     if not failures:
@@ -235,9 +266,9 @@ def _manifest_write(bot: Bot, pin: Pin, client, target: s3.S3Target) -> s3.S3Err
             metadata={"sha256": row.sha256},
         )
     except s3.S3Error as failure:
-        _record(row, failure)
+        _record(bot, row, failure)
         return failure
-    _record(row, None)
+    _record(bot, row, None)
     if Bot.objects.filter(pk=bot.pk, status=BotStatus.STOPPED).exists():
         with suppress(ApiError):  # a concurrent delivery marked it Done first
             bot_transition(bot=bot, event=BotEventType.MEDIA_UPLOADED)

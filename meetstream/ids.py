@@ -19,5 +19,9 @@ def new_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+def new_webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
 def api_key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()

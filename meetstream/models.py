@@ -1,4 +1,5 @@
 from django.db import models
+from fernet_fields import EncryptedTextField
 
 from meetstream.ids import new_tenant_id
 
@@ -7,6 +8,8 @@ class Tenant(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_tenant_id, editable=False)
     name = models.CharField(max_length=100, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Signs the webhooks of this tenant's bots; made on first use, rotated through the API.
+    webhook_secret = EncryptedTextField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from meetstream.ids import api_key_hash, new_api_key
+from meetstream.ids import api_key_hash, new_api_key, new_webhook_secret
 from meetstream.models import ApiKey, Tenant
 
 
@@ -34,3 +34,14 @@ def api_key_revoke(*, api_key: ApiKey) -> None:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+
+
+def tenant_webhook_secret(*, tenant: Tenant, rotate: bool = False) -> str:
+    """The tenant's webhook signing secret, made on first use or anew when rotated."""
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if rotate or not locked.webhook_secret:
+            locked.webhook_secret = new_webhook_secret()
+            locked.save(update_fields=["webhook_secret"])
+    tenant.webhook_secret = locked.webhook_secret
+    return locked.webhook_secret

@@ -166,6 +166,8 @@ if STAGING_S3_BUCKET:
 # Uploads: files of one bot in flight at once, and how often a failed one is tried.
 MEDIA_UPLOAD_CONCURRENCY = env_int("MEDIA_UPLOAD_CONCURRENCY", 8, minimum=1)
 MEDIA_UPLOAD_MAX_ATTEMPTS = env_int("MEDIA_UPLOAD_MAX_ATTEMPTS", 10, minimum=1)
+# Webhook retries wait this, then 4 times longer each time (up to an hour), 8 attempts in all.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=1)
 # Seconds an upload request may wait for S3 to read or answer before it is retried.
 S3_TRANSFER_READ_TIMEOUT = env_int("S3_TRANSFER_READ_TIMEOUT", 60, minimum=1)
 
@@ -189,6 +191,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-media-uploads": {"task": "bots.tasks.sweep_media_uploads", "schedule": 300.0},
+    "sweep-webhooks": {"task": "bots.tasks.sweep_webhooks", "schedule": 60.0},
 }
 
 # botocore logs signed request headers (which name the access key id) at DEBUG:

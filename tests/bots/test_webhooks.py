@@ -1,0 +1,192 @@
+"""Signed events to a receiver on loopback: once each, in order, retried, timed out, guarded."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from bots.models import WebhookAttempt, WebhookEvent
+from bots.tasks import sweep_webhooks
+from tests.support.media import STATUS, create_bot, hand_over, sample_media
+
+PUT = "/api/v1/admin/configs?config_type=storage"
+
+
+class Receiver:
+    """A webhook receiver: records what arrives and answers with `status` (or hangs)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.status = 200
+        self.hang = 0.0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.hang:
+                    time.sleep(receiver.hang)
+                receiver.received.append({"headers": dict(self.headers), "body": body})
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[str]:
+        return [json.loads(r["body"])["event"] for r in self.received]
+
+
+@pytest.fixture
+def receiver():
+    started = Receiver()
+    yield started
+    started.server.shutdown()
+    started.server.server_close()
+
+
+def test_events_arrive_once_each_in_order_and_signed(api, recorder, receiver):
+    secret = api.get("/api/v1/admin/webhook_secret").json()["signing_secret"]
+    bot = create_bot(api, callback_url=receiver.url)
+
+    hand_over(recorder, bot["bot_id"], sample_media(bot, screenshots=1))
+
+    events = receiver.events()
+    assert events[:2] == ["bot.joining", "bot.stopped"]
+    # Files upload side by side, so these four come in the order their uploads finished.
+    processed = ["audio.processed", "audio.processed", "transcription.processed", "video.processed"]
+    assert sorted(events[2:6]) == processed
+    assert events[-2:] == ["manifest.completed", "bot.done"]
+    assert (
+        len(receiver.events()) == 8
+        and len(set(r["headers"]["X-MeetStream-Delivery"] for r in receiver.received)) == 8
+    )
+    for request in receiver.received:
+        expected = (
+            "sha256=" + hmac.new(secret.encode(), request["body"], hashlib.sha256).hexdigest()
+        )
+        assert hmac.compare_digest(request["headers"]["X-MeetStream-Signature"], expected)
+        assert abs(int(request["headers"]["X-MeetStream-Timestamp"]) - time.time()) < 60
+        payload = json.loads(request["body"])
+        assert (
+            payload["bot_id"] == bot["bot_id"]
+            and payload["event"] == request["headers"]["X-MeetStream-Event"]
+        )
+    done = json.loads(receiver.received[-1]["body"])
+    assert done["bot_status"] == "Done"
+    video = next(
+        json.loads(r["body"]) for r in receiver.received if b"video.processed" in r["body"]
+    )
+    assert video["data"]["key"] == f"meetstream/{bot['bot_id']}_meeting_recording.mp4"
+
+
+def test_a_failed_upload_sends_storage_upload_failed_with_where_and_why(
+    api, recorder, receiver, config_body, s3_server, bucket
+):
+    api.put(PUT, config_body(), format="json")
+    s3_server.client().delete_bucket(Bucket=bucket)
+    bot = create_bot(api, callback_url=receiver.url)
+
+    hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
+
+    [failed] = [
+        json.loads(r["body"]) for r in receiver.received if b"storage.upload_failed" in r["body"]
+    ]
+    assert failed["data"] == {
+        "file": "chats.json",
+        "bucket": bucket,
+        "key": f"meetstream/{bot['bot_id']}_chats.json",
+        "reason": "no_such_bucket",
+    }
+    assert failed["message"] == f"The bucket '{bucket}' does not exist."
+
+
+def test_a_receiver_answering_500_gets_retries_in_order_and_delays_nothing_else(
+    api, recorder, receiver, settings
+):
+    receiver.status = 500
+    bot = create_bot(api, callback_url=receiver.url)
+    hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
+    assert api.get(STATUS.format(bot["bot_id"])).json()["status"] == "Done"
+    assert receiver.events() == ["bot.joining"]  # later events wait behind the first
+
+    receiver.status = 200
+    WebhookEvent.objects.update(next_attempt_at=None)
+    sweep_webhooks()
+
+    assert receiver.events() == [
+        "bot.joining",
+        "bot.joining",
+        "bot.stopped",
+        "manifest.completed",
+        "bot.done",
+    ]
+    first = WebhookEvent.objects.order_by("pk").first()
+    assert [a.status_code for a in first.tries.all()] == [500, 200]
+    assert first.tries.first().error == "The receiver answered 500."
+
+
+def test_a_receiver_that_hangs_is_timed_out(api, receiver):
+    receiver.hang = 10
+    started = time.monotonic()
+
+    create_bot(api, callback_url=receiver.url)
+
+    assert time.monotonic() - started < 9
+    attempt = WebhookAttempt.objects.get()
+    assert attempt.status_code is None and attempt.error == "The receiver did not answer in time."
+    assert WebhookEvent.objects.get().next_attempt_at is not None
+
+
+def test_a_receiver_at_a_private_address_is_refused(api, receiver, settings):
+    receiver.status = 500  # the first event stays pending for a retry
+    response = api.post(
+        "/api/v1/bots/create_bot",
+        {"meeting_link": "https://zoom.us/j/1", "bot_name": "x", "callback_url": receiver.url},
+        format="json",
+    )
+    assert response.status_code == 201
+    settings.STORAGE_ALLOW_PRIVATE_ENDPOINTS = False
+
+    refused = api.post(
+        "/api/v1/bots/create_bot",
+        {
+            "meeting_link": "https://zoom.us/j/1",
+            "bot_name": "x",
+            "callback_url": "http://10.0.0.8/x",
+        },
+        format="json",
+    )
+    WebhookEvent.objects.update(next_attempt_at=None)
+    sweep_webhooks()
+
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["callback_url"]
+    assert len(receiver.received) == 1  # the retry was refused before any request was sent
+    refusal = WebhookAttempt.objects.last()
+    assert refusal.status_code is None
+    assert refusal.error.startswith("Refused: The endpoint host '127.0.0.1'")
+
+
+def test_rotating_the_secret_signs_later_events_with_the_new_one(api, receiver, other_api):
+    old = api.get("/api/v1/admin/webhook_secret").json()["signing_secret"]
+    new = api.post("/api/v1/admin/webhook_secret").json()["signing_secret"]
+
+    create_bot(api, callback_url=receiver.url)
+
+    assert old != new and new.startswith("whsec_")
+    assert api.get("/api/v1/admin/webhook_secret").json()["signing_secret"] == new
+    assert other_api.get("/api/v1/admin/webhook_secret").json()["signing_secret"] not in {old, new}
+    body = receiver.received[0]["body"]
+    assert receiver.received[0]["headers"]["X-MeetStream-Signature"] == (
+        "sha256=" + hmac.new(new.encode(), body, hashlib.sha256).hexdigest()
+    )
