@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 
 from meetstream.errors import flatten_errors
 from meetstream.models import Tenant
-from storageconfig.models import AccessMode, StorageConfig
+from storageconfig.models import AccessMode, Encryption, StorageConfig
 from storageconfig.serializers import StorageConfigInputSerializer
 from storageconfig.services import (
     StorageCheckFailed,
@@ -29,6 +29,8 @@ class StorageConfigAddForm(forms.ModelForm):
         initial=dict,
         help_text='Per-category prefixes, e.g. {"audio": "recordings/audio"}.',
     )
+    server_side_encryption = forms.ChoiceField(choices=Encryption.choices, required=False)
+    kms_key_id = forms.CharField(max_length=2048, required=False, help_text="Only with aws:kms.")
     access_key_id = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False)
     secret_key = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False)
 
@@ -47,6 +49,8 @@ class StorageConfigAddForm(forms.ModelForm):
                 **{name: cleaned[name] for name in ("prefix", "access_key_id", "secret_key")},
                 "prefixes": cleaned["prefixes"] or {},
                 "endpoint_url": cleaned["endpoint_url"] or None,
+                "server_side_encryption": cleaned["server_side_encryption"] or None,
+                "kms_key_id": cleaned["kms_key_id"] or None,
             }
         )
         if not serializer.is_valid():
@@ -96,6 +100,8 @@ class StorageConfigAdmin(admin.ModelAdmin):
         "access_mode",
         "prefix",
         "prefixes",
+        "server_side_encryption",
+        "kms_key_id",
         "configured_at",
         "last_validated_at",
         "last_checked_at",

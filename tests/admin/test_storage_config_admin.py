@@ -112,3 +112,20 @@ def test_a_viewer_sees_revisions_but_cannot_add_or_act(
         {"action": "erase_credentials", "_selected_action": [StorageConfig.objects.get().pk]},
     )
     assert StorageConfig.objects.get().has_credentials
+
+
+def test_encryption_can_be_chosen_in_the_admin_and_is_checked_like_the_api(
+    editor, tenant, bucket, s3_server
+):
+    refused = editor.post(
+        f"{CONFIGS}add/", form(tenant, bucket, s3_server, kms_key_id="key-without-kms")
+    )
+    assert set(refused.context["adminform"].form.errors) == {"kms_key_id"}
+
+    editor.post(
+        f"{CONFIGS}add/",
+        form(tenant, bucket, s3_server, server_side_encryption="aws:kms", kms_key_id="k-1"),
+    )
+
+    config = StorageConfig.objects.get()
+    assert (config.server_side_encryption, config.kms_key_id) == ("aws:kms", "k-1")
