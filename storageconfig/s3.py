@@ -26,6 +26,7 @@ from botocore.exceptions import (
     HTTPClientError,
     ReadTimeoutError,
 )
+from botocore.handlers import add_expect_header
 from django.conf import settings
 
 Purpose = Literal["check", "transfer", "fetch"]
@@ -180,6 +181,9 @@ def _build(target: S3Target, purpose: Purpose):
         aws_secret_access_key=target.secret_key,
         config=config,
     )
+    # Small PUTs skip "Expect: 100-continue": its extra round trip costs more than it saves.
+    built.meta.events.unregister("before-call.s3", add_expect_header)
+    built.meta.events.register("before-call.s3.UploadPart", add_expect_header)
     if purpose == "check":
         # botocore follows a bucket to its real region silently; a check must say so instead.
         built.meta.events.register_first("needs-retry.s3", _refuse_other_region(target.region))
