@@ -17,8 +17,3 @@ def staff_client(db):
         return client
 
     return make
-
-
-@pytest.fixture
-def superuser_client(admin_client):
-    return admin_client
