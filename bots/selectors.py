@@ -3,6 +3,7 @@ from django.db.models import Count, Q
 from bots.models import ArtifactState, Bot, BotArtifact, Pin
 from meetstream.errors import ApiError
 from meetstream.models import Tenant
+from storageconfig.selectors import ServingStorage, storage_for_location
 
 
 class BotNotFound(ApiError):
@@ -25,6 +26,17 @@ def bot_get(*, bot_id: str) -> Bot:
         return Bot.objects.select_related("tenant").get(public_id=bot_id)
     except Bot.DoesNotExist:
         raise BotNotFound() from None
+
+
+def pin_storage(*, bot: Bot, pin: Pin) -> ServingStorage:
+    """Who serves the bot's pinned location (raises CredentialsErased when nobody can)."""
+    return storage_for_location(
+        tenant=bot.tenant,
+        revision=pin.storage_config,
+        bucket=pin.bucket,
+        region=pin.region,
+        endpoint_url=pin.endpoint_url,
+    )
 
 
 def bot_media_summary(*, bot: Bot) -> dict:

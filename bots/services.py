@@ -13,6 +13,7 @@ from bots.meetings import meeting_platform
 from bots.models import Bot, BotArtifact, BotEvent
 from bots.staging import stage, staged_delete, staged_read
 from bots.webhooks import LIFECYCLE_EVENTS, webhook_emit
+from meetstream.celery import send_or_leave_to_sweeper
 from meetstream.errors import ApiError, RuleError
 from meetstream.models import Tenant
 
@@ -70,18 +71,8 @@ def bot_left(*, bot: Bot) -> Bot:
     from bots.tasks import upload_bot_media
 
     bot_transition(bot=bot, event=BotEventType.LEFT)
-    transaction.on_commit(lambda: _queue(upload_bot_media, bot.pk))
+    transaction.on_commit(lambda: send_or_leave_to_sweeper(upload_bot_media, bot.pk))
     return bot
-
-
-def _queue(task, bot_pk: int) -> None:
-    """Queue a task; with the broker down, the bot's files wait for the sweeper instead."""
-    try:
-        task.delay(bot_pk)
-    except Exception:  # kombu raises various connection errors once its publish retries end
-        logger.warning(
-            "Could not queue %s for bot %s; the sweeper will", task.name, bot_pk, exc_info=True
-        )
 
 
 def _captured_at(staged_name: str) -> datetime:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from bots.artifacts import MANIFEST, manifest_spec, object_key
 from bots.lifecycle import BotEventType, BotStatus
 from bots.models import ArtifactState, Bot, BotArtifact, Pin
+from bots.selectors import pin_storage
 from bots.services import bot_transition
 from bots.staging import staged_delete, staged_exists, staged_source
 from bots.webhooks import webhook_emit
@@ -27,7 +28,6 @@ from storageconfig.selectors import (
     CredentialsErased,
     platform_target,
     storage_config_get_active,
-    storage_for_location,
 )
 
 logger = logging.getLogger(__name__)
@@ -192,13 +192,7 @@ def media_upload(*, bot: Bot, owner: str) -> UploadSummary:
     claimed = _claim(bot, owner)
     failures: list[s3.S3Error] = []
     try:
-        storage = storage_for_location(
-            tenant=bot.tenant,
-            revision=pin.storage_config,
-            bucket=pin.bucket,
-            region=pin.region,
-            endpoint_url=pin.endpoint_url,
-        )
+        storage = pin_storage(bot=bot, pin=pin)
     except CredentialsErased as erased:
         failure = s3.S3Error("credentials_erased", erased.message)
         for artifact in claimed:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from bots.lifecycle import BotEventType
 from bots.models import Bot, WebhookAttempt, WebhookEvent, WebhookState
+from meetstream.celery import send_or_leave_to_sweeper
 from meetstream.errors import RuleError
 from meetstream.services import tenant_webhook_secret
 from storageconfig.endpoint_guard import endpoint_guard
@@ -53,14 +54,7 @@ def webhook_emit(*, bot: Bot, event: str, message: str, data: dict | None = None
         "data": data or {},
     }
     WebhookEvent.objects.create(bot=bot, event=event, url=bot.callback_url, payload=payload)
-    transaction.on_commit(lambda: _queue(deliver_webhooks, bot.pk))
-
-
-def _queue(task, bot_pk: int) -> None:
-    try:
-        task.delay(bot_pk)
-    except Exception:  # broker down: the webhook sweeper sends it later
-        logger.warning("Could not queue webhooks of bot %s", bot_pk, exc_info=True)
+    transaction.on_commit(lambda: send_or_leave_to_sweeper(deliver_webhooks, bot.pk))
 
 
 def signature(secret: str, body: bytes) -> str:

@@ -3,12 +3,12 @@
 from dataclasses import dataclass
 
 from bots.artifacts import SCREENSHOT
-from bots.models import ArtifactState, Bot, BotArtifact, Pin, Platform
-from bots.selectors import BotNotFound
+from bots.models import ArtifactState, Bot, BotArtifact, Platform
+from bots.selectors import BotNotFound, pin_storage
 from meetstream.errors import ApiError
 from meetstream.models import Tenant
 from storageconfig.models import AccessMode
-from storageconfig.selectors import ServingStorage, storage_for_location
+from storageconfig.selectors import ServingStorage
 
 WRITE_ONLY_MESSAGE = (
     "Media is stored in your S3 bucket, but only write access was granted. Update your storage "
@@ -59,16 +59,9 @@ def fetch_artifact(*, bot: Bot, name: str, label: str) -> BotArtifact:
 
 def serving_storage(*, bot: Bot, key: str) -> ServingStorage:
     """Who reads the bot's pinned location; 403 when only write access was granted."""
-    pin: Pin = bot.pin
-    storage = storage_for_location(
-        tenant=bot.tenant,
-        revision=pin.storage_config,
-        bucket=pin.bucket,
-        region=pin.region,
-        endpoint_url=pin.endpoint_url,
-    )
+    storage = pin_storage(bot=bot, pin=bot.pin)
     if storage.access_mode == AccessMode.WRITE_ONLY:
-        raise WriteOnly(bucket=pin.bucket, key=key)
+        raise WriteOnly(bucket=bot.pin.bucket, key=key)
     return storage
 
 

@@ -1,5 +1,5 @@
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
@@ -60,13 +60,8 @@ def storage_for_location(
         config = revision
     if not config.has_credentials:
         raise CredentialsErased()
-    target = S3Target(
-        bucket=bucket,
-        region=region,
-        endpoint_url=endpoint_url or None,
-        access_key_id=config.access_key_id,
-        secret_key=config.secret_key,
-        sse=config.server_side_encryption or None,
-        kms_key_id=config.kms_key_id or None,
+    # The configuration's keys and encryption, at the location the media was pinned to.
+    target = replace(
+        config.s3_target(), bucket=bucket, region=region, endpoint_url=endpoint_url or None
     )
     return ServingStorage(target, config.access_mode, (config.pk, region, endpoint_url))
