@@ -14,11 +14,12 @@ from django.db import connection
 
 from bench.setup import Bench, ok
 from bench.timing import Row, compare
-from bots.models import ArtifactState, Bot, BotArtifact, Pin
+from bots.models import Bot, BotArtifact, Pin
 from bots.services import bot_create
 from bots.simulation import meeting_simulate
 from meetstream.embedded_s3 import free_port, process_stop
 from meetstream.services import api_key_create, tenant_get_or_create
+from tests.support.media import uploaded_screenshot_rows
 from tests.support.processes import database_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,23 +145,7 @@ def _crowd(tenant, artifacts: int) -> None:
             status="Done",
         )
         Pin.objects.create(bot=bot, bucket="bench-bucket", region="us-east-1", prefixes={})
-        BotArtifact.objects.bulk_create(
-            [
-                BotArtifact(
-                    bot=bot,
-                    name=f"screenshots/{n:08x}-0000-0000-0000-000000000000.png",
-                    category="metadata",
-                    content_type="image/png",
-                    size=1,
-                    sha256="0" * 64,
-                    state=ArtifactState.UPLOADED,
-                    bucket="bench-bucket",
-                    key=f"meetstream/{bot.public_id}_screenshots/{n}.png",
-                )
-                for n in range(min(per_bot, artifacts - start))
-            ],
-            batch_size=1000,
-        )
+        uploaded_screenshot_rows(bot, min(per_bot, artifacts - start), bucket="bench-bucket")
 
 
 def _scale_rows(bench: Bench) -> list[Row]:

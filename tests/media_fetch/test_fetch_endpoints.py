@@ -5,8 +5,8 @@ import requests
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bots.models import Bot, BotArtifact
-from tests.support.media import create_bot, hand_over, sample_media
+from bots.models import Bot
+from tests.support.media import create_bot, hand_over, sample_media, uploaded_screenshot_rows
 
 PUT = "/api/v1/admin/configs?config_type=storage"
 
@@ -233,23 +233,6 @@ def test_a_json_document_gone_from_the_bucket_is_404_saying_so(api, recorded, s3
     assert response.json()["message"].startswith("Your bucket did not serve the file:")
 
 
-def screenshot_rows(bot: Bot, count: int) -> None:
-    BotArtifact.objects.bulk_create(
-        BotArtifact(
-            bot=bot,
-            name=f"screenshots/{n:08x}-0000-0000-0000-000000000000.png",
-            category="metadata",
-            content_type="image/png",
-            size=1,
-            sha256="0" * 64,
-            state="uploaded",
-            bucket=bot.pin.bucket,
-            key=f"meetstream/{bot.public_id}_screenshots/{n}.png",
-        )
-        for n in range(count)
-    )
-
-
 @pytest.mark.parametrize(
     "path",
     [
@@ -265,7 +248,8 @@ def test_fetches_make_the_same_number_of_queries_for_1_and_500_screenshots(api, 
     for screenshots in (1, 500):
         bot = create_bot(api)
         hand_over(recorder, bot["bot_id"], {"audio.wav": b"RIFF", "chats.json": b"[]"})
-        screenshot_rows(Bot.objects.get(public_id=bot["bot_id"]), screenshots)
+        row = Bot.objects.select_related("pin").get(public_id=bot["bot_id"])
+        uploaded_screenshot_rows(row, screenshots, bucket=row.pin.bucket)
         with CaptureQueriesContext(connection) as captured:
             response = api.get(f"/api/v1/bots/{bot['bot_id']}{path}")
             if hasattr(response, "streaming_content"):

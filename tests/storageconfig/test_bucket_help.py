@@ -1,12 +1,11 @@
 """Helping customers get their bucket right: the least policy, a dry-run check, encryption."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from storageconfig.models import StorageConfig
+from tests.support.stub_s3 import stub_s3
 
 CONFIGS = "/api/v1/admin/configs"
 PUT = f"{CONFIGS}?config_type=storage"
@@ -183,27 +182,8 @@ def test_a_kms_key_without_sse_kms_is_refused(api, config_body):
 @pytest.fixture
 def kms_refusing_endpoint():
     """An S3 look-alike that refuses every write the way S3 does when KMS says no."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_PUT(self):
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            body = (
-                b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>"
-                b"Not authorized to perform: kms:GenerateDataKey</Message></Error>"
-            )
-            self.send_response(403)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with stub_s3(403, "AccessDenied", "Not authorized to perform: kms:GenerateDataKey") as url:
+        yield url
 
 
 def test_a_kms_refusal_is_reported_as_such(api, config_body, kms_refusing_endpoint):

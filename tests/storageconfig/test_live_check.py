@@ -1,10 +1,9 @@
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from storageconfig.models import StorageConfig
+from tests.support.stub_s3 import stub_s3
 
 PUT = "/api/v1/admin/configs?config_type=storage"
 MODES = ["read_write", "write_only"]
@@ -111,30 +110,9 @@ def test_an_endpoint_that_never_answers_is_refused_within_10_seconds(
 @pytest.fixture
 def redirecting_endpoint():
     """An S3 look-alike answering every request the way S3 does for a bucket in eu-west-1."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def _redirect(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            body = (
-                b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>PermanentRedirect</Code>"
-                b"<Message>Use the specified endpoint.</Message></Error>"
-            )
-            self.send_response(301)
-            self.send_header("x-amz-bucket-region", "eu-west-1")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_PUT = do_HEAD = do_GET = _redirect
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    redirect = {"x-amz-bucket-region": "eu-west-1"}
+    with stub_s3(301, "PermanentRedirect", "Use the specified endpoint.", redirect) as url:
+        yield url
 
 
 @pytest.mark.parametrize("mode", MODES)

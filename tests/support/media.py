@@ -67,3 +67,27 @@ def create_bot(api, link: str = "https://meet.google.com/abc-defg-hij", **extra)
     )
     assert response.status_code == 201, response.json()
     return response.json()
+
+
+def uploaded_screenshot_rows(bot, count: int, *, bucket: str) -> None:
+    """`count` screenshots recorded as uploaded, straight into the database (no S3 objects):
+    for what only reads rows, such as listings and query counts."""
+    from bots.models import ArtifactState, BotArtifact
+
+    BotArtifact.objects.bulk_create(
+        [
+            BotArtifact(
+                bot=bot,
+                name=f"screenshots/{n:08x}-0000-0000-0000-000000000000.png",
+                category="metadata",
+                content_type="image/png",
+                size=1,
+                sha256="0" * 64,
+                state=ArtifactState.UPLOADED,
+                bucket=bucket,
+                key=f"meetstream/{bot.public_id}_screenshots/{n}.png",
+            )
+            for n in range(count)
+        ],
+        batch_size=1000,
+    )
