@@ -1,7 +1,7 @@
 from django.db import models
 
 from bots.lifecycle import BotEventType, BotStatus
-from meetstream.ids import public_id
+from meetstream.ids import new_webhook_message_id, public_id
 from meetstream.models import Tenant
 from storageconfig.models import StorageConfig
 
@@ -147,6 +147,8 @@ class WebhookEvent(models.Model):
     """One event for a bot's callback_url, written with the change it reports."""
 
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="webhook_events")
+    # `webhook-id`: the same on every retry, random, so it tells nothing of other tenants.
+    public_id = models.CharField(max_length=40, unique=True, default=new_webhook_message_id)
     event = models.CharField(max_length=64)
     url = models.URLField(max_length=2048)
     payload = models.JSONField()

@@ -2,9 +2,9 @@ from rest_framework import serializers
 
 from bots.lifecycle import BotStatus
 from bots.meetings import meeting_platform
+from meetstream import outbound
 from meetstream.errors import RuleError
 from meetstream.serializers import StrictCharField, StrictSerializer
-from storageconfig.endpoint_guard import endpoint_guard
 
 
 class TranscriptConfigSerializer(StrictSerializer):
@@ -36,7 +36,7 @@ class BotCreateSerializer(StrictSerializer):
     def validate_callback_url(self, value: str) -> str:
         value = serializers.URLField().run_validation(value)
         try:
-            endpoint_guard(value)
+            outbound.url_vet(value)
         except RuleError as refused:
             raise serializers.ValidationError(str(refused)) from None
         return value

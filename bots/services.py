@@ -1,4 +1,3 @@
-import json
 import logging
 from datetime import datetime
 
@@ -16,6 +15,7 @@ from bots.webhooks import LIFECYCLE_EVENTS, webhook_emit
 from meetstream.celery import send_or_leave_to_sweeper
 from meetstream.errors import ApiError, RuleError
 from meetstream.models import Tenant
+from meetstream.parsers import json_loads
 
 logger = logging.getLogger(__name__)
 SIDECAR_LIMIT = 64 * 1024
@@ -80,7 +80,7 @@ def _captured_at(staged_name: str) -> datetime:
     if len(raw) > SIDECAR_LIMIT:
         raise RuleError("A screenshot sidecar may be at most 64 KiB.")
     try:
-        value = json.loads(raw)["captured_at"]
+        value = json_loads(raw)["captured_at"]
         captured_at = parse_datetime(value) if isinstance(value, str) else None
     except (ValueError, KeyError, TypeError):
         captured_at = None

@@ -1,5 +1,6 @@
 """Signed events to a bot's callback_url: written with the change, delivered in order per bot."""
 
+import base64
 import hashlib
 import hmac
 import json
@@ -17,10 +18,10 @@ from django.utils import timezone
 
 from bots.lifecycle import BotEventType
 from bots.models import Bot, WebhookAttempt, WebhookEvent, WebhookState
+from meetstream import outbound
 from meetstream.celery import send_or_leave_to_sweeper
 from meetstream.errors import RuleError
 from meetstream.services import tenant_webhook_secret
-from storageconfig.endpoint_guard import endpoint_guard
 
 logger = logging.getLogger(__name__)
 
@@ -58,28 +59,39 @@ def webhook_emit(*, bot: Bot, event: str, message: str, data: dict | None = None
 
 
 def signature(secret: str, body: bytes) -> str:
+    """The platform's older scheme: an HMAC of the body alone, so a replay still verifies."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _post(event: WebhookEvent, secret: str) -> tuple[int | None, str]:
-    """POST the event; (status, error). No redirects are followed, private addresses refused."""
-    try:
-        endpoint_guard(event.url)
-    except RuleError as refused:
-        return None, f"Refused: {refused}"
+def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """Standard Webhooks: HMAC-SHA256 of "{id}.{timestamp}.{body}" under the decoded secret."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def _post(http, event: WebhookEvent, secret: str) -> tuple[int | None, str]:
+    """POST the event; (status, error). Connections are vetted by `outbound`; no redirects."""
     body = json.dumps(event.payload, separators=(",", ":")).encode()
+    timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "MeetStream-Webhooks/1",
+        "webhook-id": event.public_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(secret, event.public_id, timestamp, body),
         "X-MeetStream-Event": event.event,
-        "X-MeetStream-Delivery": str(event.pk),
-        "X-MeetStream-Timestamp": str(int(time.time())),
+        "X-MeetStream-Delivery": event.public_id,
+        "X-MeetStream-Timestamp": str(timestamp),
         "X-MeetStream-Signature": signature(secret, body),
     }
     try:
-        response = requests.post(
+        outbound.url_parse(event.url)
+        response = http.post(
             event.url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False
         )
+    except RuleError as refused:
+        return None, f"Refused: {refused}"
     except requests.Timeout:
         return None, "The receiver did not answer in time."
     except requests.RequestException as failure:
@@ -97,6 +109,7 @@ def webhooks_deliver(*, bot_pk: int) -> timedelta | None:
     lock = f"webhooks:{bot_pk}"
     if not cache.add(lock, uuid.uuid4().hex, timeout=LOCK_SECONDS):
         return timedelta(seconds=5)  # another delivery is sending this bot's events
+    http = outbound.session()
     try:
         bot = Bot.objects.select_related("tenant").get(pk=bot_pk)
         secret = tenant_webhook_secret(tenant=bot.tenant)
@@ -107,7 +120,7 @@ def webhooks_deliver(*, bot_pk: int) -> timedelta | None:
             if event.next_attempt_at and event.next_attempt_at > now:
                 return event.next_attempt_at - now
             started = time.monotonic()
-            status, error = _post(event, secret)
+            status, error = _post(http, event, secret)
             WebhookAttempt.objects.create(
                 event=event,
                 status_code=status,
@@ -126,6 +139,7 @@ def webhooks_deliver(*, bot_pk: int) -> timedelta | None:
                 return event.next_attempt_at - timezone.now()
         return None
     finally:
+        http.close()
         cache.delete(lock)
 
 

@@ -58,7 +58,8 @@ def _positive(request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # isdigit() alone admits "²" and other digits int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise serializers.ValidationError({name: [f"Use a whole number from 1 to {maximum}."]})
     return int(raw)
 

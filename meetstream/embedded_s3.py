@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 import requests
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -35,16 +35,18 @@ class EmbeddedS3:
         process_stop(self.process)
 
 
-def embedded_s3_start(*, port: int | None = None, env: dict[str, str] | None = None) -> EmbeddedS3:
+def embedded_s3_start(
+    *, port: int | None = None, env: dict[str, str] | None = None, host: str = "127.0.0.1"
+) -> EmbeddedS3:
     """Start moto's S3 server in its own process; `env` can turn on IAM enforcement."""
-    port = port or free_port()
+    port = port or free_port(host)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)],
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

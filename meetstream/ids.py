@@ -1,5 +1,6 @@
 """Public identifiers: every prefixed id and every secret token is made here."""
 
+import base64
 import hashlib
 import secrets
 
@@ -20,7 +21,12 @@ def new_api_key() -> str:
 
 
 def new_webhook_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    """Standard Webhooks' form: `whsec_` and the base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def new_webhook_message_id() -> str:
+    return f"msg_{secrets.token_urlsafe(18)}"
 
 
 def api_key_hash(key: str) -> str:

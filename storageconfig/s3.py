@@ -29,6 +29,8 @@ from botocore.exceptions import (
 from botocore.handlers import add_expect_header
 from django.conf import settings
 
+from meetstream import outbound
+
 Purpose = Literal["check", "transfer", "fetch"]
 
 # A live check answers a person waiting on an HTTP request: fail fast, retry once.
@@ -97,6 +99,8 @@ class S3Target:
     # Server-side encryption asked of every write: None, "AES256" or "aws:kms" (with a key).
     sse: str | None = None
     kms_key_id: str | None = None
+    # A tenant's endpoint is reached only through the egress guard; the platform's is ours.
+    egress_vetted: bool = True
 
     @property
     def endpoint(self) -> str:
@@ -125,7 +129,7 @@ class _WrongRegion(Exception):
         self.region = region
 
 
-_FAILURES = (BotoCoreError, ClientError, _WrongRegion)
+_FAILURES = (BotoCoreError, ClientError, _WrongRegion, outbound.EgressRefused)
 
 
 @cache
@@ -184,10 +188,31 @@ def _build(target: S3Target, purpose: Purpose):
     # Small PUTs skip "Expect: 100-continue": its extra round trip costs more than it saves.
     built.meta.events.unregister("before-call.s3", add_expect_header)
     built.meta.events.register("before-call.s3.UploadPart", add_expect_header)
+    # botocore answers a redirect by asking the bucket's region, and when that redirects too,
+    # asks again until the stack runs out; a redirect is an answer here, never followed.
+    built.meta.events.register_first("needs-retry.s3", _stop_at_redirect)
+    if target.egress_vetted:
+        outbound.botocore_connections_vet(built)
+        built.meta.events.register_first("needs-retry.s3", _stop_on_refusal)
     if purpose == "check":
         # botocore follows a bucket to its real region silently; a check must say so instead.
         built.meta.events.register_first("needs-retry.s3", _refuse_other_region(target.region))
     return built
+
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
+def _stop_at_redirect(response=None, operation=None, **_) -> None:
+    if response is not None and response[0].status_code in _REDIRECTS:
+        raise ClientError(response[1], operation.name)
+
+
+def _stop_on_refusal(caught_exception=None, **_) -> None:
+    # A refused destination is final: no retry would connect anywhere else.
+    refused = outbound.refusal_in(caught_exception)
+    if refused is not None:
+        raise refused
 
 
 def _refuse_other_region(expected: str):
@@ -209,6 +234,8 @@ def error_from(
     where = f"s3://{target.bucket}/{key}" if key else f"bucket '{target.bucket}'"
     if isinstance(exc, _WrongRegion):
         return _wrong_region(target, exc.region)
+    if (refused := outbound.refusal_in(exc)) is not None:
+        return S3Error(refused.reason, f"Refused to connect to the endpoint: {refused}")
     if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
         return S3Error(
             "timeout", f"The endpoint {target.endpoint} did not answer in time.", retryable=True

@@ -22,6 +22,7 @@ def platform_target() -> S3Target:
         endpoint_url=settings.PLATFORM_S3_ENDPOINT_URL or None,
         access_key_id=settings.PLATFORM_S3_ACCESS_KEY_ID or None,
         secret_key=settings.PLATFORM_S3_SECRET_ACCESS_KEY or None,
+        egress_vetted=False,
     )
 
 

@@ -5,11 +5,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from meetstream import outbound
 from meetstream.errors import ApiError, RuleError
 from meetstream.models import Tenant
 from storageconfig import s3
 from storageconfig.checks import CheckOutcome, storage_check
-from storageconfig.endpoint_guard import endpoint_guard
 from storageconfig.models import AccessMode, StorageConfig
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_distinct
 
@@ -73,7 +73,7 @@ def storage_config_check(*, data: StorageConfigInput) -> list[CheckOutcome]:
     """Guard the endpoint, then run the live check of the access mode; saves nothing."""
     if data.endpoint_url:
         try:
-            endpoint_guard(data.endpoint_url)
+            outbound.url_vet(data.endpoint_url)
         except RuleError as error:
             raise ValidationError({"endpoint_url": [str(error)]}) from None
     return storage_check(

@@ -1,5 +1,3 @@
-import json
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -12,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from meetstream.errors import ApiError
+from meetstream.parsers import json_loads
 from meetstream.serializers import ErrorSerializer, ThrottledSerializer, ValidationErrorSerializer
 from meetstream.throttling import StorageConfigWriteThrottle
 from storageconfig.models import AccessMode, StorageConfig
@@ -134,7 +133,7 @@ def _location_from_query(request) -> dict:
     query = {key: request.query_params[key] for key in request.query_params if key != "access_mode"}
     if "prefixes" in query:
         try:
-            query["prefixes"] = json.loads(query["prefixes"])
+            query["prefixes"] = json_loads(query["prefixes"])
         except ValueError:
             raise serializers.ValidationError({"prefixes": ["Give a JSON object."]}) from None
     serializer = StorageLocationSerializer(data=query)

@@ -3,56 +3,23 @@
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from bots.models import WebhookAttempt, WebhookEvent
 from bots.tasks import sweep_webhooks
+from tests.support.listeners import Receiver
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
 
 PUT = "/api/v1/admin/configs?config_type=storage"
-
-
-class Receiver:
-    """A webhook receiver: records what arrives and answers with `status` (or hangs)."""
-
-    def __init__(self) -> None:
-        self.received: list[dict] = []
-        self.status = 200
-        self.hang = 0.0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.hang:
-                    time.sleep(receiver.hang)
-                receiver.received.append({"headers": dict(self.headers), "body": body})
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self) -> list[str]:
-        return [json.loads(r["body"])["event"] for r in self.received]
 
 
 @pytest.fixture
 def receiver():
     started = Receiver()
     yield started
-    started.server.shutdown()
-    started.server.server_close()
+    started.stop()
 
 
 def test_events_arrive_once_each_in_order_and_signed(api, recorder, receiver):
@@ -174,7 +141,9 @@ def test_a_receiver_at_a_private_address_is_refused(api, receiver, settings):
     assert len(receiver.received) == 1  # the retry was refused before any request was sent
     refusal = WebhookAttempt.objects.last()
     assert refusal.status_code is None
-    assert refusal.error.startswith("Refused: The endpoint host '127.0.0.1'")
+    assert refusal.error == (
+        "Refused: The host '127.0.0.1' resolves to a loopback address, which is not allowed."
+    )
 
 
 def test_rotating_the_secret_signs_later_events_with_the_new_one(api, receiver, other_api):

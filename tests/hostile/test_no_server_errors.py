@@ -1,0 +1,63 @@
+"""Inputs that once reached a 500: each is now a 400 naming what was wrong."""
+
+import pytest
+
+from tests.support.media import create_bot
+
+PUT = "/api/v1/admin/configs?config_type=storage"
+DEEP = "[" * 100_000
+
+
+def test_a_body_nested_beyond_reason_is_a_400(api):
+    response = api.generic("PUT", PUT, DEEP, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["message"] == "The JSON is nested too deeply."
+
+
+def test_a_prefixes_query_nested_beyond_reason_is_a_400_naming_it(api):
+    response = api.get("/api/v1/admin/configs/policy", {"bucket_name": "b-1x", "prefixes": DEEP})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["prefixes"]
+
+
+@pytest.mark.parametrize("page", ["²", "١", "٣٤", "1²"])
+def test_a_page_in_other_digits_is_a_400_naming_it(api, page):
+    bot = create_bot(api)
+
+    response = api.get(f"/api/v1/bots/{bot['bot_id']}/screenshots", {"page": page})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["page"]
+
+
+def test_a_callback_url_with_an_impossible_port_is_a_400_naming_it(api):
+    response = api.post(
+        "/api/v1/bots/create_bot",
+        {
+            "meeting_link": "https://zoom.us/j/1",
+            "bot_name": "x",
+            "callback_url": "http://example.com:99999/hook",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["callback_url"]
+    assert "port" in response.json()["errors"]["callback_url"][0]
+
+
+def test_a_screenshot_sidecar_nested_beyond_reason_is_a_400(api, recorder):
+    bot = create_bot(api)
+    recorder.post(f"/internal/v1/bots/{bot['bot_id']}/joined")
+    name = "screenshots/00000000-0000-0000-0000-000000000001.json"
+
+    response = recorder.put(
+        f"/internal/v1/bots/{bot['bot_id']}/media/{name}",
+        b"[" * 60_000,
+        content_type="application/octet-stream",
+    )
+
+    assert response.status_code == 400
+    assert "captured_at" in response.json()["message"]

@@ -1,0 +1,122 @@
+"""DNS rebinding: a name vetted at PUT that later points at loopback is never connected to.
+
+This sandbox reaches no public address, so 127.0.0.2 stands in for one: the guard is told to
+treat it as public, and the tenant's names resolve there while the checks run. Afterwards they
+resolve to 127.0.0.1, where traps on the same ports count every connection that arrives.
+"""
+
+import socket
+
+import pytest
+
+from bots.models import ArtifactState, BotArtifact, WebhookAttempt, WebhookEvent
+from bots.tasks import sweep_webhooks
+from meetstream import outbound
+from meetstream.embedded_s3 import embedded_s3_start
+from storageconfig import s3
+from storageconfig.models import StorageConfig
+from tests.support.listeners import Receiver, Trap
+from tests.support.media import STATUS, create_bot, hand_over, sample_media
+from tests.support.s3 import S3Server
+
+# Uploads and webhooks are queued when a transaction commits.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PUT = "/api/v1/admin/configs?config_type=storage"
+STAND_IN_PUBLIC = "127.0.0.2"
+
+
+class Rebinding:
+    """Names under `.rebind.test` resolve to the stand-in public address until `rebind()`."""
+
+    def __init__(self) -> None:
+        self.address = STAND_IN_PUBLIC
+
+    def rebind(self) -> None:
+        self.address = "127.0.0.1"
+
+
+@pytest.fixture
+def rebinding(settings, monkeypatch):
+    settings.STORAGE_ALLOW_PRIVATE_ENDPOINTS = False
+    state = Rebinding()
+    real_resolve, real_class = socket.getaddrinfo, outbound.address_class
+
+    def resolve(host, port, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".rebind.test"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (state.address, port))]
+        return real_resolve(host, port, *args, **kwargs)
+
+    def address_class(address):
+        return None if str(address) == STAND_IN_PUBLIC else real_class(address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(outbound, "address_class", address_class)
+    return state
+
+
+@pytest.fixture
+def bucket_host():
+    """moto on the stand-in public address, and a trap on loopback at the same port."""
+    # moto would read `media` in the Host header as a bucket name; the path names it here.
+    ignore = {"S3_IGNORE_SUBDOMAIN_BUCKETNAME": "true"}
+    server = S3Server(embedded_s3_start(host=STAND_IN_PUBLIC, env=ignore))
+    port = int(server.url.rsplit(":", 1)[1])
+    trap = Trap("127.0.0.1", port)
+    yield server, trap, f"http://media.rebind.test:{port}"
+    trap.stop()
+    server.server.stop()
+
+
+@pytest.fixture
+def hook_host():
+    receiver = Receiver(STAND_IN_PUBLIC)
+    trap = Trap("127.0.0.1", receiver.port)
+    yield receiver, trap, f"http://hooks.rebind.test:{receiver.port}/hooks"
+    trap.stop()
+    receiver.stop()
+
+
+def test_uploads_fetches_and_webhooks_never_reach_a_name_rebound_to_loopback(
+    rebinding, bucket_host, hook_host, api, recorder, config_body
+):
+    server, bucket_trap, endpoint = bucket_host
+    receiver, hook_trap, callback = hook_host
+    bucket = server.bucket()
+    # While the names point at the stand-in public address: the check, one bot's upload.
+    saved = api.put(PUT, config_body(bucket_name=bucket, endpoint_url=endpoint), format="json")
+    assert saved.status_code == 200, saved.json()
+    assert StorageConfig.objects.filter(is_active=True, endpoint_url=endpoint).exists()
+    before = create_bot(api, callback_url=callback)
+    after = create_bot(api, callback_url=callback)
+    hand_over(recorder, before["bot_id"], sample_media(before, screenshots=1))
+    chat = api.get(f"/api/v1/bots/{before['bot_id']}?type=chat")
+    assert chat.status_code == 200, (chat.json(), api.get(STATUS.format(before["bot_id"])).json())
+    assert receiver.events()[-1] == "bot.done"
+    delivered = len(receiver.received)
+    last_attempt = WebhookAttempt.objects.latest("pk").pk
+
+    rebinding.rebind()
+    # Pooled connections still go to the address vetted when they opened; new ones must not.
+    s3.client_forget(StorageConfig.objects.get(is_active=True).pk)
+
+    fetched = api.get(f"/api/v1/bots/{before['bot_id']}?type=chat")
+    hand_over(recorder, after["bot_id"], sample_media(after, screenshots=1))
+    WebhookEvent.objects.update(next_attempt_at=None)
+    sweep_webhooks()
+
+    assert fetched.status_code == 502
+    assert fetched.json()["reason"] == "endpoint_refused"
+    assert "resolves to a loopback address" in fetched.json()["message"]
+    assert "127.0.0.1" not in fetched.json()["message"]
+    media = api.get(STATUS.format(after["bot_id"])).json()["media"]
+    assert media["state"] == "failed" and media["uploaded"] == 0
+    refused = BotArtifact.objects.filter(bot__public_id=after["bot_id"])
+    assert refused.count() > 0
+    assert all(a.state == ArtifactState.FAILED for a in refused)
+    assert all("resolves to a loopback address" in a.last_error for a in refused)
+    attempts = WebhookAttempt.objects.filter(pk__gt=last_attempt)
+    assert attempts.exists() and all(a.error.startswith("Refused:") for a in attempts)
+    assert len(receiver.received) == delivered
+    assert bucket_trap.connections == 0
+    assert hook_trap.connections == 0
