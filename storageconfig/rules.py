@@ -75,5 +75,7 @@ def endpoint_url_normalize(raw: str) -> str:
     parts = urlsplit(raw)
     if parts.path not in {"", "/"} or parts.query or parts.fragment:
         raise RuleError("The endpoint URL may not have a path, query or fragment.")
-    netloc = parts.netloc if parts.port is None else parts.netloc.rsplit(":", 1)[0] + f":{parts.port}"
+    netloc = parts.netloc
+    if parts.port is not None:
+        netloc = netloc.rsplit(":", 1)[0] + f":{parts.port}"
     return f"{parts.scheme.lower()}://{netloc}"
