@@ -16,6 +16,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver
 
 # First key encrypts, every key decrypts: rotate by prepending a new key.
 FERNET_KEYS = env_list("FERNET_KEYS") or [SECRET_KEY]
+# Secrets left to their public defaults: the web, the worker and manage.py refuse to start
+# with any of these when DEBUG is false (meetstream.startup); tests and the demo set them.
+SECRETS_DEFAULTED = [name for name in ("SECRET_KEY", "FERNET_KEYS") if not env_str(name)]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from meetstream.embedded_s3 import process_stop
@@ -27,7 +28,9 @@ def database_url() -> str:
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url(), **extra}
+    """This process's environment, database and secrets: children decrypt what it encrypts."""
+    secrets = {"SECRET_KEY": settings.SECRET_KEY, "FERNET_KEYS": ",".join(settings.FERNET_KEYS)}
+    return {**os.environ, **secrets, "DATABASE_URL": database_url(), **extra}
 
 
 @dataclass

@@ -1,0 +1,43 @@
+"""What every process checks before it serves: outside DEBUG, real secrets must be set."""
+
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+REQUIRED_SECRETS = ("SECRET_KEY", "FERNET_KEYS")
+DEMO_SECRETS = "demo-secrets.env"
+
+
+def production_secrets_require() -> None:
+    """Stop, naming the variables, when DEBUG is off and a secret was left to its default."""
+    missing = [name for name in REQUIRED_SECRETS if name in settings.SECRETS_DEFAULTED]
+    if missing and not settings.DEBUG:
+        raise ImproperlyConfigured(
+            f"{' and '.join(missing)} must be set when DEBUG is false: the defaults are public. "
+            "See the README's environment table."
+        )
+
+
+def demo_secrets_load(var_dir: Path) -> None:
+    """`make run`'s secrets: made once into var/ (mode 0600) and reused, so restarts decrypt.
+
+    Runs before Django reads its settings; variables already set are left alone.
+    """
+    path = var_dir / DEMO_SECRETS
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        lines = "".join(f"{name}={secrets.token_urlsafe(48)}\n" for name in REQUIRED_SECRETS)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another start made it first
+        else:
+            with os.fdopen(descriptor, "w") as out:
+                out.write(lines)
+    for line in path.read_text().splitlines():
+        name, _, value = line.partition("=")
+        if name in REQUIRED_SECRETS and value:
+            os.environ.setdefault(name, value)
