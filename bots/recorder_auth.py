@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+
+from meetstream.throttling import auth_failure
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,10 @@ class RecorderPrincipal:
 
 
 class RecorderTokenAuthentication(BaseAuthentication):
-    """`Authorization: Bearer <RECORDER_TOKEN>`; with no token configured the API is closed."""
+    """`Authorization: Bearer <RECORDER_TOKEN>`; with no token configured the API is closed.
+
+    Wrong tokens are throttled per client address like wrong API keys.
+    """
 
     def authenticate(self, request):
         parts = get_authorization_header(request).split()
@@ -23,7 +27,7 @@ class RecorderTokenAuthentication(BaseAuthentication):
             return None
         expected = settings.RECORDER_TOKEN.encode()
         if len(parts) != 2 or not expected or not hmac.compare_digest(parts[1], expected):
-            raise AuthenticationFailed("Invalid recorder token.")
+            raise auth_failure("recorder", request, "Invalid recorder token.")
         return RecorderPrincipal(), None
 
     def authenticate_header(self, request) -> str:

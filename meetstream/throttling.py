@@ -1,4 +1,8 @@
+import time
+
 from django.conf import settings
+from django.core.cache import cache
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -17,3 +21,22 @@ class TenantRateThrottle(SimpleRateThrottle):
 class StorageConfigWriteThrottle(TenantRateThrottle):
     # Each write runs a live check that calls out of our network.
     scope = "storage_config_write"
+
+
+def auth_failure(scope: str, request, message: str) -> AuthenticationFailed | Throttled:
+    """Count a failed attempt of this client address this minute: 401, or 429 past the limit.
+
+    Only failures are counted and refused, so a valid credential from the same address still
+    gets in while someone there guesses.
+    """
+    window, elapsed = divmod(int(time.time()), 60)
+    key = f"auth-failures:{scope}:{request.META.get('REMOTE_ADDR', '')}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=120)
+        count = 1
+    if count > settings.AUTH_FAILURES_PER_MINUTE:
+        return Throttled(wait=60 - elapsed, detail="Too many failed authentication attempts.")
+    return AuthenticationFailed(message)

@@ -2,6 +2,14 @@
 
 from storageconfig.models import AccessMode
 
+# IAM reads these as wildcards or variables inside a Resource; `${c}` is its literal c.
+_IAM_LITERALS = {"*": "${*}", "?": "${?}", "$": "${$}"}
+
+
+def iam_literal(text: str) -> str:
+    """Text as IAM matches it literally, so a prefix never grants more than itself."""
+    return "".join(_IAM_LITERALS.get(char, char) for char in text)
+
 
 def _kms_resource(kms_key_id: str | None, region: str) -> str:
     if not kms_key_id:
@@ -22,7 +30,7 @@ def iam_policy(
     kms_key_id: str | None = None,
 ) -> dict:
     """One Resource per distinct prefix; GetObject and HeadBucket only for `read_write`."""
-    objects = [f"arn:aws:s3:::{bucket}/{prefix}/*" for prefix in prefixes]
+    objects = [f"arn:aws:s3:::{bucket}/{iam_literal(prefix)}/*" for prefix in prefixes]
     write = ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"]
     statements = [{"Sid": "WriteMedia", "Effect": "Allow", "Action": write, "Resource": objects}]
     if access_mode == AccessMode.READ_WRITE:

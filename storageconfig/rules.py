@@ -16,6 +16,12 @@ _BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
 _BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$")
+_KMS_KEY = r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})"
+_KMS_ALIAS = r"alias/[A-Za-z0-9/_-]{1,250}"
+_KMS_KEY_ID = re.compile(
+    rf"^(?:{_KMS_KEY}|{_KMS_ALIAS}"
+    rf"|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{{12}}:(?:key/{_KMS_KEY}|{_KMS_ALIAS}))$"
+)
 
 
 def bucket_name_check(name: str) -> str:
@@ -43,6 +49,15 @@ def region_check(region: str) -> str:
     if not _REGION.match(region):
         raise RuleError("Regions look like 'us-east-1': lowercase letters, digits and hyphens.")
     return region
+
+
+def kms_key_id_check(key_id: str) -> str:
+    if not _KMS_KEY_ID.match(key_id):
+        raise RuleError(
+            "Give a KMS key id (a UUID or mrk-...), an alias ('alias/my-key') or a key or alias "
+            "ARN ('arn:aws:kms:us-east-1:111122223333:key/...')."
+        )
+    return key_id
 
 
 def prefix_normalize(raw: str) -> str:

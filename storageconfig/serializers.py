@@ -13,6 +13,7 @@ from storageconfig.rules import (
     RuleError,
     bucket_name_check,
     endpoint_url_normalize,
+    kms_key_id_check,
     prefix_normalize,
     region_check,
 )
@@ -81,6 +82,9 @@ class StorageLocationSerializer(StrictSerializer):
 
     def validate_endpoint_url(self, value):
         return None if value in (None, "") else _rule(endpoint_url_normalize)(self, value)
+
+    def validate_kms_key_id(self, value):
+        return None if value in (None, "") else _rule(kms_key_id_check)(self, value)
 
     def validate(self, data):
         if data.get("kms_key_id") and data.get("server_side_encryption") != "aws:kms":

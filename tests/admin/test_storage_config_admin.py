@@ -124,8 +124,8 @@ def test_encryption_can_be_chosen_in_the_admin_and_is_checked_like_the_api(
 
     editor.post(
         f"{CONFIGS}add/",
-        form(tenant, bucket, s3_server, server_side_encryption="aws:kms", kms_key_id="k-1"),
+        form(tenant, bucket, s3_server, server_side_encryption="aws:kms", kms_key_id="alias/k-1"),
     )
 
     config = StorageConfig.objects.get()
-    assert (config.server_side_encryption, config.kms_key_id) == ("aws:kms", "k-1")
+    assert (config.server_side_encryption, config.kms_key_id) == ("aws:kms", "alias/k-1")

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
 from storageconfig.models import StorageConfig
 from tests.support.stub_s3 import stub_s3
@@ -191,7 +192,7 @@ def test_a_kms_refusal_is_reported_as_such(api, config_body, kms_refusing_endpoi
         endpoint_url=kms_refusing_endpoint,
         access_mode="write_only",
         server_side_encryption="aws:kms",
-        kms_key_id="my-key",
+        kms_key_id="alias/my-key",
     )
 
     response = api.put(PUT, body, format="json")
@@ -199,3 +200,52 @@ def test_a_kms_refusal_is_reported_as_such(api, config_body, kms_refusing_endpoi
     assert response.status_code == 400
     assert response.json()["reason"] == "kms_access_denied"
     assert "KMS refused the key my-key" in response.json()["message"]
+
+
+def test_a_prefix_with_iam_wildcards_grants_no_more_than_itself(api, iam_s3_server):
+    bucket = iam_s3_server.bucket()
+    query = {"bucket_name": bucket, "region": "us-east-1", "access_mode": "write_only"}
+    policy = api.get(f"{CONFIGS}/policy", {**query, "prefix": "a*", "prefixes": '{"audio": "q?$"}'})
+    assert policy.status_code == 200, policy.json()
+    key_id, secret = iam_s3_server.user(policy.json()["Statement"])
+    client = iam_s3_server.client(access_key_id=key_id, secret_key=secret)
+
+    [write] = [s for s in policy.json()["Statement"] if s["Sid"] == "WriteMedia"]
+    assert sorted(write["Resource"]) == [
+        f"arn:aws:s3:::{bucket}/a${{*}}/*",
+        f"arn:aws:s3:::{bucket}/q${{?}}${{$}}/*",
+    ]
+    for key in ("ab/x", "a/x", "a-anything/x", "qz/x", "q/x"):
+        with pytest.raises(ClientError, match="AccessDenied"):
+            client.put_object(Bucket=bucket, Key=key, Body=b"x")
+
+
+@pytest.mark.parametrize(
+    "kms_key_id",
+    [
+        "1234abcd-12ab-34cd-56ef-1234567890ab",
+        "mrk-1234abcd12ab34cd56ef1234567890ab",
+        "alias/media-key",
+        "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:eu-west-1:111122223333:alias/media-key",
+    ],
+)
+def test_kms_key_ids_aliases_and_arns_are_taken(api, config_body, kms_key_id):
+    body = config_body(server_side_encryption="aws:kms", kms_key_id=kms_key_id)
+
+    response = api.post(f"{CONFIGS}/validate", body, format="json")
+
+    assert response.status_code == 200, response.json()
+
+
+@pytest.mark.parametrize(
+    "kms_key_id",
+    ["my-key", "alias/", "alias/has space", "arn:aws:kms:us-east-1:1:key/x", "*", "../key"],
+)
+def test_a_kms_key_id_of_no_known_form_is_a_400_naming_it(api, config_body, kms_key_id):
+    body = config_body(server_side_encryption="aws:kms", kms_key_id=kms_key_id)
+
+    response = api.put(PUT, body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["kms_key_id"]
