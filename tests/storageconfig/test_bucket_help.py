@@ -199,7 +199,7 @@ def test_a_kms_refusal_is_reported_as_such(api, config_body, kms_refusing_endpoi
 
     assert response.status_code == 400
     assert response.json()["reason"] == "kms_access_denied"
-    assert "KMS refused the key my-key" in response.json()["message"]
+    assert "KMS refused the key alias/my-key" in response.json()["message"]
 
 
 def test_a_prefix_with_iam_wildcards_grants_no_more_than_itself(api, iam_s3_server):
