@@ -9,8 +9,8 @@ import socket
 
 import pytest
 
-from bots.models import ArtifactState, BotArtifact, WebhookAttempt, WebhookEvent
-from bots.tasks import sweep_webhooks
+from bots.models import ArtifactState, Bot, BotArtifact, WebhookAttempt, WebhookEvent
+from bots.tasks import sweep_webhooks, upload_bot_media
 from meetstream import outbound
 from meetstream.embedded_s3 import embedded_s3_start
 from storageconfig import s3
@@ -102,6 +102,7 @@ def test_uploads_fetches_and_webhooks_never_reach_a_name_rebound_to_loopback(
 
     fetched = api.get(f"/api/v1/bots/{before['bot_id']}?type=chat")
     hand_over(recorder, after["bot_id"], sample_media(after, screenshots=1))
+    upload_bot_media.delay(Bot.objects.get(public_id=after["bot_id"]).pk)  # tried again
     WebhookEvent.objects.update(next_attempt_at=None)
     sweep_webhooks()
 
@@ -115,6 +116,11 @@ def test_uploads_fetches_and_webhooks_never_reach_a_name_rebound_to_loopback(
     assert refused.count() > 0
     assert all(a.state == ArtifactState.FAILED for a in refused)
     assert all("resolves to a loopback address" in a.last_error for a in refused)
+    announced = WebhookEvent.objects.filter(
+        bot__public_id=after["bot_id"], event="storage.upload_failed"
+    )
+    assert sorted(e.payload["data"]["file"] for e in announced) == sorted(a.name for a in refused)
+    assert {e.payload["data"]["reason"] for e in announced} == {"endpoint_refused"}
     attempts = WebhookAttempt.objects.filter(pk__gt=last_attempt)
     assert attempts.exists() and all(a.error.startswith("Refused:") for a in attempts)
     assert len(receiver.received) == delivered
