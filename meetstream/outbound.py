@@ -25,7 +25,12 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    LocationParseError,
+    NameResolutionError,
+    NewConnectionError,
+)
 from urllib3.util import connection, parse_url
 
 from meetstream.errors import RuleError
@@ -47,6 +52,10 @@ class EgressRefused(RuleError):
     """A destination we will not connect to; the message names no address, only its class."""
 
     reason = "endpoint_refused"
+
+
+class HostUnresolved(RuleError):
+    """The name did not resolve (in time): at a connection, a failure worth retrying."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +144,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
         pass
     with _lookups_lock:
         if _lookups[host] >= LOOKUPS_PER_HOST:
-            raise EgressRefused(_slow(host))
+            raise HostUnresolved(_slow(host))
         _lookups[host] += 1
     answer: dict = {}
     done = threading.Event()
@@ -154,9 +163,9 @@ def resolve(host: str, port: int) -> list[IPAddress]:
 
     threading.Thread(target=lookup, name="outbound-dns", daemon=True).start()
     if not done.wait(DNS_TIMEOUT_SECONDS):
-        raise EgressRefused(_slow(host))
+        raise HostUnresolved(_slow(host))
     if "error" in answer or not answer["infos"]:
-        raise EgressRefused(f"The host '{host}' does not resolve.")
+        raise HostUnresolved(f"The host '{host}' does not resolve.")
     return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in answer["infos"]]
 
 
@@ -188,7 +197,11 @@ class _VettedConnectionMixin:
     """urllib3's connection, but the socket goes only to an address vetted at this moment."""
 
     def _new_conn(self) -> socket.socket:
-        addresses = destination_vet(self.host.strip("[]"), self.port)
+        try:
+            addresses = destination_vet(self.host.strip("[]"), self.port)
+        except HostUnresolved as unresolved:
+            # As urllib3 reports it, so clients retry it like any failed look-up.
+            raise NameResolutionError(self.host, self, socket.gaierror(str(unresolved))) from None
         failure: OSError | None = None
         for address in addresses:
             try:

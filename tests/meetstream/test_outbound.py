@@ -9,6 +9,7 @@ import pytest
 
 from meetstream import outbound
 from meetstream.errors import RuleError
+from storageconfig import s3
 from storageconfig.models import StorageConfig
 from tests.support.listeners import Receiver
 
@@ -89,7 +90,7 @@ def test_a_public_address_passes(guarded):
 
 
 def test_a_host_that_does_not_resolve_is_refused(guarded):
-    with pytest.raises(outbound.EgressRefused, match="does not resolve"):
+    with pytest.raises(outbound.HostUnresolved, match="does not resolve"):
         outbound.url_vet("https://no-such-host.invalid")
 
 
@@ -218,3 +219,25 @@ def _resolve_to(monkeypatch, names: dict[str, list[str]]) -> None:
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
+
+
+def test_a_name_that_does_not_resolve_at_upload_time_is_worth_a_retry():
+    target = s3.S3Target("bucket", "us-east-1", "http://no-such-host.invalid:9000", "AKIAX", "x")
+    client = s3.client(target, purpose="check")
+
+    with pytest.raises(s3.S3Error) as failed:
+        s3.object_put(client, target, key="p/x", body=b"x", content_type="text/plain")
+
+    assert (failed.value.reason, failed.value.retryable) == ("endpoint_unreachable", True)
+
+
+def test_a_refused_address_at_upload_time_is_final(guarded, monkeypatch):
+    _resolve_to(monkeypatch, {"bucket.example.com": ["127.0.0.1"]})
+    target = s3.S3Target("bucket", "us-east-1", "http://bucket.example.com:9", "AKIAX", "x")
+    client = s3.client(target, purpose="check")
+
+    with pytest.raises(s3.S3Error) as failed:
+        s3.object_put(client, target, key="p/x", body=b"x", content_type="text/plain")
+
+    assert (failed.value.reason, failed.value.retryable) == ("endpoint_refused", False)
+    assert "loopback address" in failed.value.message and "127.0.0.1" not in failed.value.message

@@ -28,9 +28,14 @@ def database_url() -> str:
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    """This process's environment, database and secrets: children decrypt what it encrypts."""
-    secrets = {"SECRET_KEY": settings.SECRET_KEY, "FERNET_KEYS": ",".join(settings.FERNET_KEYS)}
-    return {**os.environ, **secrets, "DATABASE_URL": database_url(), **extra}
+    """This process's environment, database, secrets and egress rule, as its tests set them:
+    children decrypt what it encrypts and connect where it may."""
+    mirrored = {
+        "SECRET_KEY": settings.SECRET_KEY,
+        "FERNET_KEYS": ",".join(settings.FERNET_KEYS),
+        "STORAGE_ALLOW_PRIVATE_ENDPOINTS": str(settings.STORAGE_ALLOW_PRIVATE_ENDPOINTS).lower(),
+    }
+    return {**os.environ, **mirrored, "DATABASE_URL": database_url(), **extra}
 
 
 @dataclass
