@@ -220,44 +220,30 @@ class _VettedConnectionMixin:
         raise NewConnectionError(self, f"Failed to establish a new connection: {failure}")
 
 
-class VettedHTTPConnection(_VettedConnectionMixin, HTTPConnection):
-    pass
+def _vetted_pool(pool: type, connection_class: type) -> type:
+    """The connection pool class, opening its connections through the vetting above."""
+    vetted = type(
+        f"Vetted{connection_class.__name__}", (_VettedConnectionMixin, connection_class), {}
+    )
+    return type(f"Vetted{pool.__name__}", (pool,), {"ConnectionCls": vetted})
 
 
-class VettedHTTPSConnection(_VettedConnectionMixin, HTTPSConnection):
-    pass
-
-
-class _VettedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = VettedHTTPConnection
-
-
-class _VettedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = VettedHTTPSConnection
-
-
-class _VettedAWSConnection(_VettedConnectionMixin, AWSHTTPConnection):
-    pass
-
-
-class _VettedAWSSecureConnection(_VettedConnectionMixin, AWSHTTPSConnection):
-    pass
-
-
-class _VettedAWSPool(AWSHTTPConnectionPool):
-    ConnectionCls = _VettedAWSConnection
-
-
-class _VettedAWSSecurePool(AWSHTTPSConnectionPool):
-    ConnectionCls = _VettedAWSSecureConnection
+# By scheme, as urllib3's PoolManager and botocore's URLLib3Session look pools up.
+_POOLS = {
+    "http": _vetted_pool(HTTPConnectionPool, HTTPConnection),
+    "https": _vetted_pool(HTTPSConnectionPool, HTTPSConnection),
+}
+_BOTOCORE_POOLS = {
+    "http": _vetted_pool(AWSHTTPConnectionPool, AWSHTTPConnection),
+    "https": _vetted_pool(AWSHTTPSConnectionPool, AWSHTTPSConnection),
+}
 
 
 def botocore_connections_vet(client) -> None:
     """Make a boto3 client open every connection through the vetting above."""
     # botocore's URLLib3Session shares this dict with its pool managers; a botocore without it
     # fails here, loudly, rather than connect unvetted.
-    pools = client._endpoint.http_session._pool_classes_by_scheme
-    pools.update({"http": _VettedAWSPool, "https": _VettedAWSSecurePool})
+    client._endpoint.http_session._pool_classes_by_scheme.update(_BOTOCORE_POOLS)
 
 
 def refusal_in(error: BaseException | None) -> EgressRefused | None:
@@ -276,8 +262,7 @@ def refusal_in(error: BaseException | None) -> EgressRefused | None:
 class _VettedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
-        pools = {"http": _VettedHTTPPool, "https": _VettedHTTPSPool}
-        self.poolmanager.pool_classes_by_scheme = pools
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
 
 
 def session() -> requests.Session:

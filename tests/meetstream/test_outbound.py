@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from meetstream import outbound
 from meetstream.errors import RuleError
@@ -241,3 +242,85 @@ def test_a_refused_address_at_upload_time_is_final(guarded, monkeypatch):
 
     assert (failed.value.reason, failed.value.retryable) == ("endpoint_refused", False)
     assert "loopback address" in failed.value.message and "127.0.0.1" not in failed.value.message
+
+
+def _certificate(tmp_path, name: str) -> tuple[str, str]:
+    """A self-signed certificate for `name` and its key, as PEM files."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+def test_a_vetted_tls_connection_keeps_the_host_name_for_sni_the_certificate_and_host(
+    tmp_path, monkeypatch
+):
+    import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cert_file, key_file = _certificate(tmp_path, "secure.example.test")
+    seen: dict[str, str] = {}
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+
+    def sni(sock, name, ctx) -> None:
+        seen.setdefault("sni", name)
+
+    context.sni_callback = sni
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen["host"] = self.headers["Host"]
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    _resolve_to(
+        monkeypatch, {"secure.example.test": ["127.0.0.1"], "other.example.test": ["127.0.0.1"]}
+    )
+    http = outbound.session()
+    try:
+        answered = http.get(f"https://secure.example.test:{port}/", verify=cert_file, timeout=5)
+        with pytest.raises(requests.exceptions.SSLError):
+            http.get(f"https://other.example.test:{port}/", verify=cert_file, timeout=5)
+    finally:
+        http.close()
+        server.shutdown()
+        server.server_close()
+
+    assert answered.status_code == 204
+    assert seen == {"sni": "secure.example.test", "host": f"secure.example.test:{port}"}
