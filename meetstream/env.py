@@ -4,6 +4,9 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+# Secrets every process outside the demo must be given (meetstream.startup).
+REQUIRED_SECRETS = ("SECRET_KEY", "FERNET_KEYS")
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 

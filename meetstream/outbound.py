@@ -64,11 +64,6 @@ class Destination:
     host: str
     port: int
 
-    @property
-    def origin(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}:{self.port}"
-
 
 def url_parse(raw: str) -> Destination:
     """Parse a tenant's URL the way urllib3 (under requests and botocore) will read it.
@@ -96,8 +91,9 @@ def url_parse(raw: str) -> Destination:
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     """The IPv4 address an IPv6 one carries (mapped, compatible, translated, 6to4, NAT64)."""
-    if address.ipv4_mapped or address.sixtofour:
-        return address.ipv4_mapped or address.sixtofour
+    carried = address.ipv4_mapped or address.sixtofour
+    if carried is not None:
+        return carried
     value = int(address)
     if any(address in net for net in (_NAT64, _IPV4_COMPATIBLE, _IPV4_TRANSLATED)):
         return ipaddress.IPv4Address(value & 0xFFFFFFFF)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from meetstream.env import env_bool, env_choice, env_int, env_list, env_str
+from meetstream.env import REQUIRED_SECRETS, env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -19,7 +19,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver
 FERNET_KEYS = env_list("FERNET_KEYS") or [SECRET_KEY]
 # Secrets left to their public defaults: the web, the worker and manage.py refuse to start
 # with any of these when DEBUG is false (meetstream.startup); tests and the demo set them.
-SECRETS_DEFAULTED = [name for name in ("SECRET_KEY", "FERNET_KEYS") if not env_str(name)]
+SECRETS_DEFAULTED = [name for name in REQUIRED_SECRETS if not env_str(name)]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

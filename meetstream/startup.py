@@ -7,13 +7,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-REQUIRED_SECRETS = ("SECRET_KEY", "FERNET_KEYS")
+from meetstream.env import REQUIRED_SECRETS
+
 DEMO_SECRETS = "demo-secrets.env"
 
 
 def production_secrets_require() -> None:
     """Stop, naming the variables, when DEBUG is off and a secret was left to its default."""
-    missing = [name for name in REQUIRED_SECRETS if name in settings.SECRETS_DEFAULTED]
+    missing = settings.SECRETS_DEFAULTED
     if missing and not settings.DEBUG:
         raise ImproperlyConfigured(
             f"{' and '.join(missing)} must be set when DEBUG is false: the defaults are public. "
