@@ -10,7 +10,7 @@ import pytest
 from bots.models import WebhookAttempt, WebhookEvent
 from bots.tasks import sweep_webhooks
 from tests.support.listeners import Receiver
-from tests.support.media import STATUS, create_bot, hand_over, sample_media
+from tests.support.media import STATUS, create_bot, create_bot_request, hand_over, sample_media
 
 PUT = "/api/v1/admin/configs?config_type=storage"
 
@@ -117,23 +117,10 @@ def test_a_receiver_that_hangs_is_timed_out(api, receiver):
 
 def test_a_receiver_at_a_private_address_is_refused(api, receiver, settings):
     receiver.status = 500  # the first event stays pending for a retry
-    response = api.post(
-        "/api/v1/bots/create_bot",
-        {"meeting_link": "https://zoom.us/j/1", "bot_name": "x", "callback_url": receiver.url},
-        format="json",
-    )
-    assert response.status_code == 201
+    create_bot(api, "https://zoom.us/j/1", callback_url=receiver.url)
     settings.STORAGE_ALLOW_PRIVATE_ENDPOINTS = False
 
-    refused = api.post(
-        "/api/v1/bots/create_bot",
-        {
-            "meeting_link": "https://zoom.us/j/1",
-            "bot_name": "x",
-            "callback_url": "http://10.0.0.8/x",
-        },
-        format="json",
-    )
+    refused = create_bot_request(api, "https://zoom.us/j/1", callback_url="http://10.0.0.8/x")
     WebhookEvent.objects.update(next_attempt_at=None)
     sweep_webhooks()
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.media import create_bot
+from tests.support.media import create_bot, create_bot_request
 
 PUT = "/api/v1/admin/configs?config_type=storage"
 DEEP = "[" * 100_000
@@ -33,15 +33,7 @@ def test_a_page_in_other_digits_is_a_400_naming_it(api, page):
 
 
 def test_a_callback_url_with_an_impossible_port_is_a_400_naming_it(api):
-    response = api.post(
-        "/api/v1/bots/create_bot",
-        {
-            "meeting_link": "https://zoom.us/j/1",
-            "bot_name": "x",
-            "callback_url": "http://example.com:99999/hook",
-        },
-        format="json",
-    )
+    response = create_bot_request(api, callback_url="http://example.com:99999/hook")
 
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["callback_url"]

@@ -13,9 +13,9 @@ from meetstream.errors import RuleError
 from storageconfig import s3
 from storageconfig.models import StorageConfig
 from tests.support.listeners import Receiver
+from tests.support.media import create_bot_request
 
 PUT = "/api/v1/admin/configs?config_type=storage"
-CREATE = "/api/v1/bots/create_bot"
 
 PRIVATE = [
     "http://127.0.0.1:9000",
@@ -116,11 +116,7 @@ def test_a_backslash_callback_url_is_refused_and_nothing_reaches_the_host_it_hid
     hidden = Receiver()
     try:
         url = f"http://127.0.0.1:{hidden.port}\\@8.8.8.8/hook"
-        response = api.post(
-            CREATE,
-            {"meeting_link": "https://zoom.us/j/1", "bot_name": "x", "callback_url": url},
-            format="json",
-        )
+        response = create_bot_request(api, callback_url=url)
     finally:
         hidden.stop()
 
@@ -135,11 +131,7 @@ def test_a_backslash_callback_url_is_refused_and_nothing_reaches_the_host_it_hid
     ["http://example.com:99999/hook", "ftp://example.com/hook", "http://u:p@example.com/h"],
 )
 def test_a_bad_callback_url_is_a_400_naming_the_field(api, callback_url):
-    response = api.post(
-        CREATE,
-        {"meeting_link": "https://zoom.us/j/1", "bot_name": "x", "callback_url": callback_url},
-        format="json",
-    )
+    response = create_bot_request(api, callback_url=callback_url)
 
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["callback_url"]

@@ -59,12 +59,20 @@ def hand_over(recorder, bot_id: str, files: dict[str, bytes], *, leave: bool = T
         assert response.status_code == 202, response.json()
 
 
-def create_bot(api, link: str = "https://meet.google.com/abc-defg-hij", **extra) -> dict:
-    response = api.post(
+MEETING_LINK = "https://meet.google.com/abc-defg-hij"
+
+
+def create_bot_request(api, link: str = MEETING_LINK, **extra):
+    """The create_bot response as it is, for tests of what it refuses."""
+    return api.post(
         "/api/v1/bots/create_bot",
         {"meeting_link": link, "bot_name": "Notetaker", **extra},
         format="json",
     )
+
+
+def create_bot(api, link: str = MEETING_LINK, **extra) -> dict:
+    response = create_bot_request(api, link, **extra)
     assert response.status_code == 201, response.json()
     return response.json()
 
