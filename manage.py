@@ -5,6 +5,8 @@ from pathlib import Path
 
 # `make run` makes and keeps its own secrets; every other command needs real ones.
 DEMO_COMMANDS = {"serve_demo"}
+# Commands that serve requests need a broker for the work those requests start.
+SERVING_COMMANDS = {"runserver"}
 
 
 def main() -> None:
@@ -18,10 +20,12 @@ def main() -> None:
     from django.core.management import execute_from_command_line
 
     if command not in DEMO_COMMANDS:
-        from meetstream.startup import production_secrets_require
+        from meetstream.startup import broker_require, production_secrets_require
 
         try:
             production_secrets_require()
+            if command in SERVING_COMMANDS:
+                broker_require()
         except ImproperlyConfigured as missing:
             sys.exit(f"manage.py {command}: {missing}")
     execute_from_command_line(sys.argv)

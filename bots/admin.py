@@ -1,10 +1,30 @@
+"""Bots are a record of what happened: staff read them and may retry or re-send, never edit or
+delete (the guide promises a bot's pin and files are permanent)."""
+
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
-from bots.models import ArtifactState, Bot, BotArtifact, BotEvent, Pin, WebhookAttempt, WebhookEvent
-from bots.tasks import upload_bot_media
+from bots.models import Bot, BotArtifact, BotEvent, Pin, WebhookAttempt, WebhookEvent
+from bots.tasks import deliver_webhooks, upload_bot_media
+from bots.upload_lifecycle import UploadState
+from bots.uploads import uploads_retry
+from bots.webhooks import webhook_resend
 
 
-class BotPartInline:
+class ReadOnly:
+    """No add, no change (so no Save), no delete (so no Delete, nor 'Delete selected')."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BotPartInline(ReadOnly):
     """A bot's pin, files and events are part of the bot: seeing the bot shows them."""
 
     extra = 0
@@ -13,12 +33,6 @@ class BotPartInline:
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("bots.view_bot") or request.user.has_perm("bots.change_bot")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 class PinInline(BotPartInline, admin.StackedInline):
     model = Pin
@@ -26,10 +40,34 @@ class PinInline(BotPartInline, admin.StackedInline):
     readonly_fields = fields
 
 
+def _shortened(text: str, keep: int) -> str:
+    """The end of a long text, the whole of it in a tooltip: rows stay one screen wide."""
+    if len(text) <= keep:
+        return text
+    return format_html('<span title="{}">…{}</span>', text, text[-keep:])
+
+
 class BotArtifactInline(BotPartInline, admin.TabularInline):
     model = BotArtifact
-    fields = ["name", "bucket", "key", "size", "state", "attempts", "last_error", "uploaded_at"]
+    fields = [
+        "name",
+        "object_key",
+        "size",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "error",
+        "uploaded_at",
+    ]
     readonly_fields = fields
+
+    @admin.display(description="key (bucket in the pin)")
+    def object_key(self, artifact: BotArtifact) -> str:
+        return _shortened(artifact.key, 32)
+
+    @admin.display(description="last error")
+    def error(self, artifact: BotArtifact) -> str:
+        return _shortened(artifact.last_error, 40)
 
 
 class BotEventInline(BotPartInline, admin.TabularInline):
@@ -44,19 +82,29 @@ class WebhookEventInline(BotPartInline, admin.TabularInline):
     readonly_fields = fields
 
 
-class WebhookAttemptInline(admin.TabularInline):
+class WebhookAttemptInline(ReadOnly, admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
     fields = ["created_at", "status_code", "error", "duration_ms"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
+
+class StaffActions:
+    """Actions that start work (never edit a row) need the model's change permission."""
+
+    def has_act_permission(self, request):
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
     """Every event sent to a receiver, with a row per delivery attempt."""
 
     list_display = ["event", "bot", "state", "attempts", "created_at", "delivered_at"]
@@ -75,9 +123,16 @@ class WebhookEventAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
+    actions = ["resend"]
 
-    def has_add_permission(self, request):
-        return False
+    @admin.action(description="Send the selected events again", permissions=["act"])
+    def resend(self, request, queryset):
+        bots = webhook_resend(events=queryset)
+        for bot_pk in bots:
+            deliver_webhooks.delay(bot_pk)
+        self.message_user(
+            request, f"Queued the events again for {len(bots)} bot(s).", messages.SUCCESS
+        )
 
 
 class MediaStateFilter(admin.SimpleListFilter):
@@ -86,28 +141,33 @@ class MediaStateFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("failed", "Has failed files"),
+            ("gave_up", "Has files given up"),
+            ("retry_wait", "Has files waiting to retry"),
             ("unfinished", "Has files not uploaded yet"),
             ("uploaded", "Everything uploaded"),
         ]
 
     def queryset(self, request, queryset):
-        unfinished = [ArtifactState.PENDING, ArtifactState.FAILED]
-        if self.value() == "failed":
-            return queryset.filter(artifacts__state=ArtifactState.FAILED).distinct()
-        if self.value() == "unfinished":
-            return queryset.filter(artifacts__state=ArtifactState.PENDING).distinct()
-        if self.value() == "uploaded":
+        value = self.value()
+        if value in {UploadState.GAVE_UP, UploadState.RETRY_WAIT}:
+            return queryset.filter(artifacts__state=value).distinct()
+        if value == "unfinished":
             return (
                 queryset.filter(artifacts__isnull=False)
-                .exclude(artifacts__state__in=unfinished)
+                .exclude(artifacts__state=UploadState.UPLOADED)
+                .distinct()
+            )
+        if value == "uploaded":
+            return (
+                queryset.filter(artifacts__isnull=False)
+                .exclude(artifacts__state__in=set(UploadState) - {UploadState.UPLOADED})
                 .distinct()
             )
         return queryset
 
 
 @admin.register(Bot)
-class BotAdmin(admin.ModelAdmin):
+class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
     list_display = ["public_id", "tenant", "platform", "status", "created_at", "left_at"]
     list_filter = ["status", MediaStateFilter, "platform", "tenant"]
     list_select_related = ["tenant"]
@@ -127,20 +187,20 @@ class BotAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
     inlines = [PinInline, BotArtifactInline, BotEventInline, WebhookEventInline]
-    actions = ["retry_failed_uploads"]
-
-    def has_add_permission(self, request):
-        return False
+    actions = ["retry_given_up_uploads"]
 
     @admin.action(
-        description="Retry failed uploads (to the pinned location)", permissions=["change"]
+        description="Retry given-up uploads (to the pinned location)", permissions=["act"]
     )
-    def retry_failed_uploads(self, request, queryset):
+    def retry_given_up_uploads(self, request, queryset):
         bots = list(
-            queryset.filter(status="Stopped", artifacts__state=ArtifactState.FAILED)
+            queryset.filter(status="Stopped", artifacts__state=UploadState.GAVE_UP)
             .values_list("pk", flat=True)
             .distinct()
         )
+        files = uploads_retry(bots=bots)
         for bot_pk in bots:
             upload_bot_media.delay(bot_pk)
-        self.message_user(request, f"Queued the upload of {len(bots)} bot(s).", messages.SUCCESS)
+        self.message_user(
+            request, f"Queued {files} file(s) of {len(bots)} bot(s) again.", messages.SUCCESS
+        )

@@ -1,6 +1,7 @@
 from django.db import models
 
 from bots.lifecycle import BotEventType, BotStatus
+from bots.upload_lifecycle import UNFINISHED, UploadState
 from meetstream.ids import new_webhook_message_id, public_id
 from meetstream.models import Tenant
 from storageconfig.models import StorageConfig
@@ -22,7 +23,8 @@ class Platform(models.TextChoices):
 
 class Bot(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=new_bot_id, editable=False)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="bots")
+    # Bots are permanent: a tenant that has any cannot be deleted.
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="bots")
     bot_name = models.CharField(max_length=100)
     meeting_link = models.URLField(max_length=2048)
     platform = models.CharField(max_length=16, choices=Platform.choices)
@@ -84,12 +86,6 @@ class Pin(models.Model):
         return self.storage_config_id is None
 
 
-class ArtifactState(models.TextChoices):
-    PENDING = "pending"
-    UPLOADED = "uploaded"
-    FAILED = "failed"
-
-
 class BotArtifact(models.Model):
     """One file of a bot: staged locally first, then uploaded to its pinned bucket and key."""
 
@@ -103,12 +99,13 @@ class BotArtifact(models.Model):
     captured_at = models.DateTimeField(null=True, blank=True)  # screenshots only
     bucket = models.CharField(max_length=63, blank=True, default="")
     key = models.CharField(max_length=1024, blank=True, default="")
-    state = models.CharField(
-        max_length=16, choices=ArtifactState.choices, default=ArtifactState.PENDING
-    )
-    attempts = models.PositiveIntegerField(default=0)
+    # Moved only through bots.upload_lifecycle.upload_move.
+    state = models.CharField(max_length=16, choices=UploadState.choices, default=UploadState.STAGED)
+    attempts = models.PositiveIntegerField(default=0)  # failed or finished tries this round
+    next_attempt_at = models.DateTimeField(null=True, blank=True)  # in retry_wait
     last_error = models.TextField(blank=True, default="")
-    # An upload in progress holds the artifact until then, so a second delivery skips it.
+    last_reason = models.CharField(max_length=32, blank=True, default="")
+    # The lease of the upload holding the file (uploading), renewed while it runs.
     claimed_by = models.CharField(max_length=64, blank=True, default="")
     claimed_until = models.DateTimeField(null=True, blank=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
@@ -122,8 +119,8 @@ class BotArtifact(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["state", "updated_at"],
-                condition=~models.Q(state="uploaded"),
+                fields=["state", "next_attempt_at"],
+                condition=models.Q(state__in=sorted(UNFINISHED)),
                 name="bots_artifact_unfinished",
             ),
             models.Index(

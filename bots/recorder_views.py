@@ -2,11 +2,12 @@
 
 import io
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bots.intake import recorder_intake
 from bots.lifecycle import BotEventType
 from bots.recorder_auth import RecorderTokenAuthentication
 from bots.selectors import bot_get
@@ -15,7 +16,11 @@ from bots.services import artifact_stage, bot_left, bot_transition
 from meetstream.serializers import ErrorSerializer
 
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Unknown artifact name or bad content."),
+    400: OpenApiResponse(
+        ErrorSerializer,
+        description="Unknown artifact name, bad content, a body shorter than its Content-Length "
+        "or one that does not match its Content-Digest / Repr-Digest (nothing is stored).",
+    ),
     401: OpenApiResponse(ErrorSerializer, description="Missing or wrong recorder token."),
     404: OpenApiResponse(ErrorSerializer, description="No such bot."),
     409: OpenApiResponse(ErrorSerializer, description="The bot is not in a state for this."),
@@ -34,11 +39,28 @@ class ArtifactUploadView(RecorderView):
         operation_id="recorder_artifact_put",
         summary="Stream one recorded file into staging (a file sent again replaces the last).",
         request={"application/octet-stream": {"type": "string", "format": "binary"}},
-        responses={201: StagedArtifactSerializer, **ERRORS},
+        parameters=[
+            OpenApiParameter(
+                "Content-Digest",
+                str,
+                OpenApiParameter.HEADER,
+                description="Optional, RFC 9530: `sha-256=:<base64>:`; verified (so is "
+                "Repr-Digest).",
+            ),
+        ],
+        responses={
+            201: StagedArtifactSerializer,
+            **ERRORS,
+            411: OpenApiResponse(
+                ErrorSerializer, description="A chunked body the server cannot frame."
+            ),
+            413: OpenApiResponse(ErrorSerializer, description="Larger than MEDIA_MAX_FILE_BYTES."),
+        },
     )
     def put(self, request, bot_id: str, file: str):
         bot = bot_get(bot_id=bot_id)
-        artifact = artifact_stage(bot=bot, name=file, stream=request.stream or io.BytesIO())
+        intake = recorder_intake(request.META, request.stream or io.BytesIO())
+        artifact = artifact_stage(bot=bot, name=file, stream=intake)
         body = {
             "bot_id": bot.public_id,
             "file": artifact.name,

@@ -1,6 +1,7 @@
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
-from bots.models import ArtifactState, Bot, BotArtifact, Pin
+from bots.models import Bot, BotArtifact, Pin
+from bots.upload_lifecycle import UploadState
 from meetstream.errors import ApiError
 from meetstream.models import Tenant
 from storageconfig.selectors import ServingStorage, storage_for_location
@@ -40,26 +41,42 @@ def pin_storage(*, bot: Bot, pin: Pin) -> ServingStorage:
 
 
 def bot_media_summary(*, bot: Bot) -> dict:
-    """`{state, artifacts, uploaded, failed: [{file, error}]}` in two queries."""
+    """`{state, artifacts, uploaded, failed, files}` in two queries.
+
+    `files` is each file not uploaded yet, with its upload state; `failed` those given up."""
     counts = BotArtifact.objects.filter(bot=bot).aggregate(
         total=Count("pk"),
-        uploaded=Count("pk", filter=Q(state=ArtifactState.UPLOADED)),
-        failed=Count("pk", filter=Q(state=ArtifactState.FAILED)),
+        uploaded=Count("pk", filter=Q(state=UploadState.UPLOADED)),
+        waiting=Count("pk", filter=Q(state=UploadState.RETRY_WAIT)),
+        gave_up=Count("pk", filter=Q(state=UploadState.GAVE_UP)),
+    )
+    files = list(
+        BotArtifact.objects.filter(bot=bot)
+        .exclude(state=UploadState.UPLOADED)
+        .order_by("name")
+        .values("state", "attempts", "next_attempt_at", "last_error", file=F("name"))
     )
     failed = [
-        {"file": name, "error": error}
-        for name, error in BotArtifact.objects.filter(bot=bot, state=ArtifactState.FAILED)
-        .order_by("name")
-        .values_list("name", "last_error")
+        {"file": f["file"], "error": f["last_error"]}
+        for f in files
+        if f["state"] == UploadState.GAVE_UP
     ]
-    total, uploaded = counts["total"], counts["uploaded"]
-    pending = total - uploaded - counts["failed"]
+    total, uploaded, gave_up = counts["total"], counts["uploaded"], counts["gave_up"]
     if total == 0:
         state = "pending"
     elif uploaded == total:
         state = "uploaded"
-    elif pending:
-        state = "uploading" if Pin.objects.filter(bot=bot).exists() else "pending"
+    elif uploaded + gave_up < total:  # some still on their way
+        if counts["waiting"]:
+            state = "retrying"
+        else:
+            state = "uploading" if Pin.objects.filter(bot=bot).exists() else "pending"
     else:
         state = "partial" if uploaded else "failed"
-    return {"state": state, "artifacts": total, "uploaded": uploaded, "failed": failed}
+    return {
+        "state": state,
+        "artifacts": total,
+        "uploaded": uploaded,
+        "failed": failed,
+        "files": files,
+    }

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from bots.lifecycle import BotStatus
 from bots.meetings import meeting_platform
+from bots.upload_lifecycle import UploadState
 from meetstream import outbound
 from meetstream.errors import RuleError
 from meetstream.serializers import StrictCharField, StrictSerializer
@@ -54,13 +55,28 @@ class FailedArtifactSerializer(serializers.Serializer):
     error = serializers.CharField()
 
 
+class FileUploadSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    state = serializers.ChoiceField(choices=UploadState.values)
+    attempts = serializers.IntegerField(help_text="Attempts made in this round.")
+    next_attempt_at = serializers.DateTimeField(
+        allow_null=True, help_text="When a file in retry_wait is tried again."
+    )
+    last_error = serializers.CharField(allow_blank=True)
+
+
 class MediaSummarySerializer(serializers.Serializer):
     state = serializers.ChoiceField(
-        choices=["pending", "uploading", "uploaded", "partial", "failed"]
+        choices=["pending", "uploading", "retrying", "uploaded", "partial", "failed"],
+        help_text=(
+            "retrying: some file failed for now and waits for its next attempt; partial and "
+            "failed: nothing is on its way any more and some (or every) file was given up."
+        ),
     )
     artifacts = serializers.IntegerField()
     uploaded = serializers.IntegerField()
-    failed = FailedArtifactSerializer(many=True)
+    failed = FailedArtifactSerializer(many=True, help_text="The files given up.")
+    files = FileUploadSerializer(many=True, help_text="Every file not uploaded yet.")
 
 
 class BotStatusSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ from bots.meetings import meeting_platform
 from bots.models import Bot, BotArtifact, BotEvent
 from bots.staging import stage, staged_delete, staged_read
 from bots.webhooks import LIFECYCLE_EVENTS, webhook_emit
-from meetstream.celery import send_or_leave_to_sweeper
+from meetstream.celery import task_queue
 from meetstream.errors import ApiError, RuleError
 from meetstream.models import Tenant
 from meetstream.parsers import json_loads
@@ -40,9 +40,7 @@ def bot_create(
     )
     webhook_emit(bot=bot, event="bot.joining", message="The bot is joining the meeting.")
     if settings.RECORDER_MODE == "simulated":
-        from bots.tasks import simulate_meeting
-
-        transaction.on_commit(lambda: simulate_meeting.delay(bot.pk))
+        transaction.on_commit(lambda: task_queue("bots.tasks.simulate_meeting", bot.pk))
     return bot
 
 
@@ -68,10 +66,8 @@ def bot_transition(*, bot: Bot, event: str) -> Bot:
 
 def bot_left(*, bot: Bot) -> Bot:
     """The bot left its meeting: no more files are taken, and its media upload is queued."""
-    from bots.tasks import upload_bot_media
-
     bot_transition(bot=bot, event=BotEventType.LEFT)
-    transaction.on_commit(lambda: send_or_leave_to_sweeper(upload_bot_media, bot.pk))
+    transaction.on_commit(lambda: task_queue("bots.tasks.upload_bot_media", bot.pk))
     return bot
 
 
@@ -93,7 +89,10 @@ def _captured_at(staged_name: str) -> datetime:
 
 
 def artifact_stage(*, bot: Bot, name: str, stream) -> BotArtifact:
-    """Take one file from the recorder into staging; a file sent again replaces the last."""
+    """Take one file from the recorder into staging; a file sent again replaces the last.
+
+    The recorder API's stream (bots.intake) refuses a body that is not the whole file: then
+    nothing is staged and an earlier copy of the file stays as it was."""
     spec = artifact_spec(
         name, transcript_provider=bot.transcript_provider, transcript_id=bot.transcript_id
     )

@@ -1,28 +1,14 @@
 """Recorder files wait in the staging storage (django-storages) until they are uploaded."""
 
-import hashlib
+import os
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.core.files import File
 from django.core.files.storage import storages
 
-CHUNK = 1024 * 1024
-
-
-class _HashingReader:
-    """Reads a stream through, counting bytes and hashing them on the way."""
-
-    def __init__(self, stream) -> None:
-        self._stream = stream
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def read(self, size: int = CHUNK) -> bytes:
-        data = self._stream.read(CHUNK if size is None or size < 0 else size)
-        self.sha256.update(data)
-        self.size += len(data)
-        return data
+from bots.intake import CHUNK, Intake
 
 
 @dataclass(frozen=True)
@@ -37,11 +23,30 @@ def staging_storage():
 
 
 def stage(*, bot_id: str, name: str, stream) -> Staged:
-    """Stream a file into staging under a fresh name; nothing is held whole in memory."""
-    reader = _HashingReader(stream)
+    """Stream a file into staging under a fresh name; nothing is held whole in memory.
+
+    On disk it is written under a temporary name and renamed only once complete, so a body
+    refused halfway leaves nothing. In an S3 staging bucket the object appears only when its
+    upload completes, which a refused body stops first (bots.intake)."""
+    reader = stream if isinstance(stream, Intake) else Intake(stream, length=None, digests=[])
     staged_name = f"staging/{bot_id}/{uuid.uuid4().hex}-{name.replace('/', '_')}"
-    saved = staging_storage().save(staged_name, File(reader, name=staged_name))
-    return Staged(saved, reader.size, reader.sha256.hexdigest())
+    storage = staging_storage()
+    try:
+        path = Path(storage.path(staged_name))
+    except NotImplementedError:
+        saved = storage.save(staged_name, File(reader, name=staged_name))
+        return Staged(saved, reader.size, reader.sha256)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.part")
+    try:
+        with open(partial, "xb") as out:
+            while data := reader.read(CHUNK):
+                out.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return Staged(staged_name, reader.size, reader.sha256)
 
 
 def staged_source(name: str):

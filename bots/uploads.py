@@ -1,27 +1,31 @@
-"""Moving a bot's staged files into its pinned bucket, and recording where each one went."""
+"""Moving a bot's staged files into its pinned bucket, and recording where each one went.
+
+Each file moves through bots.upload_lifecycle; the delays are meetstream.timing's.
+"""
 
 import io
 import json
 import logging
+import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import suppress
-from dataclasses import dataclass
-from datetime import timedelta
+from contextlib import contextmanager
 from hashlib import sha256
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from bots.artifacts import MANIFEST, manifest_spec, object_key
 from bots.lifecycle import BotEventType, BotStatus
-from bots.models import ArtifactState, Bot, BotArtifact, Pin
+from bots.models import Bot, BotArtifact, Pin
 from bots.selectors import pin_storage
 from bots.services import bot_transition
 from bots.staging import staged_delete, staged_exists, staged_source
+from bots.upload_lifecycle import UPLOAD_TRANSITIONS, UploadEvent, UploadState, upload_move
 from bots.webhooks import webhook_emit
-from meetstream.errors import ApiError
+from meetstream import timing
 from storageconfig import s3
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_resolve
 from storageconfig.selectors import (
@@ -31,18 +35,6 @@ from storageconfig.selectors import (
 )
 
 logger = logging.getLogger(__name__)
-
-# How long an upload holds its artifacts before another delivery may take them over.
-CLAIM = timedelta(hours=1)
-# A failed or stuck upload is picked up again by the sweeper once it has been idle this long.
-SWEEP_IDLE = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class UploadSummary:
-    uploaded: int
-    failed: int
-    retryable: bool
 
 
 def bot_pin(*, bot: Bot) -> Pin:
@@ -84,24 +76,56 @@ def _pin_create(bot: Bot) -> Pin:
     )
 
 
-def _claim(bot: Bot, owner: str) -> list[BotArtifact]:
-    """Take the bot's unfinished files for this upload; files another live upload holds stay."""
-    now = timezone.now()
-    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claimed_by=owner)
-    unfinished = BotArtifact.objects.filter(bot=bot).exclude(state=ArtifactState.UPLOADED)
-    unfinished.exclude(name=MANIFEST).filter(free).update(
-        claimed_by=owner, claimed_until=now + CLAIM
+def _due(now) -> Q:
+    """Files an upload may start now: staged, waited out, or held by a lease that lapsed."""
+    return (
+        Q(state=UploadState.STAGED)
+        | Q(state=UploadState.RETRY_WAIT, next_attempt_at__lte=now)
+        | Q(state=UploadState.UPLOADING, claimed_until__lt=now)
     )
-    return list(unfinished.filter(claimed_by=owner).exclude(name=MANIFEST))
 
 
-def _transfer(client, target: s3.S3Target, artifact: BotArtifact) -> s3.S3Error | None:
-    """Runs in a worker thread: S3 only, no database."""
-    if not staged_exists(artifact.staged_name):
+def _claim(bot: Bot, owner: str) -> list[BotArtifact]:
+    """Lease the bot's due files to this upload; files another live lease holds stay its own.
+
+    A redelivered task has the same owner, so it takes its own files back at once."""
+    now = timezone.now()
+    mine = Q(state=UploadState.UPLOADING, claimed_by=owner)
+    rows = BotArtifact.objects.filter(bot=bot).filter(_due(now) | mine)
+    upload_move(rows, UploadEvent.CLAIMED, claimed_by=owner, claimed_until=now + timing.LEASE)
+    return list(BotArtifact.objects.filter(bot=bot, state=UploadState.UPLOADING, claimed_by=owner))
+
+
+@contextmanager
+def _lease_kept(bot: Bot, owner: str):
+    """Renew the lease on this upload's files while it runs, however long that takes."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        try:
+            while not stop.wait(timing.LEASE_RENEW_EVERY.total_seconds()):
+                BotArtifact.objects.filter(
+                    bot=bot, state=UploadState.UPLOADING, claimed_by=owner
+                ).update(claimed_until=timezone.now() + timing.LEASE)
+        finally:
+            connection.close()
+
+    renewer = threading.Thread(target=renew, name=f"lease-{owner}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join()
+
+
+def _transfer(client, target: s3.S3Target, artifact: BotArtifact, body: bytes | None):
+    """Runs in a worker thread: S3 only, no database. Returns the failure, or None."""
+    if body is None and not staged_exists(artifact.staged_name):
         return s3.S3Error(
             "staged_file_missing", "The staged file is missing; it cannot be uploaded."
         )
-    source = staged_source(artifact.staged_name)
+    source = io.BytesIO(body) if body is not None else staged_source(artifact.staged_name)
     try:
         s3.object_upload(
             client,
@@ -131,102 +155,81 @@ def _processed_event(artifact: BotArtifact) -> str | None:
     return _PROCESSED.get(artifact.category)
 
 
-def _notify(
-    bot: Bot, artifact: BotArtifact, failure: s3.S3Error | None, newly_failed: bool
-) -> None:
+def _announce(bot: Bot, artifact: BotArtifact, failure: s3.S3Error | None) -> None:
+    """Stored: its event. First wait of a round: `upload_retrying`. Given up: `upload_failed`."""
     where = {"file": artifact.name, "bucket": artifact.bucket, "key": artifact.key}
-    if failure is None and (event := _processed_event(artifact)):
+    if artifact.state == UploadState.UPLOADED and (event := _processed_event(artifact)):
         webhook_emit(bot=bot, event=event, message=f"{artifact.name} is stored.", data=where)
-    elif failure is not None and newly_failed:
+    elif artifact.state == UploadState.RETRY_WAIT and artifact.attempts == 1:
+        webhook_emit(
+            bot=bot,
+            event="storage.upload_retrying",
+            message=f"{failure.message} It will be tried again.",
+            data={
+                **where,
+                "reason": failure.reason,
+                "attempts": artifact.attempts,
+                "next_attempt_at": artifact.next_attempt_at.isoformat(),
+            },
+        )
+    elif artifact.state == UploadState.GAVE_UP:
         webhook_emit(
             bot=bot,
             event="storage.upload_failed",
             message=failure.message,
-            data={**where, "reason": failure.reason},
+            data={**where, "reason": failure.reason, "attempts": artifact.attempts},
         )
 
 
-def _record(bot: Bot, artifact: BotArtifact, failure: s3.S3Error | None) -> None:
-    newly_failed = failure is not None and artifact.state != ArtifactState.FAILED
-    artifact.attempts += 1
-    artifact.claimed_by, artifact.claimed_until = "", None
+def _outcome(artifact: BotArtifact, failure: s3.S3Error | None) -> tuple[str, dict]:
+    """The event a finished attempt applies to its file, with the fields it sets."""
+    attempts = artifact.attempts + 1
+    fields = {"attempts": attempts, "claimed_by": "", "claimed_until": None}
     if failure is None:
-        artifact.state, artifact.last_error = ArtifactState.UPLOADED, ""
-        artifact.uploaded_at = timezone.now()
-    else:
-        artifact.state, artifact.last_error = ArtifactState.FAILED, failure.message
-        logger.warning(
-            "Upload of %s for bot %s failed: %s", artifact.name, artifact.bot_id, failure.reason
-        )
-    staged_name = artifact.staged_name if failure is None else ""
-    if staged_name:
-        artifact.staged_name = ""
+        fields.update(uploaded_at=timezone.now(), last_error="", last_reason="", staged_name="")
+        return UploadEvent.SUCCEEDED, {**fields, "next_attempt_at": None}
+    fields.update(last_error=failure.message, last_reason=failure.reason)
+    if failure.retryable and attempts < settings.MEDIA_UPLOAD_MAX_ATTEMPTS:
+        next_at = timezone.now() + timing.retry_delay(attempts)
+        return UploadEvent.DEFERRED, {**fields, "next_attempt_at": next_at}
+    return UploadEvent.GAVE_UP, {**fields, "next_attempt_at": None}
+
+
+def _record(bot: Bot, artifact: BotArtifact, failure: s3.S3Error | None) -> str:
+    """Apply the attempt's outcome to the file and announce it, in one transaction; the file's
+    new state. The manifest's upload also makes the bot Done, in the same transaction."""
+    event, fields = _outcome(artifact, failure)
+    staged_name = artifact.staged_name
+    mine = BotArtifact.objects.filter(pk=artifact.pk, claimed_by=artifact.claimed_by)
     with transaction.atomic():
-        artifact.save(
-            update_fields=[
-                "attempts",
-                "claimed_by",
-                "claimed_until",
-                "state",
-                "last_error",
-                "uploaded_at",
-                "staged_name",
-                "updated_at",
-            ]
+        if not upload_move(mine, event, **fields):
+            # Our lease lapsed and another upload holds the file now: its outcome counts.
+            logger.warning("Upload of %s for bot %s lost its lease", artifact.name, bot.pk)
+            return UploadState.UPLOADING
+        for name, value in fields.items():
+            setattr(artifact, name, value)
+        artifact.state = UPLOAD_TRANSITIONS[event][1]
+        _announce(bot, artifact, failure)
+        if artifact.name == MANIFEST and failure is None:
+            bot_transition(bot=bot, event=BotEventType.MEDIA_UPLOADED)
+    if failure is not None:
+        logger.warning(
+            "Upload of %s for bot %s: %s (%s)", artifact.name, bot.pk, failure.reason, event
         )
-        _notify(bot, artifact, failure, newly_failed)
-    if staged_name:
+    elif staged_name:
         # Only once the upload is confirmed and recorded does the staged copy go.
         try:
             staged_delete(staged_name)
         except OSError:
             logger.warning("Could not delete staged file %s", staged_name, exc_info=True)
+    return artifact.state
 
 
-def media_upload(*, bot: Bot, owner: str) -> UploadSummary:
-    """Upload every unfinished file of a bot that has left, then its manifest, then mark it Done.
-
-    Safe to run again or twice at once: uploaded files are skipped and claimed ones left alone.
-    """
-    pin = bot_pin(bot=bot)
-    claimed = _claim(bot, owner)
-    failures: list[s3.S3Error] = []
-    try:
-        storage = pin_storage(bot=bot, pin=pin)
-    except CredentialsErased as erased:
-        failure = s3.S3Error("credentials_erased", erased.message)
-        for artifact in claimed:
-            _record(bot, artifact, failure)
-        return UploadSummary(uploaded=0, failed=len(claimed), retryable=False)
-
-    client = s3.client(storage.target, cache_key=storage.cache_key)
-    with ThreadPoolExecutor(max_workers=settings.MEDIA_UPLOAD_CONCURRENCY) as pool:
-        futures = {pool.submit(_transfer, client, storage.target, a): a for a in claimed}
-        for future in as_completed(futures):
-            failure = future.result()
-            _record(bot, futures[future], failure)
-            if failure is not None:
-                failures.append(failure)
-    if not failures:
-        failure = _manifest_write(bot, pin, client, storage.target)
-        if failure is not None:
-            failures.append(failure)
-    return UploadSummary(
-        uploaded=len(claimed) - len(failures),
-        failed=len(failures),
-        retryable=any(failure.retryable for failure in failures),
-    )
-
-
-def _manifest_write(bot: Bot, pin: Pin, client, target: s3.S3Target) -> s3.S3Error | None:
-    """Written last, once every other file is uploaded: each object's key, size and digest."""
-    artifacts = BotArtifact.objects.filter(bot=bot)
-    if artifacts.filter(name=MANIFEST, state=ArtifactState.UPLOADED).exists():
-        return None
-    if artifacts.exclude(name=MANIFEST).exclude(state=ArtifactState.UPLOADED).exists():
-        return None
+def _manifest_body(bot: Bot, pin: Pin) -> bytes:
+    """Each object's key, size and digest: the same bytes each time for the same files."""
     objects = list(
-        artifacts.exclude(name=MANIFEST)
+        BotArtifact.objects.filter(bot=bot)
+        .exclude(name=MANIFEST)
         .order_by("name")
         .values("key", "size", "sha256", "content_type", file=F("name"))
     )
@@ -236,9 +239,17 @@ def _manifest_write(bot: Bot, pin: Pin, client, target: s3.S3Target) -> s3.S3Err
         "bucket": pin.bucket,
         "objects": objects,
     }
-    body = json.dumps(manifest, indent=2).encode()
+    return json.dumps(manifest, indent=2).encode()
+
+
+def _manifest_stage(bot: Bot, pin: Pin) -> bool:
+    """Once every other file is uploaded, the manifest joins them as a staged file."""
+    files = BotArtifact.objects.filter(bot=bot)
+    if files.filter(name=MANIFEST).exists() or files.exclude(state=UploadState.UPLOADED).exists():
+        return False
+    body = _manifest_body(bot, pin)
     spec = manifest_spec()
-    row, _ = BotArtifact.objects.update_or_create(
+    _, created = BotArtifact.objects.get_or_create(
         bot=bot,
         name=MANIFEST,
         defaults={
@@ -250,33 +261,76 @@ def _manifest_write(bot: Bot, pin: Pin, client, target: s3.S3Target) -> s3.S3Err
             "key": object_key(pin.prefixes[spec.category], bot.public_id, MANIFEST),
         },
     )
+    return created
+
+
+def _claimed_upload(bot: Bot, pin: Pin, owner: str) -> Counter:
+    claimed = _claim(bot, owner)
+    if not claimed:
+        return Counter()
     try:
-        s3.object_upload(
-            client,
-            target,
-            key=row.key,
-            source=io.BytesIO(body),
-            content_type=spec.content_type,
-            metadata={"sha256": row.sha256},
-        )
-    except s3.S3Error as failure:
-        _record(bot, row, failure)
-        return failure
-    _record(bot, row, None)
-    if Bot.objects.filter(pk=bot.pk, status=BotStatus.STOPPED).exists():
-        with suppress(ApiError):  # a concurrent delivery marked it Done first
-            bot_transition(bot=bot, event=BotEventType.MEDIA_UPLOADED)
-    return None
+        storage = pin_storage(bot=bot, pin=pin)
+    except CredentialsErased as erased:
+        failure = s3.S3Error("credentials_erased", erased.message)
+        return Counter(_record(bot, artifact, failure) for artifact in claimed)
+
+    client = s3.client(storage.target, cache_key=storage.cache_key)
+    bodies = {a.pk: _manifest_body(bot, pin) for a in claimed if a.name == MANIFEST}
+    outcomes: Counter = Counter()
+    workers = settings.MEDIA_UPLOAD_CONCURRENCY
+    with _lease_kept(bot, owner), ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {
+            pool.submit(_transfer, client, storage.target, a, bodies.get(a.pk)): a for a in claimed
+        }
+        for future in as_completed(futures):
+            outcomes[_record(bot, futures[future], future.result())] += 1
+    return outcomes
 
 
-def media_upload_due(*, now=None) -> list[int]:
-    """Bots with failed or stuck files that have sat idle long enough to be tried again."""
+def media_upload(*, bot: Bot, owner: str) -> Counter:
+    """Upload the due files of a bot that has left; once all are stored, its manifest, which
+    makes it Done. How many files ended in each state.
+
+    Safe to run again or twice at once: a file is uploaded only under its lease."""
+    if not Bot.objects.filter(pk=bot.pk, status=BotStatus.STOPPED).exists():
+        return Counter()
+    pin = bot_pin(bot=bot)
+    outcomes = _claimed_upload(bot, pin, owner)
+    if _manifest_stage(bot, pin):
+        outcomes += _claimed_upload(bot, pin, owner)
+    return outcomes
+
+
+def uploads_due(*, now=None) -> list[int]:
+    """Bots the scheduler starts an upload for: those with due files, and those whose files
+    are all stored but whose manifest is not (an upload that stopped in between)."""
     now = now or timezone.now()
-    return list(
-        BotArtifact.objects.filter(bot__status=BotStatus.STOPPED, updated_at__lt=now - SWEEP_IDLE)
-        .exclude(state=ArtifactState.UPLOADED)
-        .filter(attempts__lt=settings.MEDIA_UPLOAD_MAX_ATTEMPTS)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .values_list("bot_id", flat=True)
-        .distinct()
+    stopped = Bot.objects.filter(status=BotStatus.STOPPED)
+    with_due = stopped.filter(artifacts__in=BotArtifact.objects.filter(_due(now)))
+    unfinished = BotArtifact.objects.exclude(state=UploadState.UPLOADED).values("bot_id")
+    complete = stopped.exclude(pk__in=unfinished)
+    return sorted({*with_due.values_list("pk", flat=True), *complete.values_list("pk", flat=True)})
+
+
+def next_due_at():
+    """When the next file waiting for a retry or held by a lease becomes due; None if none."""
+    waiting = BotArtifact.objects.filter(bot__status=BotStatus.STOPPED)
+    times = [
+        waiting.filter(state=UploadState.RETRY_WAIT)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first(),
+        waiting.filter(state=UploadState.UPLOADING)
+        .order_by("claimed_until")
+        .values_list("claimed_until", flat=True)
+        .first(),
+    ]
+    return min((t for t in times if t is not None), default=None)
+
+
+def uploads_retry(*, bots) -> int:
+    """Put the given-up files of these bots back to staged, a new round; how many moved."""
+    rows = BotArtifact.objects.filter(bot__in=bots, bot__status=BotStatus.STOPPED)
+    return upload_move(
+        rows, UploadEvent.RETRIED, attempts=0, next_attempt_at=None, last_error="", last_reason=""
     )

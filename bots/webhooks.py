@@ -19,7 +19,7 @@ from django.utils import timezone
 from bots.lifecycle import BotEventType
 from bots.models import Bot, WebhookAttempt, WebhookEvent, WebhookState
 from meetstream import outbound
-from meetstream.celery import send_or_leave_to_sweeper
+from meetstream.celery import task_queue
 from meetstream.errors import RuleError
 from meetstream.services import tenant_webhook_secret
 
@@ -44,8 +44,6 @@ def webhook_emit(*, bot: Bot, event: str, message: str, data: dict | None = None
     """Record an event for the bot's receiver; it is sent once the current transaction commits."""
     if not bot.callback_url:
         return
-    from bots.tasks import deliver_webhooks
-
     payload = {
         "event": event,
         "bot_id": bot.public_id,
@@ -55,7 +53,7 @@ def webhook_emit(*, bot: Bot, event: str, message: str, data: dict | None = None
         "data": data or {},
     }
     WebhookEvent.objects.create(bot=bot, event=event, url=bot.callback_url, payload=payload)
-    transaction.on_commit(lambda: send_or_leave_to_sweeper(deliver_webhooks, bot.pk))
+    transaction.on_commit(lambda: task_queue("bots.tasks.deliver_webhooks", bot.pk))
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -152,3 +150,10 @@ def webhooks_due() -> list[int]:
         .values_list("bot_id", flat=True)
         .distinct()
     )
+
+
+def webhook_resend(*, events) -> list[int]:
+    """Staff: send these events again, a new round of attempts; the bots to deliver for."""
+    bots = sorted(set(events.values_list("bot_id", flat=True)))
+    events.update(state=WebhookState.PENDING, attempts=0, next_attempt_at=None, delivered_at=None)
+    return bots

@@ -3,8 +3,9 @@
 from dataclasses import dataclass
 
 from bots.artifacts import SCREENSHOT
-from bots.models import ArtifactState, Bot, BotArtifact, Platform
+from bots.models import Bot, BotArtifact, Platform
 from bots.selectors import BotNotFound, pin_storage
+from bots.upload_lifecycle import UploadState
 from meetstream.errors import ApiError
 from meetstream.models import Tenant
 from storageconfig.models import AccessMode
@@ -50,9 +51,14 @@ def fetch_artifact(*, bot: Bot, name: str, label: str) -> BotArtifact:
         artifact = BotArtifact.objects.get(bot=bot, name=name)
     except BotArtifact.DoesNotExist:
         raise MediaNotFound(f"This bot has no {label}.") from None
-    if artifact.state == ArtifactState.FAILED:
+    if artifact.state == UploadState.GAVE_UP:
         raise MediaNotFound(f"The {label} was not uploaded: {artifact.last_error}")
-    if artifact.state != ArtifactState.UPLOADED:
+    if artifact.state == UploadState.RETRY_WAIT:
+        raise MediaNotFound(
+            f"The {label} has not been uploaded yet: {artifact.last_error} "
+            f"It is tried again at {artifact.next_attempt_at.isoformat()}."
+        )
+    if artifact.state != UploadState.UPLOADED:
         raise MediaNotFound(f"The {label} has not been uploaded yet.")
     return artifact
 
@@ -75,7 +81,7 @@ def screenshots_uploaded(*, bot: Bot):
         bot=bot,
         name__startswith="screenshots/",
         name__endswith=".png",
-        state=ArtifactState.UPLOADED,
+        state=UploadState.UPLOADED,
     ).order_by("captured_at", "name")
 
 

@@ -25,6 +25,9 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = [ApiKeyInline]
     actions = ["create_api_key"]
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a tenant's bots are permanent, and they belong to it
+
     def has_add_api_key_permission(self, request) -> bool:
         return request.user.has_perm("meetstream.add_apikey")
 

@@ -14,23 +14,22 @@ app.autodiscover_tasks()
 def _secrets_required(**_) -> None:
     from django.core.exceptions import ImproperlyConfigured
 
-    from meetstream.startup import production_secrets_require
+    from meetstream.startup import broker_require, production_secrets_require
 
     try:
         production_secrets_require()
+        broker_require()
     except ImproperlyConfigured as missing:
         # Celery logs what a signal handler raises and goes on; this must stop the worker.
         raise SystemExit(f"celery worker: {missing}") from None
 
 
-def send_or_leave_to_sweeper(task, *args) -> None:
-    """Queue a task; with the broker down, log it and let the task's beat sweeper find the work."""
+def task_queue(name: str, *args) -> None:
+    """Queue a task by name (so services need not import the tasks above them); with the
+    broker down, log it and leave the work to the beat task that finds it (its scheduler)."""
     try:
-        task.delay(*args)
+        app.tasks[name].delay(*args)
     except Exception:  # kombu raises various connection errors once its publish retries end
         logging.getLogger(__name__).warning(
-            "Could not queue %s%r; its sweeper will pick the work up",
-            task.name,
-            args,
-            exc_info=True,
+            "Could not queue %s%r; its scheduler will pick the work up", name, args, exc_info=True
         )

@@ -6,6 +6,7 @@ from pathlib import Path
 import dj_database_url
 
 from meetstream.env import REQUIRED_SECRETS, env_bool, env_choice, env_int, env_list, env_str
+from meetstream.timing import SCHEDULER_EVERY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -180,9 +181,13 @@ if STAGING_S3_BUCKET:
         },
     }
 
-# Uploads: files of one bot in flight at once, and how often a failed one is tried.
+# Uploads: files of one bot in flight at once, and how a failed one is tried again
+# (meetstream.timing has every delay of the upload path).
 MEDIA_UPLOAD_CONCURRENCY = env_int("MEDIA_UPLOAD_CONCURRENCY", 8, minimum=1)
 MEDIA_UPLOAD_MAX_ATTEMPTS = env_int("MEDIA_UPLOAD_MAX_ATTEMPTS", 10, minimum=1)
+MEDIA_UPLOAD_RETRY_BASE_SECONDS = env_int("MEDIA_UPLOAD_RETRY_BASE_SECONDS", 30, minimum=1)
+# The largest file the recorder may hand over (a 413 past it); 8 GiB.
+MEDIA_MAX_FILE_BYTES = env_int("MEDIA_MAX_FILE_BYTES", 8 * 1024**3, minimum=1)
 # Webhook retries wait this, then 4 times longer each time (up to an hour), 8 attempts in all.
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=1)
 # Seconds an upload request may wait for S3 to read or answer before it is retried.
@@ -191,9 +196,13 @@ S3_TRANSFER_READ_TIMEOUT = env_int("S3_TRANSFER_READ_TIMEOUT", 60, minimum=1)
 RECORDER_TOKEN = env_str("RECORDER_TOKEN")
 RECORDER_MODE = env_choice("RECORDER_MODE", "external", ("external", "simulated"))
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Tasks always go through a broker: Redis, or under `make run` a folder of its own
+# (EMBEDDED_BROKER_DIR, kombu's filesystem transport). Without either, the web and the worker
+# refuse to start (meetstream.startup); only tests run tasks inline, and say so.
+EMBEDDED_BROKER_DIR = env_str("EMBEDDED_BROKER_DIR")
+CELERY_BROKER_URL = REDIS_URL or ("filesystem://" if EMBEDDED_BROKER_DIR else "memory://")
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -206,8 +215,17 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE") or "meetstream"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600, minimum=1)
 }
+if EMBEDDED_BROKER_DIR and not REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": EMBEDDED_BROKER_DIR,
+        "data_folder_out": EMBEDDED_BROKER_DIR,
+        "store_processed": False,
+    }
 CELERY_BEAT_SCHEDULE = {
-    "sweep-media-uploads": {"task": "bots.tasks.sweep_media_uploads", "schedule": 300.0},
+    "schedule-uploads": {
+        "task": "bots.tasks.schedule_uploads",
+        "schedule": SCHEDULER_EVERY.total_seconds(),
+    },
     "sweep-webhooks": {"task": "bots.tasks.sweep_webhooks", "schedule": 60.0},
 }
 

@@ -1,4 +1,5 @@
-"""What every process checks before it serves: outside DEBUG, real secrets must be set."""
+"""What every process checks before it serves: outside DEBUG, real secrets must be set; and
+the web and the worker need a broker, or uploads would run inside web requests."""
 
 import os
 import secrets
@@ -19,6 +20,15 @@ def production_secrets_require() -> None:
         raise ImproperlyConfigured(
             f"{' and '.join(missing)} must be set when DEBUG is false: the defaults are public. "
             "See the README's environment table."
+        )
+
+
+def broker_require() -> None:
+    """Stop when no broker is configured (the in-memory one reaches no worker)."""
+    if settings.CELERY_BROKER_URL.startswith("memory://"):
+        raise ImproperlyConfigured(
+            "REDIS_URL must be set: uploads, retries and webhooks run on Celery workers through "
+            "it. (`make run` starts its own broker and worker.)"
         )
 
 

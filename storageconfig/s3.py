@@ -29,7 +29,7 @@ from botocore.exceptions import (
 from botocore.handlers import add_expect_header
 from django.conf import settings
 
-from meetstream import outbound
+from meetstream import outbound, timing
 
 Purpose = Literal["check", "transfer", "fetch"]
 
@@ -43,9 +43,10 @@ _CONFIGS: dict[str, Config] = {
         retries={"mode": "standard", "total_max_attempts": 2},
     ),
     # read_timeout comes from settings.S3_TRANSFER_READ_TIMEOUT when the client is built.
+    # A blip is retried here; a longer outage is the upload scheduler's (meetstream.timing).
     "transfer": Config(
-        connect_timeout=5,
-        retries={"mode": "standard", "total_max_attempts": 5},
+        connect_timeout=timing.S3_CONNECT_TIMEOUT,
+        retries={"mode": "standard", "total_max_attempts": timing.S3_REQUEST_ATTEMPTS},
         max_pool_connections=32,
     ),
     # Reads that answer an API request: bounded, so a stalled bucket fails the request fast.

@@ -76,7 +76,7 @@ def test_a_new_bot_has_pending_media(api):
     assert response.json() == {
         "bot_id": bot["bot_id"],
         "status": "Joining",
-        "media": {"state": "pending", "artifacts": 0, "uploaded": 0, "failed": []},
+        "media": {"state": "pending", "artifacts": 0, "uploaded": 0, "failed": [], "files": []},
     }
 
 

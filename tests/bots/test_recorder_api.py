@@ -59,7 +59,7 @@ def test_a_file_is_streamed_into_staging_with_its_size_and_digest(api, recorder,
     assert (artifact.category, artifact.content_type, artifact.state) == (
         "video",
         "video/mp4",
-        "pending",
+        "staged",
     )
     assert (Path(media_root) / artifact.staged_name).read_bytes() == data
 

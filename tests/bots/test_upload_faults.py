@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from bots.models import Bot, BotArtifact
-from bots.tasks import sweep_media_uploads, upload_bot_media
-from bots.uploads import SWEEP_IDLE
+from bots.tasks import schedule_uploads, upload_bot_media
+from bots.uploads import uploads_due, uploads_retry
 from storageconfig.models import StorageConfig
 from tests.support.faults import FaultProxy
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
@@ -83,20 +83,22 @@ def test_a_denied_upload_fails_with_its_reason_and_keeps_the_staged_files(
     assert not BotArtifact.objects.filter(name="manifest.json").exists()
 
 
-def test_the_sweeper_retries_failed_uploads_once_they_are_idle_and_finishes_them(
+def test_a_given_up_file_waits_for_a_person_then_the_scheduler_finishes_it(
     api, recorder, iam_s3_server, write_only
 ):
     policy_set(iam_s3_server, write_only, "Deny")
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
-    assert sweep_media_uploads() == 0  # not idle long enough yet
-
+    assert BotArtifact.objects.get().state == "gave_up"
     policy_set(iam_s3_server, write_only, "Allow")
-    BotArtifact.objects.update(updated_at=BotArtifact.objects.get().updated_at - SWEEP_IDLE)
-    assert sweep_media_uploads() == 1
+    assert schedule_uploads() == 0  # given up: nothing is due until someone asks
+
+    assert uploads_retry(bots=[Bot.objects.get().pk]) == 1
+    assert schedule_uploads() == 1
 
     assert api.get(STATUS.format(bot["bot_id"])).json()["status"] == "Done"
-    assert BotArtifact.objects.get(name="chats.json").attempts == 2
+    assert BotArtifact.objects.get(name="chats.json").attempts == 1  # a new round
+    assert uploads_due() == []
 
 
 def test_after_delete_a_retry_fails_saying_the_credentials_are_gone(
@@ -107,16 +109,18 @@ def test_after_delete_a_retry_fails_saying_the_credentials_are_gone(
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
     api.delete("/api/v1/admin/configs?key_name=aws")
 
+    uploads_retry(bots=[Bot.objects.get().pk])
     upload_bot_media.delay(Bot.objects.get().pk)
 
     [failure] = api.get(STATUS.format(bot["bot_id"])).json()["media"]["failed"]
     assert "has been deleted" in failure["error"]
+    assert BotArtifact.objects.get().last_reason == "credentials_erased"
 
 
-def test_503s_and_a_dropped_connection_are_retried_until_the_upload_succeeds(
+def test_a_503_and_a_dropped_connection_within_one_attempt_are_retried_by_botocore(
     api, recorder, config_body, s3_server, bucket, settings
 ):
-    faults = iter(["503", "drop", "503"])
+    faults = iter(["503", "drop"])  # one short of S3_REQUEST_ATTEMPTS
     proxy = FaultProxy(
         s3_server.url, lambda method, path: next(faults, None) if method == "PUT" else None
     )
@@ -130,7 +134,7 @@ def test_503s_and_a_dropped_connection_are_retried_until_the_upload_succeeds(
     finally:
         proxy.stop()
 
-    assert [fault for _, _, fault in proxy.seen if fault] == ["503", "drop", "503"]
+    assert [fault for _, _, fault in proxy.seen if fault] == ["503", "drop"]
     assert api.get(STATUS.format(bot["bot_id"])).json()["status"] == "Done"
     admin = s3_server.client()
     for name, data in files.items():

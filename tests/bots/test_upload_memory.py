@@ -33,7 +33,7 @@ def upload_in_own_process(bot: Bot, settings):
         PLATFORM_S3_SECRET_ACCESS_KEY=settings.PLATFORM_S3_SECRET_ACCESS_KEY,
     )
     assert result.returncode == 0, result.stderr
-    assert "1 uploaded, 0 failed" in result.stdout
+    assert "2 uploaded, 0 retry_wait, 0 gave_up" in result.stdout  # the video and the manifest
     return result.peak_rss
 
 

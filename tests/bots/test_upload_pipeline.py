@@ -43,6 +43,7 @@ def test_with_no_configuration_every_file_lands_in_the_platform_bucket_byte_for_
         "artifacts": len(files) + 1,
         "uploaded": len(files) + 1,
         "failed": [],
+        "files": [],
     }
     stored = objects(s3_server, PLATFORM_BUCKET)
     keys = expected_keys(

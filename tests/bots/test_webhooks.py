@@ -74,6 +74,7 @@ def test_a_failed_upload_sends_storage_upload_failed_with_where_and_why(
         "bucket": bucket,
         "key": f"meetstream/{bot['bot_id']}_chats.json",
         "reason": "no_such_bucket",
+        "attempts": 1,
     }
     assert failed["message"] == f"The bucket '{bucket}' does not exist."
 

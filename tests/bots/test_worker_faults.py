@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from bots.models import BotArtifact
-from bots.uploads import SWEEP_IDLE
 from meetstream.embedded_s3 import free_port
 from tests.support.faults import FaultProxy
 from tests.support.media import create_bot, hand_over
@@ -109,10 +108,7 @@ def test_bots_queued_when_redis_restarts_are_all_uploaded_once_it_is_back(
         server.wait(timeout=10)  # the queued messages were in memory only: they are gone
         server = subprocess.Popen(redis, stdout=subprocess.DEVNULL)
         workers.start(REDIS_URL=broker)
-        # Idle long enough for the beat sweeper, which a worker runs every five minutes.
-        BotArtifact.objects.update(
-            updated_at=BotArtifact.objects.latest("updated_at").updated_at - SWEEP_IDLE
-        )
+        # Staged files of a bot that left are due: the next beat tick queues them again.
         sweep = subprocess.run(
             [
                 sys.executable,
@@ -121,7 +117,7 @@ def test_bots_queued_when_redis_restarts_are_all_uploaded_once_it_is_back(
                 "-A",
                 "meetstream",
                 "call",
-                "bots.tasks.sweep_media_uploads",
+                "bots.tasks.schedule_uploads",
                 "--queue",
                 workers.queue,
             ],

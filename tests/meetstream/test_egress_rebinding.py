@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from bots.models import ArtifactState, Bot, BotArtifact, WebhookAttempt, WebhookEvent
+from bots.models import UploadState, Bot, BotArtifact, WebhookAttempt, WebhookEvent
 from bots.tasks import sweep_webhooks, upload_bot_media
 from meetstream import outbound
 from meetstream.embedded_s3 import embedded_s3_start
@@ -114,7 +114,7 @@ def test_uploads_fetches_and_webhooks_never_reach_a_name_rebound_to_loopback(
     assert media["state"] == "failed" and media["uploaded"] == 0
     refused = BotArtifact.objects.filter(bot__public_id=after["bot_id"])
     assert refused.count() > 0
-    assert all(a.state == ArtifactState.FAILED for a in refused)
+    assert all(a.state == UploadState.GAVE_UP for a in refused)
     assert all("resolves to a loopback address" in a.last_error for a in refused)
     announced = WebhookEvent.objects.filter(
         bot__public_id=after["bot_id"], event="storage.upload_failed"

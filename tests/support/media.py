@@ -80,7 +80,7 @@ def create_bot(api, link: str = MEETING_LINK, **extra) -> dict:
 def uploaded_screenshot_rows(bot, count: int, *, bucket: str) -> None:
     """`count` screenshots recorded as uploaded, straight into the database (no S3 objects):
     for what only reads rows, such as listings and query counts."""
-    from bots.models import ArtifactState, BotArtifact
+    from bots.models import UploadState, BotArtifact
 
     BotArtifact.objects.bulk_create(
         [
@@ -91,7 +91,7 @@ def uploaded_screenshot_rows(bot, count: int, *, bucket: str) -> None:
                 content_type="image/png",
                 size=1,
                 sha256="0" * 64,
-                state=ArtifactState.UPLOADED,
+                state=UploadState.UPLOADED,
                 bucket=bucket,
                 key=f"meetstream/{bot.public_id}_screenshots/{n}.png",
             )

@@ -3,18 +3,28 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from bots.models import Bot
-from bots.uploads import media_upload
+from bots.uploads import media_upload, uploads_retry
 
 
 class Command(BaseCommand):
-    help = "Upload a bot's unfinished media now, in this process, to its pinned location."
+    help = "Upload a bot's due media now, in this process, to its pinned location."
 
     def add_arguments(self, parser):
         parser.add_argument("bot_id")
+        parser.add_argument(
+            "--retry", action="store_true", help="First put its given-up files back to staged."
+        )
 
-    def handle(self, *args, bot_id, **options):
+    def handle(self, *args, bot_id, retry, **options):
         bot = Bot.objects.select_related("tenant").filter(public_id=bot_id).first()
         if bot is None:
             raise CommandError(f"No bot {bot_id}.")
-        summary = media_upload(bot=bot, owner=f"command-{uuid.uuid4().hex}")
-        self.stdout.write(f"{bot.public_id}: {summary.uploaded} uploaded, {summary.failed} failed")
+        if retry:
+            uploads_retry(bots=[bot.pk])
+        outcomes = media_upload(bot=bot, owner=f"command-{uuid.uuid4().hex}")
+        self.stdout.write(f"{bot.public_id}: {outcomes_text(outcomes)}")
+
+
+def outcomes_text(outcomes) -> str:
+    states = ("uploaded", "retry_wait", "gave_up")
+    return ", ".join(f"{outcomes[state]} {state}" for state in states)

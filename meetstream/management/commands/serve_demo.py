@@ -71,10 +71,7 @@ class Command(BaseCommand):
                 self._buckets(embedded.url)
             key = api_key_create(tenant=tenant_get_or_create(name=DEMO_TENANT)).plaintext
             password = self._staff_user()
-            if settings.REDIS_URL:
-                children.append(
-                    self._start("-m", "celery", "-A", "meetstream", "worker", "--beat", env=env)
-                )
+            children.append(self._worker(env))
             children.append(self._start("manage.py", "runserver", addr, "--noreload", env=env))
             _wait_for(addr)
             self.stdout.write(
@@ -88,6 +85,19 @@ class Command(BaseCommand):
                 process_stop(child)
             if embedded:
                 embedded.stop()
+
+    def _worker(self, env: dict) -> subprocess.Popen:
+        """A Celery worker with beat, as in production; without REDIS_URL on a broker that
+        lives in a folder under var/ (kombu's filesystem transport), so no server is needed.
+        Threads share one process there, so the webhook lock (a per-process cache) holds."""
+        command = ["-m", "celery", "-A", "meetstream", "worker", "--beat", "--loglevel=warning"]
+        command += ["--schedule", str(settings.VAR_DIR / "celerybeat-schedule")]
+        if not settings.REDIS_URL:
+            broker = settings.VAR_DIR / "broker"
+            broker.mkdir(parents=True, exist_ok=True)
+            env["EMBEDDED_BROKER_DIR"] = str(broker)
+            command += ["--pool", "threads", "--concurrency", "4"]
+        return self._start(*command, env=env)
 
     def _start(self, *command: str, env: dict) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, *command], env=env)  # noqa: S603 - ours

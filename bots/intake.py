@@ -1,0 +1,130 @@
+"""A recorder's upload as it arrives: it must be exactly the file it declared, or nothing.
+
+The body is read through `Intake`, which counts and hashes it and raises the moment it is
+not the file declared (short, broken, too large, or not matching its RFC 9530 digest). It
+raises before handing over the last bytes, so whatever is writing it never completes a file.
+"""
+
+import base64
+import binascii
+import hashlib
+
+from django.conf import settings
+
+from meetstream.errors import ApiError
+
+CHUNK = 1024 * 1024
+_DIGEST_HEADERS = {"HTTP_CONTENT_DIGEST": "Content-Digest", "HTTP_REPR_DIGEST": "Repr-Digest"}
+
+
+class BodyRefused(ApiError):
+    """The body is not a whole file as declared: nothing of it is kept."""
+
+
+def _too_large() -> BodyRefused:
+    limit = settings.MEDIA_MAX_FILE_BYTES
+    return BodyRefused(
+        f"A file may be at most {limit} bytes (MEDIA_MAX_FILE_BYTES).", status_code=413
+    )
+
+
+def _sha256_digests(meta) -> list[bytes]:
+    """The sha-256 values of Content-Digest and Repr-Digest (`sha-256=:<base64>:`), if sent."""
+    wanted = []
+    for key, header in _DIGEST_HEADERS.items():
+        if (raw := meta.get(key)) is None:
+            continue
+        digests = {}
+        for member in raw.split(","):
+            algorithm, _, value = member.partition("=")
+            value = value.split(";")[0].strip()
+            try:
+                if len(value) < 2 or value[0] != ":" or value[-1] != ":":
+                    raise ValueError
+                digests[algorithm.strip().lower()] = base64.b64decode(value[1:-1], validate=True)
+            except (ValueError, binascii.Error):
+                raise BodyRefused(
+                    f"{header} must be a list of algorithm=:<base64>: (RFC 9530), "
+                    "e.g. sha-256=:<base64 of the SHA-256>:."
+                ) from None
+        if len(digests.get("sha-256", b"")) != hashlib.sha256().digest_size:
+            raise BodyRefused(f"{header} must carry a sha-256 digest: the one verified here.")
+        wanted.append(digests["sha-256"])
+    return wanted
+
+
+class Intake:
+    """The request body as a readable stream that refuses to end as anything but the file."""
+
+    def __init__(self, stream, *, length: int | None, digests: list[bytes]) -> None:
+        self._stream = stream
+        self.length = length  # None: chunked, the server has de-chunked it
+        self._digests = digests
+        self._hash = hashlib.sha256()
+        self._checked = False
+        self.size = 0
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def read(self, size: int = CHUNK) -> bytes:
+        want = CHUNK if size is None or size < 0 else size
+        if self.length is not None:
+            want = min(want, self.length - self.size)
+            if want == 0:
+                self._end()
+                return b""
+        try:
+            data = self._stream.read(want)
+        except Exception:  # each WSGI server reports a broken body its own way
+            raise self._incomplete() from None
+        if not data:
+            if self.length is not None:
+                raise self._incomplete()
+            self._end()
+            return b""
+        self.size += len(data)
+        if self.size > settings.MEDIA_MAX_FILE_BYTES:
+            raise _too_large()
+        self._hash.update(data)
+        if self.size == self.length:
+            self._end()  # before the last bytes are handed on
+        return data
+
+    def _incomplete(self) -> BodyRefused:
+        declared = f" of the {self.length} declared" if self.length is not None else ""
+        return BodyRefused(
+            f"The body ended after {self.size} bytes{declared}: nothing was stored. "
+            "Send the whole file again."
+        )
+
+    def _end(self) -> None:
+        if self._checked:
+            return
+        self._checked = True
+        if any(digest != self._hash.digest() for digest in self._digests):
+            raise BodyRefused(
+                "The body does not match its sha-256 digest: nothing was stored. "
+                "Send the file again."
+            )
+
+
+def recorder_intake(meta, stream) -> Intake:
+    """The recorder's body, refused up front when it declares too much or cannot be framed."""
+    digests = _sha256_digests(meta)
+    if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        # Only a server that de-chunks the body and ends it (gunicorn does) can be read to
+        # its end; Django's development server passes chunked bodies on raw.
+        if not meta.get("wsgi.input_terminated"):
+            raise BodyRefused(
+                "A chunked body needs a server that decodes it; send Content-Length instead.",
+                status_code=411,
+            )
+        return Intake(meta["wsgi.input"], length=None, digests=digests)
+    length = meta.get("CONTENT_LENGTH") or "0"
+    if not (length.isascii() and length.isdigit()):
+        raise BodyRefused("Content-Length must be a whole number.")
+    if int(length) > settings.MEDIA_MAX_FILE_BYTES:
+        raise _too_large()
+    return Intake(stream, length=int(length), digests=digests)

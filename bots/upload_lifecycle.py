@@ -1,0 +1,48 @@
+"""A file's upload as one table: which event moves it from which states to which.
+
+    staged → uploading → uploaded
+    uploading → retry_wait (a transient error; `next_attempt_at`) → uploading
+    uploading, retry_wait → gave_up (a permanent error, or the attempts are used up)
+    gave_up → staged (only a person asks: the admin's Retry or `upload_media --retry`)
+
+A transition is one conditional UPDATE on the rows still in a source state, so two workers
+can never both move the same file.
+"""
+
+from django.db import models
+from django.db.models import QuerySet
+from django.utils import timezone
+
+
+class UploadState(models.TextChoices):
+    STAGED = "staged"
+    UPLOADING = "uploading"
+    RETRY_WAIT = "retry_wait"
+    UPLOADED = "uploaded"
+    GAVE_UP = "gave_up"
+
+
+class UploadEvent(models.TextChoices):
+    CLAIMED = "claimed"
+    SUCCEEDED = "succeeded"
+    DEFERRED = "deferred"
+    GAVE_UP = "gave_up"
+    RETRIED = "retried"
+
+
+S, U = UploadState, UploadEvent
+UPLOAD_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    # uploading → uploading: a lapsed lease (its worker died) or the same task redelivered.
+    U.CLAIMED: (frozenset({S.STAGED, S.RETRY_WAIT, S.UPLOADING}), S.UPLOADING),
+    U.SUCCEEDED: (frozenset({S.UPLOADING}), S.UPLOADED),
+    U.DEFERRED: (frozenset({S.UPLOADING}), S.RETRY_WAIT),
+    U.GAVE_UP: (frozenset({S.UPLOADING, S.RETRY_WAIT}), S.GAVE_UP),
+    U.RETRIED: (frozenset({S.GAVE_UP}), S.STAGED),
+}
+UNFINISHED = frozenset({S.STAGED, S.UPLOADING, S.RETRY_WAIT})
+
+
+def upload_move(rows: QuerySet, event: str, **fields) -> int:
+    """Move those of `rows` that are in a source state of `event` to its target; how many moved."""
+    sources, target = UPLOAD_TRANSITIONS[event]
+    return rows.filter(state__in=sources).update(state=target, updated_at=timezone.now(), **fields)

@@ -1,0 +1,78 @@
+"""Every delay of the upload path, in one place.
+
+Three layers, each with its own job and nothing else retrying in between:
+
+1. botocore retries one S3 request a few times within one upload attempt (a blip);
+2. a failed attempt puts the file in `retry_wait` until a backoff has passed (an outage);
+3. the scheduler (a beat task, or `manage.py uploads_due`) starts the files that are due.
+
+A file being uploaded is held by a lease on its row, renewed while the upload runs, so a dead
+worker's files become due again when the lease lapses, however long a healthy upload takes.
+`tests/meetstream/test_timing.py` checks how these relate and that the README's table says
+the same.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+
+S3_REQUEST_ATTEMPTS = 3  # botocore "standard" mode, per request, within one upload attempt
+S3_CONNECT_TIMEOUT = 5
+RETRY_CAP = timedelta(hours=1)
+LEASE = timedelta(minutes=5)
+LEASE_RENEW_EVERY = timedelta(minutes=1)
+SCHEDULER_EVERY = timedelta(seconds=15)
+
+
+def retry_base() -> timedelta:
+    return timedelta(seconds=settings.MEDIA_UPLOAD_RETRY_BASE_SECONDS)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """After the n-th failed attempt: base x 2^(n-1), capped, then a random 50-100 % of it, so
+    the files of many bots that failed together do not all come back at once."""
+    ceiling = min(RETRY_CAP, retry_base() * 2 ** max(0, attempts - 1))
+    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+
+
+def visibility_timeout() -> timedelta:
+    return timedelta(seconds=settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"])
+
+
+@dataclass(frozen=True)
+class Row:
+    what: str
+    value: str
+
+
+def _seconds(delay: timedelta) -> str:
+    seconds = int(delay.total_seconds())
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min" if seconds % 60 == 0 and seconds >= 60 else f"{seconds} s"
+
+
+def timing_table() -> list[Row]:
+    """The README's timing table, from the values in force."""
+    base = retry_base()
+    return [
+        Row(
+            "S3 request attempts within one upload attempt (botocore)",
+            f"{S3_REQUEST_ATTEMPTS}, connect timeout {S3_CONNECT_TIMEOUT} s, "
+            f"read timeout {settings.S3_TRANSFER_READ_TIMEOUT} s",
+        ),
+        Row(
+            "Wait after the n-th failed attempt (`retry_wait`)",
+            f"{_seconds(base)} x 2^(n-1), at most {_seconds(RETRY_CAP)}, "
+            "then a random 50-100 % of it",
+        ),
+        Row("Attempts before a file is given up", str(settings.MEDIA_UPLOAD_MAX_ATTEMPTS)),
+        Row("Scheduler (`schedule_uploads` on beat)", f"every {_seconds(SCHEDULER_EVERY)}"),
+        Row(
+            "Lease on a file being uploaded",
+            f"{_seconds(LEASE)}, renewed every {_seconds(LEASE_RENEW_EVERY)} while it runs",
+        ),
+        Row("Redis visibility timeout (a vanished worker's task)", _seconds(visibility_timeout())),
+    ]
