@@ -1,47 +1,14 @@
 from pathlib import Path
 
-import pytest
-
 from bots.models import Bot, BotArtifact
 from bots.tasks import schedule_uploads, upload_bot_media
 from bots.uploads import uploads_due, uploads_retry
-from storageconfig.models import StorageConfig
+from tests.bots.conftest import guide_policy, policy_set
 from tests.support.faults import FaultProxy
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
 
 PUT = "/api/v1/admin/configs?config_type=storage"
 MiB = 1024 * 1024
-
-
-def guide_policy(bucket: str, effect: str = "Allow") -> list[dict]:
-    return [
-        {
-            "Effect": effect,
-            "Action": ["s3:PutObject", "s3:PutObjectAcl"],
-            "Resource": f"arn:aws:s3:::{bucket}/meetstream/*",
-        }
-    ]
-
-
-@pytest.fixture
-def write_only(api, config_body, iam_s3_server):
-    """A write_only configuration whose keys hold exactly the guide's minimum policy."""
-    bucket = iam_s3_server.bucket()
-    key_id, secret = iam_s3_server.user(guide_policy(bucket))
-    body = config_body(
-        bucket_name=bucket,
-        endpoint_url=iam_s3_server.url,
-        access_mode="write_only",
-        access_key_id=key_id,
-        secret_key=secret,
-    )
-    assert api.put(PUT, body, format="json").status_code == 200
-    return bucket
-
-
-def policy_set(iam_s3_server, bucket: str, effect: str) -> None:
-    key_id = StorageConfig.objects.get(is_active=True).access_key_id
-    iam_s3_server.policy_replace(key_id, guide_policy(bucket, effect))
 
 
 def test_write_only_keys_with_the_guides_policy_upload_everything_even_multipart(

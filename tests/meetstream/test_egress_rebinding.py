@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from bots.models import UploadState, Bot, BotArtifact, WebhookAttempt, WebhookEvent
+from bots.models import Bot, BotArtifact, UploadState, WebhookAttempt, WebhookEvent
 from bots.tasks import sweep_webhooks, upload_bot_media
 from meetstream import outbound
 from meetstream.embedded_s3 import embedded_s3_start

@@ -80,7 +80,7 @@ def create_bot(api, link: str = MEETING_LINK, **extra) -> dict:
 def uploaded_screenshot_rows(bot, count: int, *, bucket: str) -> None:
     """`count` screenshots recorded as uploaded, straight into the database (no S3 objects):
     for what only reads rows, such as listings and query counts."""
-    from bots.models import UploadState, BotArtifact
+    from bots.models import BotArtifact, UploadState
 
     BotArtifact.objects.bulk_create(
         [
