@@ -98,3 +98,58 @@ def test_staff_save_a_configuration_and_never_see_the_secret_again(
     assert len(seen) >= 8
     for html in seen:
         assert secret not in html and wrong not in html and key_id not in html
+
+
+def test_a_bot_page_fits_1280_pixels_and_offers_no_save_and_no_delete(
+    live_server, admin_user, tenant, monkeypatch
+):
+    from playwright.sync_api import sync_playwright
+
+    from bots.models import Bot, BotArtifact
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    bot = Bot.objects.create(
+        tenant=tenant,
+        bot_name="Notetaker",
+        meeting_link="https://meet.google.com/abc-defg-hij",
+        platform="google_meet",
+        status="Stopped",
+    )
+    name = f"transcription/meetstream/{bot.transcript_id}/processed_transcript.json"
+    key = "/".join(["a-customer-prefix-that-goes-on"] * 6) + f"/{bot.public_id}_{name}"
+    BotArtifact.objects.create(
+        bot=bot,
+        name=name,
+        category="transcript",
+        content_type="application/json",
+        size=12,
+        sha256="0" * 64,
+        bucket="b" * 63,
+        key=key,
+        state="gave_up",
+        attempts=10,
+        last_error=f"Access denied: the credentials may not s3:PutObject on s3://{'b' * 63}/{key}.",
+    )
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", admin_user.username)
+        page.fill("#id_password", "password")
+        page.click("input[type=submit]")
+        page.wait_for_load_state()
+
+        page.goto(f"{live_server.url}/admin/bots/bot/{bot.pk}/change/")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        buttons = page.locator("input[type=submit], a.deletelink, a.deletelink-box").count()
+        full_key = page.locator(f'span[title="{key}"]').count()
+        page.goto(f"{live_server.url}/admin/bots/bot/")
+        actions = page.locator("select[name=action] option").all_inner_texts()
+        browser.close()
+
+    assert width <= 1280, f"the bot page is {width} px wide"
+    assert buttons == 0  # no Save, no Delete
+    assert full_key == 1  # the key is shortened, the whole of it in a title
+    assert not any("Delete" in action for action in actions), actions
+    assert any("Retry given-up uploads" in action for action in actions), actions

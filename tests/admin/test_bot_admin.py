@@ -1,6 +1,7 @@
 import pytest
 
-from bots.models import BotArtifact
+from bots.models import Bot, BotArtifact, WebhookEvent
+from tests.support.listeners import Receiver
 from tests.support.media import create_bot, hand_over
 
 BOTS = "/admin/bots/bot/"
@@ -9,6 +10,18 @@ BOTS = "/admin/bots/bot/"
 @pytest.fixture(autouse=True)
 def _committed(transactional_db):
     """Uploads are queued on commit."""
+
+
+@pytest.fixture
+def receiver():
+    started = Receiver()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def receiver_url(receiver) -> str:
+    return receiver.url
 
 
 def test_a_bot_page_shows_its_pin_and_where_each_file_went(
@@ -49,3 +62,44 @@ def test_retry_given_up_uploads_uploads_them_to_the_pinned_location(
     assert bot["bot_id"] in failed
     assert BotArtifact.objects.get(name="chats.json").state == "uploaded"
     assert f"meetstream/{bot['bot_id']}_chats.json" in s3_server.keys(bucket)
+
+
+def test_bots_and_their_events_can_be_neither_changed_nor_deleted(
+    admin_client, api, recorder, receiver_url
+):
+    bot = create_bot(api, callback_url=receiver_url)
+    hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
+    pk = BotArtifact.objects.get(name="chats.json").bot_id
+    event = WebhookEvent.objects.first()
+    tenant = Bot.objects.get().tenant_id
+
+    page = admin_client.get(f"{BOTS}{pk}/change/").content.decode()
+    listing = admin_client.get(BOTS).content.decode()
+
+    assert 'name="_save"' not in page and "deletelink" not in page
+    assert "delete_selected" not in listing and "retry_given_up_uploads" in listing
+    for path in (
+        f"{BOTS}{pk}/delete/",
+        f"/admin/bots/webhookevent/{event.pk}/delete/",
+        f"/admin/meetstream/tenant/{tenant}/delete/",
+    ):
+        assert admin_client.post(path, {"post": "yes"}).status_code == 403, path
+    assert admin_client.post(f"{BOTS}{pk}/change/", {"bot_name": "x"}).status_code == 403
+    assert Bot.objects.get().bot_name == "Notetaker"
+    assert BotArtifact.objects.count() == 2 and WebhookEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_staff_send_a_given_up_webhook_event_again(admin_client, api, receiver):
+    bot = create_bot(api, callback_url=receiver.url)
+    event = WebhookEvent.objects.get()
+    WebhookEvent.objects.update(state="failed", attempts=8)
+    receiver.received.clear()
+
+    admin_client.post(
+        "/admin/bots/webhookevent/", {"action": "resend", "_selected_action": [event.pk]}
+    )
+
+    event.refresh_from_db()
+    assert (event.state, event.attempts) == ("delivered", 1)
+    assert receiver.events() == ["bot.joining"]
+    assert bot["bot_id"] in receiver.received[0]["body"].decode()

@@ -1,0 +1,214 @@
+"""A recorder upload is stored whole or not at all: short, broken, over-limit or mismatched
+bodies leave nothing staged, and an earlier good copy of the file stays as it was."""
+
+import base64
+import hashlib
+import resource
+import socket
+
+import pytest
+
+from bots.models import BotArtifact
+from tests.conftest import RECORDER_TOKEN
+from tests.support.media import create_bot
+
+MEDIA = "/internal/v1/bots/{}/media/{}"
+MiB = 1024 * 1024
+
+
+def staged_files(media_root, bot_id: str) -> list:
+    folder = media_root / "staging" / bot_id
+    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def raw_put(live_server, path: str, *, declared: int, send: bytes) -> tuple[int, bytes]:
+    """A PUT over a bare socket: declare one length, send `send`, close, read the answer."""
+    host, port = live_server.thread.host, live_server.thread.port
+    with socket.create_connection((host, port), timeout=20) as sock:
+        head = (
+            f"PUT {path} HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {RECORDER_TOKEN}\r\n"
+            f"Content-Type: application/octet-stream\r\nContent-Length: {declared}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + send)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while data := sock.recv(65536):
+            answer += data
+    status_line, _, rest = answer.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def sha256_header(data: bytes) -> str:
+    return f"sha-256=:{base64.b64encode(hashlib.sha256(data).digest()).decode()}:"
+
+
+def test_a_body_shorter_than_its_content_length_is_refused_and_the_good_copy_stays(
+    api, recorder, live_server, media_root
+):
+    bot = create_bot(api)
+    good = b"a whole recording" * 100
+    path = MEDIA.format(bot["bot_id"], "audio.mp3")
+    assert recorder.put(path, good, content_type="application/octet-stream").status_code == 201
+    before = staged_files(media_root, bot["bot_id"])
+
+    status, body = raw_put(live_server, path, declared=1_000_000, send=b"x" * 1000)
+
+    assert status == 400 and b"ended after 1000 bytes of the 1000000 declared" in body
+    assert staged_files(media_root, bot["bot_id"]) == before  # no partial, no .part
+    artifact = BotArtifact.objects.get()
+    assert (artifact.size, artifact.sha256) == (len(good), hashlib.sha256(good).hexdigest())
+    assert (media_root / artifact.staged_name).read_bytes() == good
+
+
+@pytest.mark.parametrize("header", ["HTTP_CONTENT_DIGEST", "HTTP_REPR_DIGEST"])
+def test_a_body_that_does_not_match_its_digest_is_refused(api, recorder, media_root, header):
+    bot = create_bot(api)
+    data = b"the recording" * 1000
+    path = MEDIA.format(bot["bot_id"], "audio.mp3")
+
+    wrong = recorder.put(
+        path,
+        data,
+        content_type="application/octet-stream",
+        **{header: sha256_header(data + b"!")},
+    )
+    right = recorder.put(
+        path, data, content_type="application/octet-stream", **{header: sha256_header(data)}
+    )
+
+    assert wrong.status_code == 400 and "sha-256 digest" in wrong.json()["message"]
+    assert right.status_code == 201
+    assert staged_files(media_root, bot["bot_id"]) == [
+        (media_root / BotArtifact.objects.get().staged_name).name
+    ]
+
+
+@pytest.mark.parametrize(
+    "value", ["sha-256=abc", "sha-256=:not base64!:", "sha-512=:AAAA:", "sha-256=:AAAA:"]
+)
+def test_a_digest_header_that_cannot_be_checked_is_a_400(api, recorder, media_root, value):
+    bot = create_bot(api)
+
+    response = recorder.put(
+        MEDIA.format(bot["bot_id"], "audio.mp3"),
+        b"data",
+        content_type="application/octet-stream",
+        HTTP_CONTENT_DIGEST=value,
+    )
+
+    assert response.status_code == 400 and "Content-Digest" in response.json()["message"]
+    assert staged_files(media_root, bot["bot_id"]) == []
+
+
+def test_a_declared_length_over_the_limit_is_413_before_the_body_is_read(
+    api, live_server, media_root, settings
+):
+    settings.MEDIA_MAX_FILE_BYTES = 8 * MiB
+    bot = create_bot(api)
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+    status, body = raw_put(
+        live_server,
+        MEDIA.format(bot["bot_id"], "meeting_recording.mp4"),
+        declared=50 * 1024 * MiB,
+        send=b"\0" * MiB,
+    )
+
+    assert status == 413 and b"MEDIA_MAX_FILE_BYTES" in body
+    assert staged_files(media_root, bot["bot_id"]) == []
+    assert not BotArtifact.objects.exists()
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
+    assert grown < 32 * 1024, f"peak memory grew {grown} KiB"
+
+
+class WsgiInput:
+    """What a WSGI server hands the app as `wsgi.input` (Django also wants its readline)."""
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+class Endless(WsgiInput):
+    """A de-chunked body that never ends, counting what the server read of it."""
+
+    def __init__(self) -> None:
+        self.read_total = 0
+
+    def read(self, size: int = -1) -> bytes:
+        size = MiB if size is None or size < 0 else size
+        self.read_total += size
+        return b"\0" * size
+
+
+def test_a_chunked_body_past_the_limit_is_413_having_read_no_more_than_the_limit(
+    api, recorder, media_root, settings
+):
+    settings.MEDIA_MAX_FILE_BYTES = 4 * MiB
+    bot = create_bot(api)
+    body = Endless()
+
+    response = recorder.generic(
+        "PUT",
+        MEDIA.format(bot["bot_id"], "meeting_recording.mp4"),
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": body, "wsgi.input_terminated": True},
+    )
+
+    assert response.status_code == 413
+    assert body.read_total <= 5 * MiB
+    assert staged_files(media_root, bot["bot_id"]) == []
+
+
+def test_a_chunked_body_a_server_has_decoded_is_staged_whole(api, recorder, media_root):
+    bot = create_bot(api)
+    data = bytes(range(256)) * 4096
+    path = MEDIA.format(bot["bot_id"], "meeting_recording.mp4")
+
+    class Decoded(WsgiInput):
+        def __init__(self) -> None:
+            self.rest = data
+
+        def read(self, size: int = -1) -> bytes:
+            piece, self.rest = self.rest[:size], self.rest[size:]
+            return piece
+
+    response = recorder.generic(
+        "PUT",
+        path,
+        HTTP_TRANSFER_ENCODING="chunked",
+        HTTP_CONTENT_DIGEST=sha256_header(data),
+        **{"wsgi.input": Decoded(), "wsgi.input_terminated": True},
+    )
+    unframed = recorder.generic(
+        "PUT", path, HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": Decoded()}
+    )
+
+    assert response.status_code == 201 and response.json()["size"] == len(data)
+    assert (media_root / BotArtifact.objects.get().staged_name).read_bytes() == data
+    assert unframed.status_code == 411
+
+
+def test_a_body_that_breaks_off_is_refused_with_nothing_staged(api, recorder, media_root):
+    bot = create_bot(api)
+
+    class Broken(WsgiInput):
+        def __init__(self) -> None:
+            self.sent = 0
+
+        def read(self, size: int = -1) -> bytes:
+            if self.sent >= 2 * MiB:
+                raise ConnectionResetError("the recorder went away")
+            self.sent += MiB
+            return b"\1" * MiB
+
+    response = recorder.generic(
+        "PUT",
+        MEDIA.format(bot["bot_id"], "meeting_recording.mp4"),
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": Broken(), "wsgi.input_terminated": True},
+    )
+
+    assert response.status_code == 400 and "ended after" in response.json()["message"]
+    assert staged_files(media_root, bot["bot_id"]) == []
+    assert not BotArtifact.objects.exists()
