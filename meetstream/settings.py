@@ -219,6 +219,7 @@ if EMBEDDED_BROKER_DIR and not REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": EMBEDDED_BROKER_DIR,
         "data_folder_out": EMBEDDED_BROKER_DIR,
+        "control_folder": str(Path(EMBEDDED_BROKER_DIR) / "control"),
         "store_processed": False,
     }
 CELERY_BEAT_SCHEDULE = {

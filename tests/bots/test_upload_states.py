@@ -168,6 +168,7 @@ def test_the_lease_is_renewed_while_a_slow_upload_runs(
         assert api.put(PUT, config_body(endpoint_url=proxy.url), format="json").status_code == 200
         bot = create_bot(api)
         hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
+
         def upload_slowly() -> None:
             try:
                 media_upload(bot=Bot.objects.get(), owner="slow-worker")

@@ -1,5 +1,6 @@
 """`make run`'s entry point started for real, its printed quickstart pasted into a shell."""
 
+import json
 import os
 import shutil
 import signal
@@ -62,6 +63,27 @@ def stop(server: subprocess.Popen, *ports: int) -> None:
     assert not any(port_open(port) for port in ports)
 
 
+def curl_json(api_port: int, key: str, path: str, *data: str) -> dict:
+    command = ["curl", "-s", f"http://127.0.0.1:{api_port}{path}"]
+    command += ["-H", f"Authorization: Token {key}", "-H", "Content-Type: application/json"]
+    command += ["-d", data[0]] if data else []
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(result.stdout)
+
+
+def assert_bots_finish_on_the_worker(api_port: int, output: str) -> None:
+    """create_bot answers at once; the meeting and the upload happen later, on the worker."""
+    key = output.split("Demo API key:", 1)[1].split()[0]
+    link = '{"meeting_link": "https://meet.google.com/abc-defg-hij", "bot_name": "Async"}'
+    bot = curl_json(api_port, key, "/api/v1/bots/create_bot", link)["bot_id"]
+    status = f"/api/v1/bots/{bot}/status"
+    assert curl_json(api_port, key, status)["status"] != "Done"  # not run inside the request
+    deadline = time.monotonic() + 60
+    while curl_json(api_port, key, status)["status"] != "Done":
+        assert time.monotonic() < deadline, curl_json(api_port, key, status)
+        time.sleep(0.5)
+
+
 def test_the_printed_quickstart_works_when_pasted_into_a_shell(tmp_path):
     api_port, s3_port = free_port(), free_port()
     env = {
@@ -97,6 +119,7 @@ def test_the_printed_quickstart_works_when_pasted_into_a_shell(tmp_path):
         assert '"message":"Storage config saved successfully"' in pasted.stdout
         with wave.open(str(tmp_path / "audio.wav")) as audio:
             assert audio.getnchannels() == 1 and audio.getnframes() > 0
+        assert_bots_finish_on_the_worker(api_port, output)
         stop(server, api_port, s3_port)
 
         # Started again over the same data: the tenant and its configuration are still there.

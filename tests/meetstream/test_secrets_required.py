@@ -53,6 +53,19 @@ def test_with_both_secrets_set_manage_py_runs():
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [*(ENTRY_POINTS[name] for name in ("web", "worker")), ["manage.py", "runserver", "--noreload"]],
+    ids=["web", "worker", "runserver"],
+)
+def test_without_a_broker_the_web_and_the_worker_stop_naming_redis_url(entry):
+    command = [sys.executable, *entry] if entry[0] == "manage.py" else entry
+    result = _run(command, SECRET_KEY="s" * 40, FERNET_KEYS="f" * 40)
+
+    assert result.returncode != 0
+    assert "REDIS_URL must be set" in result.stderr
+
+
 def test_demo_secrets_are_made_once_private_and_reused(tmp_path, monkeypatch):
     for name in ("SECRET_KEY", "FERNET_KEYS"):
         monkeypatch.delenv(name, raising=False)
