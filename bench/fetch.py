@@ -4,6 +4,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,6 +43,8 @@ def _gunicorn() -> tuple[subprocess.Popen, str]:
         "PLATFORM_S3_ENDPOINT_URL": settings.PLATFORM_S3_ENDPOINT_URL,
         "PLATFORM_S3_ACCESS_KEY_ID": "bench",
         "PLATFORM_S3_SECRET_ACCESS_KEY": "bench",
+        # Fetches queue nothing, but a web process needs a broker to start: an idle folder one.
+        "EMBEDDED_BROKER_DIR": tempfile.mkdtemp(prefix="meetstream-bench-broker-"),
     }
     server = subprocess.Popen(
         [

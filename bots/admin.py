@@ -49,25 +49,24 @@ def _shortened(text: str, keep: int) -> str:
 
 class BotArtifactInline(BotPartInline, admin.TabularInline):
     model = BotArtifact
-    fields = [
-        "name",
-        "object_key",
-        "size",
-        "state",
-        "attempts",
-        "next_attempt_at",
-        "error",
-        "uploaded_at",
-    ]
+    fields = ["file", "object_key", "size", "upload", "next_attempt_at", "error"]
     readonly_fields = fields
+
+    @admin.display(description="file")
+    def file(self, artifact: BotArtifact) -> str:
+        return _shortened(artifact.name, 28)
 
     @admin.display(description="key (bucket in the pin)")
     def object_key(self, artifact: BotArtifact) -> str:
-        return _shortened(artifact.key, 32)
+        return _shortened(artifact.key, 24)
+
+    @admin.display(description="state (attempts)")
+    def upload(self, artifact: BotArtifact) -> str:
+        return f"{artifact.state} ({artifact.attempts})"
 
     @admin.display(description="last error")
     def error(self, artifact: BotArtifact) -> str:
-        return _shortened(artifact.last_error, 40)
+        return _shortened(artifact.last_error, 32)
 
 
 class BotEventInline(BotPartInline, admin.TabularInline):
