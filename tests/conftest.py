@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from meetstream.celery import app as celery_app
 from meetstream.services import api_key_create, tenant_get_or_create
 from tests.support import leaks
+from tests.support.listeners import Receiver
 from tests.support.s3 import iam_s3_server_start, s3_server_start
 from tests.support.workers import PLATFORM_BUCKET, Workers
 
@@ -42,6 +43,14 @@ def _platform(settings, s3_server, media_root):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def receiver() -> Receiver:
+    """A webhook receiver on loopback."""
+    started = Receiver()
+    yield started
+    started.stop()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 import pytest
 
 from bots.models import Bot, BotArtifact, WebhookEvent
-from tests.support.listeners import Receiver
 from tests.support.media import create_bot, hand_over
 
 BOTS = "/admin/bots/bot/"
@@ -10,13 +9,6 @@ BOTS = "/admin/bots/bot/"
 @pytest.fixture(autouse=True)
 def _committed(transactional_db):
     """Uploads are queued on commit."""
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver()
-    yield started
-    started.stop()
 
 
 @pytest.fixture

@@ -20,15 +20,7 @@ from bots.uploads import media_upload, uploads_due
 from meetstream import timing
 from tests.bots.conftest import PUT, policy_set
 from tests.support.faults import FaultProxy
-from tests.support.listeners import Receiver
 from tests.support.media import STATUS, create_bot, hand_over
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver()
-    yield started
-    started.stop()
 
 
 @pytest.fixture

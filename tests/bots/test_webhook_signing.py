@@ -10,15 +10,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from bots.models import WebhookEvent
 from bots.tasks import sweep_webhooks
-from tests.support.listeners import Receiver
 from tests.support.media import create_bot
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver()
-    yield started
-    started.stop()
 
 
 def _secret(api) -> str:

@@ -5,21 +5,11 @@ import hmac
 import json
 import time
 
-import pytest
-
 from bots.models import WebhookAttempt, WebhookEvent
 from bots.tasks import sweep_webhooks
-from tests.support.listeners import Receiver
 from tests.support.media import STATUS, create_bot, create_bot_request, hand_over, sample_media
 
 PUT = "/api/v1/admin/configs?config_type=storage"
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver()
-    yield started
-    started.stop()
 
 
 def test_events_arrive_once_each_in_order_and_signed(api, recorder, receiver):
