@@ -1,4 +1,4 @@
-from django.db.models import Count, F, Q
+from django.db.models import F
 
 from bots.models import Bot, BotArtifact, Pin
 from bots.upload_lifecycle import UploadState
@@ -44,12 +44,7 @@ def bot_media_summary(*, bot: Bot) -> dict:
     """`{state, artifacts, uploaded, failed, files}` in two queries.
 
     `files` is each file not uploaded yet, with its upload state; `failed` those given up."""
-    counts = BotArtifact.objects.filter(bot=bot).aggregate(
-        total=Count("pk"),
-        uploaded=Count("pk", filter=Q(state=UploadState.UPLOADED)),
-        waiting=Count("pk", filter=Q(state=UploadState.RETRY_WAIT)),
-        gave_up=Count("pk", filter=Q(state=UploadState.GAVE_UP)),
-    )
+    uploaded = BotArtifact.objects.filter(bot=bot, state=UploadState.UPLOADED).count()
     files = list(
         BotArtifact.objects.filter(bot=bot)
         .exclude(state=UploadState.UPLOADED)
@@ -61,13 +56,13 @@ def bot_media_summary(*, bot: Bot) -> dict:
         for f in files
         if f["state"] == UploadState.GAVE_UP
     ]
-    total, uploaded, gave_up = counts["total"], counts["uploaded"], counts["gave_up"]
+    total = uploaded + len(files)
     if total == 0:
         state = "pending"
-    elif uploaded == total:
+    elif not files:
         state = "uploaded"
-    elif uploaded + gave_up < total:  # some still on their way
-        if counts["waiting"]:
+    elif len(failed) < len(files):  # some still on their way
+        if any(f["state"] == UploadState.RETRY_WAIT for f in files):
             state = "retrying"
         else:
             state = "uploading" if Pin.objects.filter(bot=bot).exists() else "pending"
