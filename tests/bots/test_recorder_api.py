@@ -6,17 +6,11 @@ from rest_framework.test import APIClient
 
 from bots.lifecycle import BotStatus
 from bots.models import Bot, BotArtifact, BotEvent
-from tests.support.media import create_bot, hand_over, sample_media
-
-MEDIA = "/internal/v1/bots/{}/media/{}"
+from tests.support.media import MEDIA, create_bot, hand_over, sample_media, staged_files
 
 
 def put(recorder, bot_id: str, name: str, data: bytes = b"data"):
     return recorder.put(MEDIA.format(bot_id, name), data, content_type="application/octet-stream")
-
-
-def staged_files(media_root, bot_id: str) -> list[Path]:
-    return [path for path in (Path(media_root) / "staging" / bot_id).rglob("*") if path.is_file()]
 
 
 @pytest.mark.parametrize(

@@ -10,15 +10,9 @@ import pytest
 
 from bots.models import BotArtifact
 from tests.conftest import RECORDER_TOKEN
-from tests.support.media import create_bot
+from tests.support.media import MEDIA, create_bot, staged_files
 
-MEDIA = "/internal/v1/bots/{}/media/{}"
 MiB = 1024 * 1024
-
-
-def staged_files(media_root, bot_id: str) -> list:
-    folder = media_root / "staging" / bot_id
-    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
 def raw_put(live_server, path: str, *, declared: int, send: bytes) -> tuple[int, bytes]:
@@ -80,7 +74,7 @@ def test_a_body_that_does_not_match_its_digest_is_refused(api, recorder, media_r
     assert wrong.status_code == 400 and "sha-256 digest" in wrong.json()["message"]
     assert right.status_code == 201
     assert staged_files(media_root, bot["bot_id"]) == [
-        (media_root / BotArtifact.objects.get().staged_name).name
+        media_root / BotArtifact.objects.get().staged_name
     ]
 
 

@@ -5,10 +5,19 @@ import json
 import uuid
 import wave
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bots.simulation import meeting_documents, png_bytes
 
 STATUS = "/api/v1/bots/{}/status"
+MEDIA = "/internal/v1/bots/{}/media/{}"
+
+
+def staged_files(media_root, bot_id: str) -> list[Path]:
+    """Every file in a bot's staging folder, partial ones included."""
+    return sorted(
+        path for path in (Path(media_root) / "staging" / bot_id).rglob("*") if path.is_file()
+    )
 
 
 def wav_bytes(seconds: float = 1.0, rate: int = 8000) -> bytes:
