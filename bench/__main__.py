@@ -22,16 +22,17 @@ import django  # noqa: E402
 
 django.setup()
 
-from bench import config, fetch, upload  # noqa: E402
+from bench import config, fetch, listing, upload  # noqa: E402
 from bench.setup import Bench  # noqa: E402
 from bench.timing import table  # noqa: E402
 
 
 def main(sections: list[str]) -> None:
-    chosen = sections or ["config", "upload", "fetch"]
+    chosen = sections or ["config", "upload", "fetch", "listing"]
     with Bench.start(WORK) as bench:
         rows = []
-        for name, module in (("config", config), ("upload", upload), ("fetch", fetch)):
+        modules = (("config", config), ("upload", upload), ("fetch", fetch), ("listing", listing))
+        for name, module in modules:
             if name in chosen:
                 rows += module.rows(bench)
     print(table(rows))

@@ -11,16 +11,15 @@ from pathlib import Path
 
 import requests
 from django.conf import settings
-from django.db import connection
 
-from bench.setup import Bench, ok
+from bench.setup import Bench, ok, statistics_refresh, tenant_client
 from bench.timing import Row, compare
 from bots.models import Bot, BotArtifact, Pin
 from bots.services import bot_create
 from bots.simulation import meeting_simulate
 from bots.uploads import media_upload
 from meetstream.embedded_s3 import free_port, process_stop
-from meetstream.services import api_key_create, tenant_get_or_create
+from meetstream.services import tenant_get_or_create
 from tests.support.media import uploaded_screenshot_rows
 from tests.support.processes import database_url
 
@@ -157,20 +156,13 @@ def _crowd(tenant, artifacts: int) -> None:
 
 
 def _scale_rows(bench: Bench) -> list[Row]:
-    from rest_framework.test import APIClient
-
     clients, bots = {}, {}
     for name, extra in (("small", 0), ("large", 100_000)):
         tenant = tenant_get_or_create(name=f"scale-{name}")
         bots[name] = _recorded_bot(tenant)
         _crowd(tenant, extra)
-        clients[name] = APIClient()
-        clients[name].credentials(
-            HTTP_AUTHORIZATION=f"Token {api_key_create(tenant=tenant).plaintext}"
-        )
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        clients[name] = tenant_client(tenant)
+    statistics_refresh()
     total = BotArtifact.objects.filter(bot__tenant__name="scale-large").count()
     rows = []
     for label, suffix in (

@@ -68,3 +68,23 @@ class Bench:
 def ok(response):
     assert response.status_code == 200, response.content[:500]
     return response
+
+
+def tenant_client(tenant):
+    """An in-process API client holding a fresh key of the tenant."""
+    from rest_framework.test import APIClient
+
+    from meetstream.services import api_key_create
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(tenant=tenant).plaintext}")
+    return client
+
+
+def statistics_refresh() -> None:
+    """SQLite plans with the tables' statistics only once ANALYZE gathered them."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")

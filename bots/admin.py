@@ -2,13 +2,17 @@
 delete (the guide promises a bot's pin and files are permanent)."""
 
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from bots.deletion import deletable, deletion_request
+from bots.lifecycle import BotStatus
 from bots.models import Bot, BotArtifact, BotEvent, Pin, WebhookAttempt, WebhookEvent
 from bots.tasks import deliver_webhooks, upload_bot_media
 from bots.upload_lifecycle import UploadState
 from bots.uploads import uploads_retry
 from bots.webhooks import webhook_resend
+from meetstream.errors import ApiError
 
 
 class ReadOnly:
@@ -71,7 +75,7 @@ class BotArtifactInline(BotPartInline, admin.TabularInline):
 
 class BotEventInline(BotPartInline, admin.TabularInline):
     model = BotEvent
-    fields = ["event", "from_status", "to_status", "created_at"]
+    fields = ["event", "from_status", "to_status", "actor", "created_at"]
     readonly_fields = fields
 
 
@@ -162,10 +166,64 @@ class MediaStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RetentionFilter(admin.SimpleListFilter):
+    title = "retention"
+    parameter_name = "retention"
+
+    def lookups(self, request, model_admin):
+        return [("forever", "Forever"), ("timed", "Timed"), ("expired", "Media expired")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "forever":
+            return queryset.filter(retention_hours__isnull=True)
+        if value == "timed":
+            return queryset.filter(retention_hours__isnull=False)
+        if value == "expired":
+            return queryset.filter(status=BotStatus.MEDIA_EXPIRED)
+        return queryset
+
+
+class DeletionFilter(admin.SimpleListFilter):
+    title = "deletion"
+    parameter_name = "deletion"
+
+    def lookups(self, request, model_admin):
+        return [("none", "Not asked"), ("deleting", "Deleting"), ("deleted", "Deleted")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(deletion_requested_at__isnull=True)
+        if value == "deleting":
+            return queryset.filter(
+                deletion_requested_at__isnull=False, deletion_finished_at__isnull=True
+            )
+        if value == "deleted":
+            return queryset.filter(deletion_finished_at__isnull=False)
+        return queryset
+
+
 @admin.register(Bot)
 class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
-    list_display = ["public_id", "tenant", "platform", "status", "created_at", "left_at"]
-    list_filter = ["status", MediaStateFilter, "platform", "tenant"]
+    list_display = [
+        "public_id",
+        "tenant",
+        "platform",
+        "status",
+        "retention",
+        "deletion",
+        "created_at",
+        "left_at",
+    ]
+    list_filter = [
+        "status",
+        MediaStateFilter,
+        RetentionFilter,
+        DeletionFilter,
+        "platform",
+        "tenant",
+    ]
     list_select_related = ["tenant"]
     search_fields = ["public_id", "transcript_id"]
     fields = [
@@ -180,10 +238,56 @@ class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
         "callback_url",
         "created_at",
         "left_at",
+        "retention_hours",
+        "media_expires_at",
+        "deletion_requested_at",
+        "deletion_finished_at",
     ]
     readonly_fields = fields
     inlines = [PinInline, BotArtifactInline, BotEventInline, WebhookEventInline]
-    actions = ["retry_given_up_uploads"]
+    actions = ["retry_given_up_uploads", "delete_media"]
+
+    @admin.display(description="retention")
+    def retention(self, bot: Bot) -> str:
+        if bot.retention_hours is None:
+            return "forever"
+        return f"{bot.retention_hours} h"
+
+    @admin.display(description="deletion")
+    def deletion(self, bot: Bot) -> str:
+        if bot.deletion_finished_at:
+            return "deleted"
+        return "deleting" if bot.deletion_requested_at else "-"
+
+    @admin.action(description="Delete the media of the selected bots…", permissions=["act"])
+    def delete_media(self, request, queryset):
+        """The one destructive action: a confirmation page first, then a deletion per bot,
+        recorded as a bot event with the staff member's name."""
+        bots = list(queryset.select_related("tenant"))
+        if request.POST.get("confirmed") != "yes":
+            for bot in bots:
+                bot.deletable = deletable(bot)
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Delete the media of these bots?",
+                "bots": bots,
+            }
+            return TemplateResponse(request, "admin/bots/delete_media_confirmation.html", context)
+        asked, refused = 0, []
+        for bot in bots:
+            try:
+                deletion_request(bot=bot, actor=f"staff:{request.user.get_username()}")
+                asked += 1
+            except ApiError:
+                refused.append(bot.public_id)
+        self.message_user(request, f"Deleting the media of {asked} bot(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"Still recording or uploading, left alone: {', '.join(refused)}.",
+                messages.WARNING,
+            )
+        return None
 
     @admin.action(
         description="Retry given-up uploads (to the pinned location)", permissions=["act"]

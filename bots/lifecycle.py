@@ -9,6 +9,7 @@ class BotStatus(models.TextChoices):
     STOPPED = "Stopped"
     DONE = "Done"
     ERROR = "Error"
+    MEDIA_EXPIRED = "MediaExpired"  # the retention ran out: what the platform held is deleted
 
 
 class BotEventType(models.TextChoices):
@@ -16,6 +17,10 @@ class BotEventType(models.TextChoices):
     LEFT = "left"
     MEDIA_UPLOADED = "media_uploaded"
     FAILED = "failed"
+    MEDIA_EXPIRED = "media_expired"
+    # Records, not changes of status: who asked for a deletion, and when it finished.
+    DELETION_REQUESTED = "deletion_requested"
+    MEDIA_DELETED = "media_deleted"
 
 
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -23,7 +28,13 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     BotEventType.LEFT: (frozenset({BotStatus.JOINING, BotStatus.IN_MEETING}), BotStatus.STOPPED),
     BotEventType.MEDIA_UPLOADED: (frozenset({BotStatus.STOPPED}), BotStatus.DONE),
     BotEventType.FAILED: (frozenset({BotStatus.JOINING, BotStatus.IN_MEETING}), BotStatus.ERROR),
+    BotEventType.MEDIA_EXPIRED: (
+        frozenset({BotStatus.STOPPED, BotStatus.DONE, BotStatus.ERROR}),
+        BotStatus.MEDIA_EXPIRED,
+    ),
 }
+# A bot whose meeting and upload are over: its media may be deleted, or expire.
+SETTLED = frozenset({BotStatus.DONE, BotStatus.ERROR, BotStatus.MEDIA_EXPIRED})
 
 
 class IllegalTransition(Exception):

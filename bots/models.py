@@ -36,10 +36,29 @@ class Bot(models.Model):
     status = models.CharField(max_length=16, choices=BotStatus.choices, default=BotStatus.JOINING)
     created_at = models.DateTimeField(auto_now_add=True)
     left_at = models.DateTimeField(null=True, blank=True)
+    # Retention of what the platform holds, counted from when the bot left; null: forever.
+    retention_hours = models.PositiveIntegerField(null=True, blank=True)
+    media_expires_at = models.DateTimeField(null=True, blank=True)
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    deletion_finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["tenant", "-created_at"])]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"]),
+            models.Index(
+                fields=["media_expires_at"],
+                condition=models.Q(media_expires_at__isnull=False)
+                & ~models.Q(status="MediaExpired"),
+                name="bots_bot_expiring",
+            ),
+            models.Index(
+                fields=["deletion_requested_at"],
+                condition=models.Q(deletion_requested_at__isnull=False)
+                & models.Q(deletion_finished_at__isnull=True),
+                name="bots_bot_deleting",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.public_id
@@ -52,6 +71,8 @@ class BotEvent(models.Model):
     event = models.CharField(max_length=32, choices=BotEventType.choices)
     from_status = models.CharField(max_length=16, choices=BotStatus.choices)
     to_status = models.CharField(max_length=16, choices=BotStatus.choices)
+    # Who made it happen when a person did: "api" or "staff:<user name>".
+    actor = models.CharField(max_length=160, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -109,6 +130,7 @@ class BotArtifact(models.Model):
     claimed_by = models.CharField(max_length=64, blank=True, default="")
     claimed_until = models.DateTimeField(null=True, blank=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)  # expired or deleted
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -179,3 +201,24 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id}: {self.status_code or self.error}"
+
+
+class IdempotencyKey(models.Model):
+    """A create_bot request under an `Idempotency-Key`: one bot per key per tenant, and the
+    answer it got, replayed to the same request for a day."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_sha256 = models.CharField(max_length=64)
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="+")
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="bots_idempotency_key_unique")
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}:{self.key}"

@@ -1,7 +1,9 @@
 from django.db.models import F
 
+from bots.media_state import COUNTS, with_media
 from bots.models import Bot, BotArtifact, Pin
-from bots.upload_lifecycle import UploadState
+from bots.upload_lifecycle import UNFINISHED
+from bots.upload_lifecycle import UploadState as S
 from meetstream.errors import ApiError
 from meetstream.models import Tenant
 from storageconfig.selectors import ServingStorage, storage_for_location
@@ -41,37 +43,61 @@ def pin_storage(*, bot: Bot, pin: Pin) -> ServingStorage:
 
 
 def bot_media_summary(*, bot: Bot) -> dict:
-    """`{state, artifacts, uploaded, failed, files}` in two queries.
-
-    `files` is each file not uploaded yet, with its upload state; `failed` those given up."""
-    uploaded = BotArtifact.objects.filter(bot=bot, state=UploadState.UPLOADED).count()
+    """Where the bot's media stands, in two queries: the state and counts (bots.media_state),
+    and the files that need a word: on their way, given up, or kept after a deletion."""
+    counts = with_media(Bot.objects.filter(pk=bot.pk), detail=True).values(*COUNTS).get()
     files = list(
-        BotArtifact.objects.filter(bot=bot)
-        .exclude(state=UploadState.UPLOADED)
+        BotArtifact.objects.filter(bot=bot, state__in=[*UNFINISHED, S.GAVE_UP, S.KEPT])
         .order_by("name")
-        .values("state", "attempts", "next_attempt_at", "last_error", file=F("name"))
+        .values(
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "last_reason",
+            "bucket",
+            "key",
+            file=F("name"),
+        )
     )
-    failed = [
-        {"file": f["file"], "error": f["last_error"]}
-        for f in files
-        if f["state"] == UploadState.GAVE_UP
-    ]
-    total = uploaded + len(files)
-    if total == 0:
-        state = "pending"
-    elif not files:
-        state = "uploaded"
-    elif len(failed) < len(files):  # some still on their way
-        if any(f["state"] == UploadState.RETRY_WAIT for f in files):
-            state = "retrying"
-        else:
-            state = "uploading" if Pin.objects.filter(bot=bot).exists() else "pending"
-    else:
-        state = "partial" if uploaded else "failed"
+    kept = [f for f in files if f["state"] == S.KEPT]
+    waiting = [f for f in files if f["state"] != S.KEPT]
     return {
-        "state": state,
-        "artifacts": total,
-        "uploaded": uploaded,
-        "failed": failed,
-        "files": files,
+        "state": counts["media_state"],
+        "artifacts": counts["media_artifacts"],
+        "uploaded": counts["media_uploaded"],
+        "expired": counts["media_expired"],
+        "deleted": counts["media_deleted"],
+        "kept": len(kept),
+        "failed": [
+            {"file": f["file"], "error": f["last_error"]}
+            for f in waiting
+            if f["state"] == S.GAVE_UP
+        ],
+        "files": [
+            {
+                name: f[name]
+                for name in ("file", "state", "attempts", "next_attempt_at", "last_error")
+            }
+            for f in waiting
+        ],
+        "kept_files": [kept_file(f) for f in kept],
+        "deletion_requested_at": bot.deletion_requested_at,
+        "deletion_finished_at": bot.deletion_finished_at,
     }
+
+
+def kept_file(row: dict) -> dict:
+    return {
+        "file": row["file"],
+        "bucket": row["bucket"],
+        "key": row["key"],
+        "reason": row["last_reason"],
+        "message": row["last_error"],
+    }
+
+
+def bot_retention(*, bot: Bot) -> dict:
+    if bot.retention_hours is None:
+        return {"type": "forever", "hours": None, "expires_at": None}
+    return {"type": "timed", "hours": bot.retention_hours, "expires_at": bot.media_expires_at}

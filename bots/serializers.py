@@ -1,11 +1,19 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bots.lifecycle import BotStatus
+from bots.media_state import MEDIA_STATES
 from bots.meetings import meeting_platform
+from bots.models import Platform
 from bots.upload_lifecycle import UploadState
 from meetstream import outbound
 from meetstream.errors import RuleError
-from meetstream.serializers import StrictCharField, StrictSerializer
+from meetstream.serializers import (
+    StrictCharField,
+    StrictChoiceField,
+    StrictIntegerField,
+    StrictSerializer,
+)
 
 
 class TranscriptConfigSerializer(StrictSerializer):
@@ -17,8 +25,27 @@ class TranscriptConfigSerializer(StrictSerializer):
         return value
 
 
+class RetentionSerializer(StrictSerializer):
+    type = StrictChoiceField(["timed", "forever"])
+    hours = StrictIntegerField(
+        min_value=1, max_value=8760, required=False, help_text="With `timed` only: 1 to 8760."
+    )
+
+    def validate(self, attrs):
+        if attrs["type"] == "timed" and "hours" not in attrs:
+            raise serializers.ValidationError({"hours": ["A timed retention needs hours."]})
+        if attrs["type"] == "forever" and "hours" in attrs:
+            raise serializers.ValidationError({"hours": ["A forever retention takes no hours."]})
+        return attrs
+
+
 class RecordingConfigSerializer(StrictSerializer):
     transcript = TranscriptConfigSerializer(required=False)
+    retention = RetentionSerializer(
+        required=False,
+        help_text="How long the platform keeps what it holds of the media after the bot left "
+        "(default: MEDIA_RETENTION_HOURS, else forever). Your own bucket is never cleaned.",
+    )
 
 
 class BotCreateSerializer(StrictSerializer):
@@ -65,21 +92,90 @@ class FileUploadSerializer(serializers.Serializer):
     last_error = serializers.CharField(allow_blank=True)
 
 
+MEDIA_STATE_HELP = (
+    "retrying: some file failed for now and waits for its next attempt; partial and failed: "
+    "nothing is on its way any more and some (or every) file was given up; expired: the "
+    "retention ran out and what the platform held is deleted; deleting, deleted: a "
+    "delete_data request."
+)
+
+
+class KeptFileSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    bucket = serializers.CharField()
+    key = serializers.CharField()
+    reason = serializers.CharField(help_text="write_only, access_denied, credentials_erased...")
+    message = serializers.CharField()
+
+
 class MediaSummarySerializer(serializers.Serializer):
-    state = serializers.ChoiceField(
-        choices=["pending", "uploading", "retrying", "uploaded", "partial", "failed"],
-        help_text=(
-            "retrying: some file failed for now and waits for its next attempt; partial and "
-            "failed: nothing is on its way any more and some (or every) file was given up."
-        ),
-    )
+    state = serializers.ChoiceField(choices=MEDIA_STATES, help_text=MEDIA_STATE_HELP)
     artifacts = serializers.IntegerField()
     uploaded = serializers.IntegerField()
+    expired = serializers.IntegerField(help_text="Files deleted when the retention ran out.")
+    deleted = serializers.IntegerField(help_text="Files deleted on request.")
+    kept = serializers.IntegerField(help_text="Files a deletion left in your bucket.")
     failed = FailedArtifactSerializer(many=True, help_text="The files given up.")
-    files = FileUploadSerializer(many=True, help_text="Every file not uploaded yet.")
+    files = FileUploadSerializer(many=True, help_text="Every file on its way or given up.")
+    kept_files = KeptFileSerializer(many=True, help_text="Each file kept, with why.")
+    deletion_requested_at = serializers.DateTimeField(allow_null=True)
+    deletion_finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class RetentionStatusSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["timed", "forever"])
+    hours = StrictIntegerField(allow_null=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null until the bot left, and with `forever`."
+    )
 
 
 class BotStatusSerializer(serializers.Serializer):
+    bot_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=BotStatus.values)
+    retention = RetentionStatusSerializer()
+    media = MediaSummarySerializer()
+
+
+class BotListMediaSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=MEDIA_STATES, help_text=MEDIA_STATE_HELP)
+    artifacts = serializers.IntegerField()
+    uploaded = serializers.IntegerField()
+
+
+class BotListItemSerializer(serializers.Serializer):
+    bot_id = serializers.CharField(source="public_id")
+    transcript_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=BotStatus.values)
+    platform = serializers.ChoiceField(choices=Platform.values)
+    created_at = serializers.DateTimeField()
+    media = serializers.SerializerMethodField()
+
+    @extend_schema_field(BotListMediaSerializer)
+    def get_media(self, bot) -> dict:
+        return {
+            "state": bot.media_state,
+            "artifacts": bot.media_artifacts,
+            "uploaded": bot.media_uploaded,
+        }
+
+
+class BotPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = BotListItemSerializer(many=True)
+
+
+class BotListQuerySerializer(serializers.Serializer):
+    status = StrictChoiceField(BotStatus.values, required=False)
+    media_state = StrictChoiceField(MEDIA_STATES, required=False)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    cursor = serializers.CharField(required=False)
+
+
+class DeletionAcceptedSerializer(serializers.Serializer):
     bot_id = serializers.CharField()
     status = serializers.ChoiceField(choices=BotStatus.values)
     media = MediaSummarySerializer()

@@ -1,5 +1,5 @@
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -29,8 +29,10 @@ def bot_create(
     bot_name: str,
     callback_url: str = "",
     transcript_provider: str = "meetstream",
+    retention_hours: int | None = None,
 ) -> Bot:
     bot = Bot.objects.create(
+        retention_hours=retention_hours,
         tenant=tenant,
         meeting_link=meeting_link,
         platform=meeting_platform(meeting_link),
@@ -44,8 +46,10 @@ def bot_create(
     return bot
 
 
-def bot_transition(*, bot: Bot, event: str) -> Bot:
-    """Apply one lifecycle event from the transition table, with its event row; or refuse it."""
+def bot_transition(*, bot: Bot, event: str, actor: str = "") -> Bot:
+    """Apply one lifecycle event from the transition table, with its event row; or refuse it.
+
+    Leaving (or failing) starts the retention clock of what the platform holds."""
     with transaction.atomic():
         locked = Bot.objects.select_for_update().get(pk=bot.pk)
         try:
@@ -53,15 +57,30 @@ def bot_transition(*, bot: Bot, event: str) -> Bot:
         except IllegalTransition as refused:
             raise ApiError(str(refused), status_code=409, status=locked.status) from None
         BotEvent.objects.create(
-            bot=locked, event=event, from_status=locked.status, to_status=status
+            bot=locked, event=event, from_status=locked.status, to_status=status, actor=actor
         )
         locked.status = status
+        now = timezone.now()
         if event == BotEventType.LEFT:
-            locked.left_at = timezone.now()
-        locked.save(update_fields=["status", "left_at"])
-        webhook_emit(bot=locked, event=LIFECYCLE_EVENTS[event], message=f"The bot is {status}.")
-    bot.status, bot.left_at = locked.status, locked.left_at
+            locked.left_at = now
+        if event in {BotEventType.LEFT, BotEventType.FAILED} and locked.retention_hours:
+            locked.media_expires_at = now + timedelta(hours=locked.retention_hours)
+        locked.save(update_fields=["status", "left_at", "media_expires_at"])
+        if webhook := LIFECYCLE_EVENTS.get(event):
+            webhook_emit(bot=locked, event=webhook, message=f"The bot is {status}.")
+    bot.status, bot.left_at, bot.media_expires_at = (
+        locked.status,
+        locked.left_at,
+        locked.media_expires_at,
+    )
     return bot
+
+
+def bot_event_record(*, bot: Bot, event: str, actor: str = "") -> None:
+    """A record that changes no status: who asked for a deletion, when it finished."""
+    BotEvent.objects.create(
+        bot=bot, event=event, from_status=bot.status, to_status=bot.status, actor=actor
+    )
 
 
 def bot_left(*, bot: Bot) -> Bot:

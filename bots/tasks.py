@@ -3,11 +3,16 @@
 Below, work is queued by task name (`meetstream.celery.task_queue`)."""
 
 from celery import shared_task
+from django.utils import timezone
 
+from bots.deletion import deletions_due, media_delete
+from bots.idempotency import idempotency_keys_purge
 from bots.models import Bot
+from bots.retention import media_expire
 from bots.simulation import meeting_simulate
 from bots.uploads import media_upload, uploads_due
 from bots.webhooks import webhooks_deliver, webhooks_due
+from meetstream import timing
 
 
 @shared_task(bind=True, acks_late=True)
@@ -20,11 +25,27 @@ def upload_bot_media(self, bot_pk: int) -> None:
 
 @shared_task(acks_late=True)
 def schedule_uploads() -> int:
-    """Beat: start an upload for each bot with files that are due (meetstream.timing)."""
+    """Beat: start an upload for each bot with files that are due (meetstream.timing), and
+    again each deletion whose task was lost (asked more than a lease ago, not finished)."""
     due = uploads_due()
     for bot_pk in due:
         upload_bot_media.delay(bot_pk)
+    for bot_pk in deletions_due(before=timezone.now() - timing.LEASE):
+        delete_bot_media.delay(bot_pk)
     return len(due)
+
+
+@shared_task(acks_late=True)
+def delete_bot_media(bot_pk: int) -> None:
+    media_delete(bot_pk=bot_pk)
+
+
+@shared_task(acks_late=True)
+def expire_media() -> int:
+    """Beat: delete what the platform holds of bots whose retention ran out; forget
+    idempotency keys past their day."""
+    idempotency_keys_purge()
+    return len(media_expire().bots)
 
 
 @shared_task(acks_late=True)

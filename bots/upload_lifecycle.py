@@ -4,6 +4,9 @@
     uploading → retry_wait (a transient error; `next_attempt_at`) → uploading
     uploading, retry_wait → gave_up (a permanent error, or the attempts are used up)
     gave_up → staged (only a person asks: the admin's Retry or `upload_media --retry`)
+    uploaded, gave_up, staged → expired (the bot's retention ran out; the platform held it)
+    uploaded, gave_up, staged, expired, kept → deleted (deleted on request)
+    uploaded, kept → kept (deletion was asked, but the object stays in the customer's bucket)
 
 A transition is one conditional UPDATE on the rows still in a source state, so two workers
 can never both move the same file.
@@ -20,6 +23,9 @@ class UploadState(models.TextChoices):
     RETRY_WAIT = "retry_wait"
     UPLOADED = "uploaded"
     GAVE_UP = "gave_up"
+    EXPIRED = "expired"
+    DELETED = "deleted"
+    KEPT = "kept"
 
 
 class UploadEvent(models.TextChoices):
@@ -28,6 +34,9 @@ class UploadEvent(models.TextChoices):
     DEFERRED = "deferred"
     GAVE_UP = "gave_up"
     RETRIED = "retried"
+    EXPIRED = "expired"
+    DELETED = "deleted"
+    KEPT = "kept"
 
 
 S, U = UploadState, UploadEvent
@@ -38,8 +47,14 @@ UPLOAD_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     U.DEFERRED: (frozenset({S.UPLOADING}), S.RETRY_WAIT),
     U.GAVE_UP: (frozenset({S.UPLOADING, S.RETRY_WAIT}), S.GAVE_UP),
     U.RETRIED: (frozenset({S.GAVE_UP}), S.STAGED),
+    U.EXPIRED: (frozenset({S.UPLOADED, S.GAVE_UP, S.STAGED}), S.EXPIRED),
+    U.DELETED: (frozenset({S.UPLOADED, S.GAVE_UP, S.STAGED, S.EXPIRED, S.KEPT}), S.DELETED),
+    U.KEPT: (frozenset({S.UPLOADED, S.KEPT}), S.KEPT),
 }
 UNFINISHED = frozenset({S.STAGED, S.UPLOADING, S.RETRY_WAIT})
+# The object is in its bucket: served, and what a deletion must remove.
+STORED = frozenset({S.UPLOADED, S.KEPT})
+GONE = frozenset({S.EXPIRED, S.DELETED})
 
 
 def upload_move(rows: QuerySet, event: str, **fields) -> int:

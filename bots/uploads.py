@@ -292,7 +292,8 @@ def media_upload(*, bot: Bot, owner: str) -> Counter:
     makes it Done. How many files ended in each state.
 
     Safe to run again or twice at once: a file is uploaded only under its lease."""
-    if not Bot.objects.filter(pk=bot.pk, status=BotStatus.STOPPED).exists():
+    uploading = Bot.objects.filter(status=BotStatus.STOPPED, deletion_requested_at__isnull=True)
+    if not uploading.filter(pk=bot.pk).exists():
         return Counter()
     pin = bot_pin(bot=bot)
     outcomes = _claimed_upload(bot, pin, owner)
@@ -330,7 +331,17 @@ def next_due_at():
 
 def uploads_retry(*, bots) -> int:
     """Put the given-up files of these bots back to staged, a new round; how many moved."""
-    rows = BotArtifact.objects.filter(bot__in=bots, bot__status=BotStatus.STOPPED)
-    return upload_move(
-        rows, UploadEvent.RETRIED, attempts=0, next_attempt_at=None, last_error="", last_reason=""
-    )
+    with transaction.atomic():
+        # Under the bots' locks, so a deletion asked at the same moment goes first or not at all.
+        locked = Bot.objects.select_for_update().filter(
+            pk__in=bots, status=BotStatus.STOPPED, deletion_requested_at__isnull=True
+        )
+        rows = BotArtifact.objects.filter(bot__in=list(locked.values_list("pk", flat=True)))
+        return upload_move(
+            rows,
+            UploadEvent.RETRIED,
+            attempts=0,
+            next_attempt_at=None,
+            last_error="",
+            last_reason="",
+        )

@@ -1,52 +1,187 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bots.selectors import bot_get_for_tenant, bot_media_summary
-from bots.serializers import BotCreatedSerializer, BotCreateSerializer, BotStatusSerializer
+from bots.deletion import deletion_request
+from bots.idempotency import bot_create_once, idempotency_key_check, request_digest
+from bots.lifecycle import BotStatus
+from bots.media_state import MEDIA_STATES, with_media
+from bots.models import Bot
+from bots.selectors import bot_get_for_tenant, bot_media_summary, bot_retention
+from bots.serializers import (
+    BotCreatedSerializer,
+    BotCreateSerializer,
+    BotListItemSerializer,
+    BotListQuerySerializer,
+    BotPageSerializer,
+    BotStatusSerializer,
+    DeletionAcceptedSerializer,
+)
 from bots.services import bot_create
 from meetstream.serializers import ErrorSerializer, ValidationErrorSerializer
 
 UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid API key.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such bot for this tenant.")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Up to 255 characters. The same key and body within 24 hours replays the "
+    "original 201 (with `Idempotent-Replayed: true`); the same key with another body is a 409.",
+)
 
 
 class BotCreateView(APIView):
     @extend_schema(
         operation_id="bot_create",
         summary="Send a bot to a meeting; its media goes to the storage active when it leaves.",
+        parameters=[IDEMPOTENCY_KEY],
         request=BotCreateSerializer,
-        responses={201: BotCreatedSerializer, 400: ValidationErrorSerializer, 401: UNAUTHORIZED},
+        responses={
+            201: BotCreatedSerializer,
+            400: ValidationErrorSerializer,
+            401: UNAUTHORIZED,
+            409: OpenApiResponse(ErrorSerializer, description="Idempotency-Key reused."),
+        },
     )
     def post(self, request):
         serializer = BotCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        transcript = data.get("recording_config", {}).get("transcript", {})
-        bot = bot_create(
-            tenant=request.user.tenant,
-            meeting_link=data["meeting_link"],
-            bot_name=data["bot_name"],
-            callback_url=data.get("callback_url", ""),
-            transcript_provider=transcript.get("provider", "meetstream"),
+        tenant = request.user.tenant
+
+        def create() -> tuple[Bot, dict]:
+            recording = data.get("recording_config", {})
+            bot = bot_create(
+                tenant=tenant,
+                meeting_link=data["meeting_link"],
+                bot_name=data["bot_name"],
+                callback_url=data.get("callback_url", ""),
+                transcript_provider=recording.get("transcript", {}).get("provider", "meetstream"),
+                retention_hours=_retention_hours(recording.get("retention")),
+            )
+            body = {
+                "bot_id": bot.public_id,
+                "transcript_id": bot.transcript_id,
+                "meeting_url": bot.meeting_link,
+                "status": bot.status,
+            }
+            return bot, body
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return Response(create()[1], status=201)
+        body, replayed = bot_create_once(
+            tenant=tenant,
+            key=idempotency_key_check(key),
+            digest=request_digest(request.data),
+            create=create,
         )
-        body = {
-            "bot_id": bot.public_id,
-            "transcript_id": bot.transcript_id,
-            "meeting_url": bot.meeting_link,
-            "status": bot.status,
-        }
-        return Response(body, status=201)
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        return Response(body, status=201, headers=headers)
+
+
+def _retention_hours(retention: dict | None) -> int | None:
+    if retention is None:
+        return settings.MEDIA_RETENTION_HOURS
+    return retention.get("hours") if retention["type"] == "timed" else None
 
 
 class BotStatusView(APIView):
     @extend_schema(
         operation_id="bot_status",
-        summary="A bot's status and where its media upload stands.",
+        summary="A bot's status, its retention and where its media stands.",
         responses={200: BotStatusSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
     )
     def get(self, request, bot_id: str):
         bot = bot_get_for_tenant(tenant=request.user.tenant, bot_id=bot_id)
+        return Response(_status_body(bot))
+
+
+def _status_body(bot: Bot) -> dict:
+    return {
+        "bot_id": bot.public_id,
+        "status": bot.status,
+        "retention": bot_retention(bot=bot),
+        "media": bot_media_summary(bot=bot),
+    }
+
+
+class BotDeleteDataView(APIView):
+    @extend_schema(
+        operation_id="bot_delete_data",
+        summary="Delete the bot's media: what the platform holds, and in your bucket what your "
+        "credentials allow; the rest is reported as kept.",
+        request=None,
+        responses={
+            202: DeletionAcceptedSerializer,
+            401: UNAUTHORIZED,
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ErrorSerializer, description="The bot is still recording or uploading."
+            ),
+        },
+    )
+    def post(self, request, bot_id: str):
+        bot = bot_get_for_tenant(tenant=request.user.tenant, bot_id=bot_id)
+        bot = deletion_request(bot=bot, actor=f"api key {request.auth.hint}…")
+        bot.refresh_from_db()
+        return Response(_status_body(bot), status=202)
+
+
+class BotCursor(CursorPagination):
+    ordering = ("-created_at", "-pk")
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise serializers.ValidationError({"cursor": ["Not a cursor this API gave."]}) from None
+
+
+class BotListView(APIView):
+    @extend_schema(
+        operation_id="bot_list",
+        summary="The tenant's bots, newest first, a page at a time.",
+        parameters=[
+            OpenApiParameter("status", str, enum=BotStatus.values),
+            OpenApiParameter("media_state", str, enum=list(MEDIA_STATES)),
+            OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+            OpenApiParameter("page_size", int, description="1 to 100, default 20"),
+            OpenApiParameter("cursor", str, description="From `next` or `previous`."),
+        ],
+        responses={200: BotPageSerializer, 400: ValidationErrorSerializer, 401: UNAUTHORIZED},
+    )
+    def get(self, request):
+        query = BotListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        bots = with_media(Bot.objects.filter(tenant=request.user.tenant)).filter(**_filters(query))
+        paginator = BotCursor()
+        page = paginator.paginate_queryset(bots, request, view=self)
         return Response(
-            {"bot_id": bot.public_id, "status": bot.status, "media": bot_media_summary(bot=bot)}
+            {
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": BotListItemSerializer(page, many=True).data,
+            }
         )
+
+
+def _filters(query) -> dict:
+    given = query.validated_data
+    lookups = {
+        "status": "status",
+        "media_state": "media_state",
+        "created_after": "created_at__gt",
+        "created_before": "created_at__lt",
+    }
+    return {lookup: given[name] for name, lookup in lookups.items() if name in given}

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 
 from bots.artifacts import SCREENSHOT
+from bots.lifecycle import BotStatus
 from bots.models import Bot, BotArtifact, Platform
 from bots.selectors import BotNotFound, pin_storage
-from bots.upload_lifecycle import UploadState
+from bots.upload_lifecycle import GONE, STORED, UploadState
 from meetstream.errors import ApiError
 from meetstream.models import Tenant
 from storageconfig.models import AccessMode
@@ -19,6 +20,20 @@ WRITE_ONLY_MESSAGE = (
 
 class MediaNotFound(ApiError):
     status_code = 404
+
+
+class MediaGone(ApiError):
+    status_code = 410
+
+
+def gone_message(bot: Bot, label: str, deleted_at) -> str:
+    when = deleted_at.isoformat() if deleted_at else "an unknown time"
+    if bot.status == BotStatus.MEDIA_EXPIRED and not bot.deletion_requested_at:
+        return (
+            f"The {label} was deleted at {when}: the bot's retention of "
+            f"{bot.retention_hours} hour(s) ran out."
+        )
+    return f"The {label} was deleted at {when}, on request (delete_data)."
 
 
 class WriteOnly(ApiError):
@@ -51,6 +66,8 @@ def fetch_artifact(*, bot: Bot, name: str, label: str) -> BotArtifact:
         artifact = BotArtifact.objects.get(bot=bot, name=name)
     except BotArtifact.DoesNotExist:
         raise MediaNotFound(f"This bot has no {label}.") from None
+    if artifact.state in GONE:
+        raise MediaGone(gone_message(bot, label, artifact.deleted_at))
     if artifact.state == UploadState.GAVE_UP:
         raise MediaNotFound(f"The {label} was not uploaded: {artifact.last_error}")
     if artifact.state == UploadState.RETRY_WAIT:
@@ -58,7 +75,7 @@ def fetch_artifact(*, bot: Bot, name: str, label: str) -> BotArtifact:
             f"The {label} has not been uploaded yet: {artifact.last_error} "
             f"It is tried again at {artifact.next_attempt_at.isoformat()}."
         )
-    if artifact.state != UploadState.UPLOADED:
+    if artifact.state not in STORED:
         raise MediaNotFound(f"The {label} has not been uploaded yet.")
     return artifact
 
@@ -76,13 +93,23 @@ def require_screenshots(bot: Bot) -> None:
         raise ApiError("Screenshots are not supported for Zoom bots.", status_code=400)
 
 
-def screenshots_uploaded(*, bot: Bot):
+def _screenshots(bot: Bot):
     return BotArtifact.objects.filter(
-        bot=bot,
-        name__startswith="screenshots/",
-        name__endswith=".png",
-        state=UploadState.UPLOADED,
-    ).order_by("captured_at", "name")
+        bot=bot, name__startswith="screenshots/", name__endswith=".png"
+    )
+
+
+def screenshots_uploaded(*, bot: Bot):
+    return _screenshots(bot).filter(state__in=STORED).order_by("captured_at", "name")
+
+
+def screenshots_gone(*, bot: Bot) -> None:
+    """A 410 when the bot's screenshots were deleted (or expired) and none is left."""
+    if bot.deletion_requested_at is None and bot.status != BotStatus.MEDIA_EXPIRED:
+        return
+    gone = _screenshots(bot).filter(state__in=GONE).order_by("-deleted_at").first()
+    if gone is not None:
+        raise MediaGone(gone_message(bot, "screenshots", gone.deleted_at))
 
 
 def screenshot_name(screenshot_id: str) -> str:

@@ -15,6 +15,7 @@ from media_fetch.selectors import (
     fetch_bot,
     require_screenshots,
     screenshot_name,
+    screenshots_gone,
     screenshots_page,
 )
 from media_fetch.serializers import (
@@ -42,6 +43,9 @@ ERRORS = {
     401: OpenApiResponse(ErrorSerializer, description="Missing or invalid API key."),
     403: FORBIDDEN,
     404: OpenApiResponse(ErrorSerializer, description="No such bot, or the file was not uploaded."),
+    410: OpenApiResponse(
+        ErrorSerializer, description="Deleted on request, or the retention ran out: says when."
+    ),
 }
 JSON_DOCUMENT = OpenApiResponse(OpenApiTypes.ANY, description="The stored JSON, as stored.")
 
@@ -120,6 +124,8 @@ class ScreenshotListView(APIView):
         bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
         require_screenshots(bot)
         page = screenshots_page(bot=bot, number=number, size=size)
+        if not page.items:
+            screenshots_gone(bot=bot)
         urls = []
         if hasattr(bot, "pin"):
             folder = f"{bot.pin.prefixes['metadata']}/{bot.public_id}_screenshots/"

@@ -154,6 +154,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MediaStateEnum": "bots.media_state.MEDIA_STATES",
+        "UploadStateEnum": "bots.upload_lifecycle.UploadState",
+    },
 }
 
 # Failed API key attempts one client address may make in a minute before it gets 429s.
@@ -188,6 +192,9 @@ MEDIA_UPLOAD_MAX_ATTEMPTS = env_int("MEDIA_UPLOAD_MAX_ATTEMPTS", 10, minimum=1)
 MEDIA_UPLOAD_RETRY_BASE_SECONDS = env_int("MEDIA_UPLOAD_RETRY_BASE_SECONDS", 30, minimum=1)
 # The largest file the recorder may hand over (a 413 past it); 8 GiB.
 MEDIA_MAX_FILE_BYTES = env_int("MEDIA_MAX_FILE_BYTES", 8 * 1024**3, minimum=1)
+# How long the platform keeps what it holds of a bot's media, after the bot left, unless
+# create_bot says otherwise; unset: forever. A customer's own bucket is never cleaned on a timer.
+MEDIA_RETENTION_HOURS = env_int("MEDIA_RETENTION_HOURS", None, minimum=1, maximum=8760)
 # Webhook retries wait this, then 4 times longer each time (up to an hour), 8 attempts in all.
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=1)
 # Seconds an upload request may wait for S3 to read or answer before it is retried.
@@ -228,6 +235,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SCHEDULER_EVERY.total_seconds(),
     },
     "sweep-webhooks": {"task": "bots.tasks.sweep_webhooks", "schedule": 60.0},
+    "expire-media": {"task": "bots.tasks.expire_media", "schedule": 300.0},
 }
 
 # botocore logs signed request headers (which name the access key id) at DEBUG:

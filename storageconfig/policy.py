@@ -28,11 +28,22 @@ def iam_policy(
     endpoint_url: str | None = None,
     server_side_encryption: str | None = None,
     kms_key_id: str | None = None,
+    allow_delete: bool = False,
 ) -> dict:
-    """One Resource per distinct prefix; GetObject and HeadBucket only for `read_write`."""
+    """One Resource per distinct prefix; GetObject and HeadBucket only for `read_write`;
+    DeleteObject (what `delete_data` asks of a `read_write` bucket) with `allow_delete`."""
     objects = [f"arn:aws:s3:::{bucket}/{iam_literal(prefix)}/*" for prefix in prefixes]
     write = ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"]
     statements = [{"Sid": "WriteMedia", "Effect": "Allow", "Action": write, "Resource": objects}]
+    if allow_delete:
+        statements.append(
+            {
+                "Sid": "DeleteMedia",
+                "Effect": "Allow",
+                "Action": ["s3:DeleteObject"],
+                "Resource": objects,
+            }
+        )
     if access_mode == AccessMode.READ_WRITE:
         statements.append(
             {"Sid": "ReadMedia", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": objects}

@@ -85,7 +85,13 @@ _REGION_CODES = {
     "AuthorizationHeaderMalformed",
     "IllegalLocationConstraintException",
 }
-_ACTIONS = {"HeadBucket": "s3:ListBucket", "PutObject": "s3:PutObject", "GetObject": "s3:GetObject"}
+_ACTIONS = {
+    "HeadBucket": "s3:ListBucket",
+    "PutObject": "s3:PutObject",
+    "GetObject": "s3:GetObject",
+    "DeleteObjects": "s3:DeleteObject",
+}
+DELETE_BATCH = 1000  # S3's limit of keys per DeleteObjects call
 
 
 @dataclass(frozen=True)
@@ -370,3 +376,46 @@ def object_open(s3, target: S3Target, *, key: str):
         return s3.get_object(Bucket=target.bucket, Key=key)["Body"]
     except _FAILURES as exc:
         raise error_from(exc, target=target, operation="GetObject", key=key) from None
+
+
+def objects_delete(s3, target: S3Target, *, keys: list[str]) -> dict[str, S3Error]:
+    """Delete the keys, DELETE_BATCH per DeleteObjects call; the keys S3 refused, with why.
+
+    A key refused for access is tried once more alone with DeleteObject: some S3-compatible
+    servers authorise a batch against the bucket rather than each key, as AWS does. Deleting
+    a key that is already gone succeeds, so running this again is harmless."""
+    refused: dict[str, S3Error] = {}
+    for start in range(0, len(keys), DELETE_BATCH):
+        batch = keys[start : start + DELETE_BATCH]
+        refused |= _batch_delete(s3, target, batch)
+    denied = [key for key, failure in refused.items() if failure.reason == "access_denied"]
+    for key in denied:
+        try:
+            s3.delete_object(Bucket=target.bucket, Key=key)
+        except _FAILURES as exc:
+            refused[key] = error_from(exc, target=target, operation="DeleteObjects", key=key)
+        else:
+            del refused[key]
+    return refused
+
+
+def _batch_delete(s3, target: S3Target, keys: list[str]) -> dict[str, S3Error]:
+    try:
+        answer = s3.delete_objects(
+            Bucket=target.bucket,
+            Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
+        )
+    except _FAILURES as exc:
+        failure = error_from(exc, target=target, operation="DeleteObjects")
+        return dict.fromkeys(keys, failure)
+    refused = {}
+    for error in answer.get("Errors", []):
+        key, code = error.get("Key", ""), str(error.get("Code", ""))
+        response = {"Error": {"Code": code}, "ResponseMetadata": {}}
+        refused[key] = error_from(
+            ClientError(response, "DeleteObjects"),
+            target=target,
+            operation="DeleteObjects",
+            key=key,
+        )
+    return refused

@@ -130,7 +130,11 @@ class StorageConfigView(APIView):
 
 def _location_from_query(request) -> dict:
     """A configuration given in the query string, validated like a PUT body without keys."""
-    query = {key: request.query_params[key] for key in request.query_params if key != "access_mode"}
+    query = {
+        key: request.query_params[key]
+        for key in request.query_params
+        if key not in {"access_mode", "allow_delete"}
+    }
     if "prefixes" in query:
         try:
             query["prefixes"] = json_loads(query["prefixes"])
@@ -154,6 +158,13 @@ class StoragePolicyView(APIView):
             OpenApiParameter("endpoint_url", str),
             OpenApiParameter("server_side_encryption", str, enum=["AES256", "aws:kms"]),
             OpenApiParameter("kms_key_id", str),
+            OpenApiParameter(
+                "allow_delete",
+                str,
+                enum=["true", "false"],
+                description="Add s3:DeleteObject on each prefix, so delete_data can delete "
+                "the bot's objects in your bucket.",
+            ),
         ],
         responses={
             200: OpenApiResponse(OpenApiTypes.OBJECT, description="An IAM policy document."),
@@ -168,6 +179,9 @@ class StoragePolicyView(APIView):
             raise serializers.ValidationError(
                 {"access_mode": ["Use 'read_write' or 'write_only'."]}
             )
+        allow_delete = request.query_params.get("allow_delete", "false")
+        if allow_delete not in {"true", "false"}:
+            raise serializers.ValidationError({"allow_delete": ["Use 'true' or 'false'."]})
         if "bucket_name" in request.query_params:
             location = _location_from_query(request)
             prefixes = prefixes_distinct(location["prefix"], location.get("prefixes", {}))
@@ -189,6 +203,7 @@ class StoragePolicyView(APIView):
                 endpoint_url=location.get("endpoint_url"),
                 server_side_encryption=location.get("server_side_encryption"),
                 kms_key_id=location.get("kms_key_id"),
+                allow_delete=allow_delete == "true",
             )
         )
 

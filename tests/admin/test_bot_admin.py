@@ -2,6 +2,7 @@ import pytest
 
 from bots.models import Bot, BotArtifact, WebhookEvent
 from tests.support.media import create_bot, hand_over
+from tests.support.workers import PLATFORM_BUCKET
 
 BOTS = "/admin/bots/bot/"
 
@@ -95,3 +96,42 @@ def test_staff_send_a_given_up_webhook_event_again(admin_client, api, receiver):
     assert (event.state, event.attempts) == ("delivered", 1)
     assert receiver.events() == ["bot.joining"]
     assert bot["bot_id"] in receiver.received[0]["body"].decode()
+
+
+def test_deleting_a_bots_media_asks_first_then_records_who_asked(
+    staff_client, api, recorder, s3_server
+):
+    bot = create_bot(api)
+    hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
+    pk = Bot.objects.get().pk
+    client = staff_client("view_bot", "change_bot")
+    asked = {"action": "delete_media", "_selected_action": [pk]}
+
+    confirm = client.post(BOTS, asked)
+
+    assert confirm.status_code == 200 and "Yes, delete their media" in confirm.content.decode()
+    assert Bot.objects.get().deletion_requested_at is None
+    assert f"meetstream/{bot['bot_id']}_chats.json" in s3_server.keys(PLATFORM_BUCKET)
+
+    client.post(BOTS, {**asked, "confirmed": "yes"})
+
+    assert f"meetstream/{bot['bot_id']}_chats.json" not in s3_server.keys(PLATFORM_BUCKET)
+    event = Bot.objects.get().events.get(event="deletion_requested")
+    assert event.actor.startswith("staff:staff-2-")
+    assert bot["bot_id"] in client.get(BOTS, {"deletion": "deleted"}).content.decode()
+    assert bot["bot_id"] not in client.get(BOTS, {"deletion": "none"}).content.decode()
+    assert bot["bot_id"] in client.get(BOTS, {"retention": "forever"}).content.decode()
+
+
+def test_only_staff_who_may_change_bots_can_delete_their_media(staff_client, api, recorder):
+    bot = create_bot(api)
+    hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
+    viewer = staff_client("view_bot")
+
+    viewer.post(
+        BOTS, {"action": "delete_media", "_selected_action": [Bot.objects.get().pk],
+               "confirmed": "yes"}
+    )  # fmt: skip
+
+    assert Bot.objects.get().deletion_requested_at is None
+    assert "delete_media" not in viewer.get(BOTS).content.decode()

@@ -76,7 +76,20 @@ def test_a_new_bot_has_pending_media(api):
     assert response.json() == {
         "bot_id": bot["bot_id"],
         "status": "Joining",
-        "media": {"state": "pending", "artifacts": 0, "uploaded": 0, "failed": [], "files": []},
+        "retention": {"type": "forever", "hours": None, "expires_at": None},
+        "media": {
+            "state": "pending",
+            "artifacts": 0,
+            "uploaded": 0,
+            "expired": 0,
+            "deleted": 0,
+            "kept": 0,
+            "failed": [],
+            "files": [],
+            "kept_files": [],
+            "deletion_requested_at": None,
+            "deletion_finished_at": None,
+        },
     }
 
 

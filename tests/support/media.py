@@ -108,3 +108,12 @@ def uploaded_screenshot_rows(bot, count: int, *, bucket: str) -> None:
         ],
         batch_size=1000,
     )
+
+
+def recorded_bot(api, recorder, **extra) -> tuple[str, dict[str, bytes]]:
+    """A bot whose recorder handed over every kind of file and left, uploaded and Done."""
+    bot = create_bot(api, **extra)
+    files = sample_media(bot, screenshots=2)
+    hand_over(recorder, bot["bot_id"], files)
+    assert api.get(STATUS.format(bot["bot_id"])).json()["status"] == "Done"
+    return bot["bot_id"], files

@@ -46,9 +46,10 @@ class S3Server:
         self.client(region=region).create_bucket(Bucket=name, **extra)
         return name
 
-    def keys(self, bucket: str) -> list[str]:
-        listing = self.client().list_objects_v2(Bucket=bucket)
-        return sorted(item["Key"] for item in listing.get("Contents", []))
+    def keys(self, bucket: str, *, containing: str = "") -> list[str]:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        keys = (item["Key"] for page in pages for item in page.get("Contents", []))
+        return sorted(key for key in keys if containing in key)
 
     def user(self, statements: list[dict]) -> tuple[str, str]:
         """A new IAM user holding exactly these policy statements; returns its key pair."""
