@@ -23,7 +23,7 @@ from meetstream.celery import task_queue
 from meetstream.errors import ApiError
 from storageconfig import s3
 from storageconfig.models import AccessMode
-from storageconfig.selectors import CredentialsErased, platform_target
+from storageconfig.selectors import CredentialsErased, platform_storage
 
 logger = logging.getLogger(__name__)
 WRITE_ONLY_KEPT = s3.S3Error(
@@ -41,9 +41,9 @@ def staged_copies_delete(files: list[BotArtifact]) -> None:
 
 
 def platform_objects_delete(keys: list[str]) -> dict[str, s3.S3Error]:
-    target = platform_target()
-    client = s3.client(target, purpose="fetch", cache_key=("platform-delete", target.endpoint))
-    return s3.objects_delete(client, target, keys=keys)
+    storage = platform_storage()
+    client = s3.client(storage.target, purpose="fetch", cache_key=storage.cache_key)
+    return s3.objects_delete(client, storage.target, keys=keys)
 
 
 def deletable(bot: Bot) -> bool:

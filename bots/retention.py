@@ -32,7 +32,8 @@ class ExpiryReport:
 
 def bots_expired(*, now):
     """Bots whose retention ran out and whose upload is over (Done, Error, or Stopped with
-    files given up and none on its way), and that are not being deleted right now."""
+    files given up and none on its way). A deletion on request supersedes the retention: what
+    the platform held is gone already."""
     files = BotArtifact.objects.values("bot_id")
     stopped_settled = (
         Q(status=BotStatus.STOPPED)
@@ -42,7 +43,7 @@ def bots_expired(*, now):
     return (
         Bot.objects.filter(media_expires_at__lte=now)
         .filter(Q(status__in=[BotStatus.DONE, BotStatus.ERROR]) | stopped_settled)
-        .exclude(deletion_requested_at__isnull=False, deletion_finished_at__isnull=True)
+        .filter(deletion_requested_at__isnull=True)
         .select_related("pin")
         .order_by("media_expires_at", "pk")
     )

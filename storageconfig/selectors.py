@@ -45,6 +45,12 @@ class CredentialsErased(ApiError):
         )
 
 
+def platform_storage() -> ServingStorage:
+    target = platform_target()
+    cache_key = (PLATFORM, target.region, target.endpoint_url, target.access_key_id)
+    return ServingStorage(target, AccessMode.READ_WRITE, cache_key)
+
+
 def storage_for_location(
     *, tenant: Tenant, revision: StorageConfig | None, bucket: str, region: str, endpoint_url: str
 ) -> ServingStorage:
@@ -52,9 +58,7 @@ def storage_for_location(
     names the same bucket and endpoint (so a mode upgrade applies at once); else the revision
     that wrote it. Raises CredentialsErased when that revision's credentials were deleted."""
     if revision is None:
-        target = platform_target()
-        cache_key = (PLATFORM, target.region, target.endpoint_url, target.access_key_id)
-        return ServingStorage(target, AccessMode.READ_WRITE, cache_key)
+        return platform_storage()
     # The pinned revision, when still active, is the active one: no query needed.
     config = revision if revision.is_active else storage_config_get_active(tenant=tenant)
     if config is None or (config.bucket_name, config.endpoint_url) != (bucket, endpoint_url):

@@ -151,5 +151,7 @@ def test_a_bot_page_fits_1280_pixels_and_offers_no_save_and_no_delete(
     assert width <= 1280, f"the bot page is {width} px wide"
     assert buttons == 0  # no Save, no Delete
     assert full_key == 1  # the key is shortened, the whole of it in a title
-    assert not any("Delete" in action for action in actions), actions
+    # Django's bulk delete is not offered; deleting media (with a confirmation) is.
+    assert not any("Delete selected" in action for action in actions), actions
+    assert "Delete the media of the selected bots…" in actions, actions
     assert any("Retry given-up uploads" in action for action in actions), actions

@@ -238,6 +238,7 @@ def test_a_deletion_whose_task_was_lost_is_queued_again_by_the_scheduler(
         lost.setattr("bots.deletion.task_queue", lambda *args: None)
         assert api.post(DELETE.format(bot_id)).status_code == 202
     assert Bot.objects.get().deletion_finished_at is None
+    assert api.get(STATUS.format(bot_id)).json()["media"]["state"] == "deleting"
     assert schedule_uploads() == 0  # too recent: its own task may still be running
     Bot.objects.update(deletion_requested_at=timezone.now() - timedelta(minutes=6))
 

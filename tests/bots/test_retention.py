@@ -170,3 +170,12 @@ def test_platform_keys_go_at_most_1000_per_delete_objects_call(api, s3_server, s
     batches = [path for method, path, _ in proxy.seen if method == "POST" and "delete" in path]
     assert report.objects == 1205 and len(batches) == 2
     assert s3_server.keys(PLATFORM_BUCKET, containing=bot.public_id) == []
+
+
+def test_a_bot_deleted_on_request_does_not_expire_again(api, recorder, receiver):
+    bot_id, _ = recorded_bot(api, recorder, recording_config=TIMED, callback_url=receiver.url)
+    assert api.post(f"/api/v1/bots/{bot_id}/delete_data").status_code == 202
+
+    assert media_expire(now=timezone.now() + LATER).bots == []
+    assert Bot.objects.get().status == "Done"
+    assert receiver.events().count("data_deletion") == 1
