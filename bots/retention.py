@@ -93,7 +93,8 @@ def _bot_expire(bot: Bot, held: list[BotArtifact], files: list[BotArtifact], now
         except ApiError:  # its status changed meanwhile: the next round looks again
             transaction.set_rollback(True)
             return
-        in_bucket = [a for a in files if a not in held and a.state in STORED]
+        expired = {a.pk for a in held}
+        in_bucket = [a for a in files if a.pk not in expired and a.state in STORED]
         webhook_emit(
             bot=bot,
             event="data_deletion",

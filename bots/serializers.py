@@ -1,3 +1,4 @@
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -68,6 +69,23 @@ class BotCreateSerializer(StrictSerializer):
         except RuleError as refused:
             raise serializers.ValidationError(str(refused)) from None
         return value
+
+    def create_arguments(self) -> dict:
+        """The validated request as bots.services.bot_create takes it."""
+        data = self.validated_data
+        recording = data.get("recording_config", {})
+        retention = recording.get("retention")
+        if retention is None:
+            hours = settings.MEDIA_RETENTION_HOURS
+        else:
+            hours = retention["hours"] if retention["type"] == "timed" else None
+        return {
+            "meeting_link": data["meeting_link"],
+            "bot_name": data["bot_name"],
+            "callback_url": data.get("callback_url", ""),
+            "transcript_provider": recording.get("transcript", {}).get("provider", "meetstream"),
+            "retention_hours": hours,
+        }
 
 
 class BotCreatedSerializer(serializers.Serializer):

@@ -1,4 +1,3 @@
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -52,26 +51,11 @@ class BotCreateView(APIView):
     def post(self, request):
         serializer = BotCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
         tenant = request.user.tenant
 
         def create() -> tuple[Bot, dict]:
-            recording = data.get("recording_config", {})
-            bot = bot_create(
-                tenant=tenant,
-                meeting_link=data["meeting_link"],
-                bot_name=data["bot_name"],
-                callback_url=data.get("callback_url", ""),
-                transcript_provider=recording.get("transcript", {}).get("provider", "meetstream"),
-                retention_hours=_retention_hours(recording.get("retention")),
-            )
-            body = {
-                "bot_id": bot.public_id,
-                "transcript_id": bot.transcript_id,
-                "meeting_url": bot.meeting_link,
-                "status": bot.status,
-            }
-            return bot, body
+            bot = bot_create(tenant=tenant, **serializer.create_arguments())
+            return bot, _created_body(bot)
 
         key = request.headers.get("Idempotency-Key")
         if key is None:
@@ -86,10 +70,13 @@ class BotCreateView(APIView):
         return Response(body, status=201, headers=headers)
 
 
-def _retention_hours(retention: dict | None) -> int | None:
-    if retention is None:
-        return settings.MEDIA_RETENTION_HOURS
-    return retention.get("hours") if retention["type"] == "timed" else None
+def _created_body(bot: Bot) -> dict:
+    return {
+        "bot_id": bot.public_id,
+        "transcript_id": bot.transcript_id,
+        "meeting_url": bot.meeting_link,
+        "status": bot.status,
+    }
 
 
 class BotStatusView(APIView):

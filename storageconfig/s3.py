@@ -381,15 +381,16 @@ def object_open(s3, target: S3Target, *, key: str):
 def objects_delete(s3, target: S3Target, *, keys: list[str]) -> dict[str, S3Error]:
     """Delete the keys, DELETE_BATCH per DeleteObjects call; the keys S3 refused, with why.
 
-    A key refused for access is tried once more alone with DeleteObject: some S3-compatible
+    A key refused for access, or for a passing fault botocore did not retry (a per-key error
+    in a successful answer), is tried once more alone with DeleteObject: some S3-compatible
     servers authorise a batch against the bucket rather than each key, as AWS does. Deleting
     a key that is already gone succeeds, so running this again is harmless."""
     refused: dict[str, S3Error] = {}
     for start in range(0, len(keys), DELETE_BATCH):
         batch = keys[start : start + DELETE_BATCH]
         refused |= _batch_delete(s3, target, batch)
-    denied = [key for key, failure in refused.items() if failure.reason == "access_denied"]
-    for key in denied:
+    again = [key for key, why in refused.items() if why.reason == "access_denied" or why.retryable]
+    for key in again:
         try:
             s3.delete_object(Bucket=target.bucket, Key=key)
         except _FAILURES as exc:
