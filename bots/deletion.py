@@ -104,6 +104,8 @@ def media_delete(*, bot_pk: int) -> None:
     files = list(BotArtifact.objects.filter(bot=bot).exclude(state__in=GONE))
     staged_copies_delete(files)
     refused = _refusals(bot, [a for a in files if a.state in STORED])
+    # The platform's own bucket keeps nothing: what it failed to delete is tried again.
+    ours = hasattr(bot, "pin") and bot.pin.is_platform
     now = timezone.now()
     with transaction.atomic():
         for artifact in files:
@@ -111,9 +113,20 @@ def media_delete(*, bot_pk: int) -> None:
             failure = refused.get(artifact.key) if artifact.state in STORED else None
             if failure is None:
                 upload_move(rows, UploadEvent.DELETED, deleted_at=now, staged_name="")
-            else:
+            elif not ours:
                 fields = {"last_reason": failure.reason, "last_error": failure.message}
                 upload_move(rows, UploadEvent.KEPT, staged_name="", **fields)
+        if ours and refused:
+            logger.warning(
+                "Deletion for bot %s: the platform bucket refused %d key(s) (%s); the "
+                "scheduler tries again",
+                bot.pk,
+                len(refused),
+                next(iter(refused.values())).reason,
+            )
+            # deletions_due takes it up again once this is a lease old.
+            Bot.objects.filter(pk=bot.pk).update(deletion_requested_at=now)
+            return
         finished = Bot.objects.filter(pk=bot.pk, deletion_finished_at__isnull=True).update(
             deletion_finished_at=now
         )

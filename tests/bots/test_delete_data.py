@@ -246,3 +246,27 @@ def test_a_deletion_whose_task_was_lost_is_queued_again_by_the_scheduler(
 
     assert Bot.objects.get().deletion_finished_at is not None
     assert s3_server.keys(PLATFORM_BUCKET, containing=bot_id) == []
+
+
+def test_the_platform_bucket_keeps_nothing_a_failed_delete_is_tried_again(
+    api, recorder, s3_server, settings
+):
+    bot_id, _ = recorded_bot(api, recorder)
+    stored = s3_server.keys(PLATFORM_BUCKET, containing=bot_id)
+    proxy = FaultProxy(s3_server.url, lambda method, path: None if method == "GET" else "503")
+    settings.PLATFORM_S3_ENDPOINT_URL = proxy.url
+    try:
+        assert api.post(DELETE.format(bot_id)).status_code == 202
+    finally:
+        proxy.stop()
+
+    assert s3_server.keys(PLATFORM_BUCKET, containing=bot_id) == stored
+    media = api.get(STATUS.format(bot_id)).json()["media"]
+    assert (media["state"], media["kept"], media["uploaded"]) == ("deleting", 0, len(stored))
+
+    settings.PLATFORM_S3_ENDPOINT_URL = s3_server.url
+    Bot.objects.update(deletion_requested_at=timezone.now() - timedelta(minutes=6))
+    schedule_uploads()
+
+    assert s3_server.keys(PLATFORM_BUCKET, containing=bot_id) == []
+    assert api.get(STATUS.format(bot_id)).json()["media"]["state"] == "deleted"
