@@ -45,7 +45,8 @@ class Bot(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["tenant", "-created_at"]),
+            # The listing's order, ties included: a page is read off the index.
+            models.Index(fields=["tenant", "-created_at", "-id"], name="bots_bot_listing"),
             models.Index(
                 fields=["media_expires_at"],
                 condition=models.Q(media_expires_at__isnull=False)
@@ -145,6 +146,8 @@ class BotArtifact(models.Model):
                 condition=models.Q(state__in=sorted(UNFINISHED)),
                 name="bots_artifact_unfinished",
             ),
+            # bots.media_state asks, per bot, whether (or how many) files are in a state.
+            models.Index(fields=["bot", "state"], name="bots_artifact_bot_state"),
             models.Index(
                 fields=["bot", "captured_at", "name"],
                 condition=models.Q(name__startswith="screenshots/", name__endswith=".png"),
