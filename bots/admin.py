@@ -1,5 +1,6 @@
-"""Bots are a record of what happened: staff read them and may retry or re-send, never edit or
-delete (the guide promises a bot's pin and files are permanent)."""
+"""Bots are a record of what happened: staff read them and may retry or re-send, and delete a
+bot's media after a confirmation; never edit or delete a bot, its pin, files or events (the
+guide promises where a bot's media went stays known)."""
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse

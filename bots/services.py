@@ -32,13 +32,13 @@ def bot_create(
     retention_hours: int | None = None,
 ) -> Bot:
     bot = Bot.objects.create(
-        retention_hours=retention_hours,
         tenant=tenant,
         meeting_link=meeting_link,
         platform=meeting_platform(meeting_link),
         bot_name=bot_name,
         callback_url=callback_url,
         transcript_provider=transcript_provider,
+        retention_hours=retention_hours,
     )
     webhook_emit(bot=bot, event="bot.joining", message="The bot is joining the meeting.")
     if settings.RECORDER_MODE == "simulated":
