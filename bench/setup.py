@@ -72,10 +72,6 @@ def ok(response):
 
 def tenant_client(tenant):
     """An in-process API client holding a fresh key of the tenant."""
-    from rest_framework.test import APIClient
-
-    from meetstream.services import api_key_create
-
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(tenant=tenant).plaintext}")
     return client

@@ -12,12 +12,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from bots.lifecycle import SETTLED, BotEventType, BotStatus
+from bots.lifecycle import BotEventType
 from bots.models import Bot, BotArtifact
-from bots.selectors import kept_file, pin_storage
+from bots.selectors import kept_file, pin_storage, upload_over
 from bots.services import bot_event_record
 from bots.staging import staged_delete
-from bots.upload_lifecycle import GONE, STORED, UNFINISHED, UploadEvent, UploadState, upload_move
+from bots.upload_lifecycle import GONE, STORED, UploadEvent, UploadState, upload_move
 from bots.webhooks import webhook_emit
 from meetstream.celery import task_queue
 from meetstream.errors import ApiError
@@ -48,15 +48,7 @@ def platform_objects_delete(keys: list[str]) -> dict[str, s3.S3Error]:
 
 def deletable(bot: Bot) -> bool:
     """Nothing is being recorded or uploaded: the meeting is over and no file is on its way."""
-    if bot.status in SETTLED:
-        return True
-    if bot.status != BotStatus.STOPPED:
-        return False
-    files = BotArtifact.objects.filter(bot=bot)
-    # A Stopped bot with nothing on its way has given some file up (else it would be Done).
-    return files.filter(state=UploadState.GAVE_UP).exists() and not (
-        files.filter(state__in=UNFINISHED).exists()
-    )
+    return Bot.objects.filter(upload_over(), pk=bot.pk).exists()
 
 
 def deletion_request(*, bot: Bot, actor: str) -> Bot:

@@ -8,14 +8,14 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from bots.deletion import platform_objects_delete, staged_copies_delete
 from bots.lifecycle import BotEventType, BotStatus
 from bots.models import Bot, BotArtifact
+from bots.selectors import upload_over
 from bots.services import bot_transition
-from bots.upload_lifecycle import GONE, STORED, UNFINISHED, UploadEvent, UploadState, upload_move
+from bots.upload_lifecycle import GONE, STORED, UploadEvent, upload_move
 from bots.webhooks import webhook_emit
 from meetstream.errors import ApiError
 
@@ -34,15 +34,9 @@ def bots_expired(*, now):
     """Bots whose retention ran out and whose upload is over (Done, Error, or Stopped with
     files given up and none on its way). A deletion on request supersedes the retention: what
     the platform held is gone already."""
-    files = BotArtifact.objects.values("bot_id")
-    stopped_settled = (
-        Q(status=BotStatus.STOPPED)
-        & Q(pk__in=files.filter(state=UploadState.GAVE_UP))
-        & ~Q(pk__in=files.filter(state__in=UNFINISHED))
-    )
     return (
-        Bot.objects.filter(media_expires_at__lte=now)
-        .filter(Q(status__in=[BotStatus.DONE, BotStatus.ERROR]) | stopped_settled)
+        Bot.objects.filter(upload_over(), media_expires_at__lte=now)
+        .exclude(status=BotStatus.MEDIA_EXPIRED)
         .filter(deletion_requested_at__isnull=True)
         .select_related("pin")
         .order_by("media_expires_at", "pk")

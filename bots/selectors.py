@@ -1,5 +1,6 @@
-from django.db.models import F
+from django.db.models import F, Q
 
+from bots.lifecycle import SETTLED, BotStatus
 from bots.media_state import COUNTS, with_media
 from bots.models import Bot, BotArtifact, Pin
 from bots.upload_lifecycle import UNFINISHED
@@ -29,6 +30,18 @@ def bot_get(*, bot_id: str) -> Bot:
         return Bot.objects.select_related("tenant").get(public_id=bot_id)
     except Bot.DoesNotExist:
         raise BotNotFound() from None
+
+
+def upload_over() -> Q:
+    """Bots whose meeting and upload are over: Done, Error, MediaExpired, or Stopped with
+    files given up and none on its way (a Stopped bot with every file stored becomes Done)."""
+    files = BotArtifact.objects.values("bot_id")
+    stopped_settled = (
+        Q(status=BotStatus.STOPPED)
+        & Q(pk__in=files.filter(state=S.GAVE_UP))
+        & ~Q(pk__in=files.filter(state__in=UNFINISHED))
+    )
+    return Q(status__in=SETTLED) | stopped_settled
 
 
 def pin_storage(*, bot: Bot, pin: Pin) -> ServingStorage:
