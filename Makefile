@@ -1,11 +1,18 @@
-PYTHON ?= python3.11
-VENV := .venv
+# The newest python3.X (3.11 or later) on PATH that runs: a pyenv shim of a version not
+# selected fails, so each is asked, not just found. PYTHON= overrides; VENV= keeps one per Python.
+ifeq ($(origin PYTHON), undefined)
+PYTHON := $(shell for minor in $$(seq 30 -1 11); do \
+	python3.$$minor -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& echo python3.$$minor && break; done)
+endif
+VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .PHONY: install run test worker bench lint format
 
 $(INSTALLED): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "No python3.11 or newer on PATH; set PYTHON=" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -33,6 +33,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
         BotStatus.MEDIA_EXPIRED,
     ),
 }
+# A bot still in (or joining) its meeting: the recorder may hand files over; none is uploaded.
+RECORDING = frozenset({BotStatus.JOINING, BotStatus.IN_MEETING})
 # A bot whose meeting and upload are over: its media may be deleted, or expire.
 SETTLED = frozenset({BotStatus.DONE, BotStatus.ERROR, BotStatus.MEDIA_EXPIRED})
 

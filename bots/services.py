@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from bots.artifacts import artifact_spec
-from bots.lifecycle import BotEventType, BotStatus, IllegalTransition, next_status
+from bots.lifecycle import RECORDING, BotEventType, IllegalTransition, next_status
 from bots.meetings import meeting_platform
 from bots.models import Bot, BotArtifact, BotEvent
 from bots.staging import stage, staged_delete, staged_read
@@ -19,7 +19,6 @@ from meetstream.parsers import json_loads
 
 logger = logging.getLogger(__name__)
 SIDECAR_LIMIT = 64 * 1024
-RECORDING = frozenset({BotStatus.JOINING, BotStatus.IN_MEETING})
 
 
 def bot_create(

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from bots.artifacts import SCREENSHOT
-from bots.lifecycle import BotStatus
+from bots.lifecycle import RECORDING, BotStatus
 from bots.models import Bot, BotArtifact, Platform
 from bots.selectors import BotNotFound, pin_storage
 from bots.upload_lifecycle import GONE, STORED, UploadState
@@ -48,16 +48,23 @@ class WriteOnly(ApiError):
 def fetch_bot(
     *, tenant: Tenant, bot_id: str | None = None, transcript_id: str | None = None
 ) -> Bot:
-    """The tenant's bot with its pin and pinned revision, in one query."""
+    """The tenant's bot with its pin and pinned revision, in one query; a 404 naming its
+    status while it is still in its meeting (nothing is uploaded before it leaves)."""
     lookup = {"public_id": bot_id} if bot_id is not None else {"transcript_id": transcript_id}
     try:
-        return Bot.objects.select_related("tenant", "pin", "pin__storage_config").get(
+        bot = Bot.objects.select_related("tenant", "pin", "pin__storage_config").get(
             tenant=tenant, **lookup
         )
     except Bot.DoesNotExist:
         raise (
             BotNotFound() if bot_id is not None else MediaNotFound("Transcript not found.")
         ) from None
+    if bot.status in RECORDING:
+        raise MediaNotFound(
+            f"The bot is still {bot.status}; its media is uploaded after it leaves the meeting.",
+            status=bot.status,
+        )
+    return bot
 
 
 def fetch_artifact(*, bot: Bot, name: str, label: str) -> BotArtifact:

@@ -7,6 +7,8 @@ from meetstream.models import ApiKey, Tenant
 from meetstream.selectors import api_key_get_active
 from meetstream.throttling import auth_failure
 
+HOW_TO_SEND = "Send the API key as 'Authorization: Token <API key>'."
+
 
 @dataclass(frozen=True)
 class TenantPrincipal:
@@ -32,12 +34,13 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate(self, request) -> tuple[TenantPrincipal, ApiKey] | None:
         parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
+        if not parts:
             return None
+        if parts[0].lower() != self.keyword.lower().encode():
+            # `Bearer <key>`, or a bare key: say which scheme, never echo what was sent.
+            raise auth_failure("api", request, f"Unsupported Authorization scheme. {HOW_TO_SEND}")
         if len(parts) != 2:
-            raise auth_failure(
-                "api", request, "Malformed Authorization header: use 'Token <API_KEY>'."
-            )
+            raise auth_failure("api", request, f"Malformed Authorization header. {HOW_TO_SEND}")
         try:
             plaintext = parts[1].decode("ascii")
         except UnicodeDecodeError:
@@ -49,6 +52,10 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+    @staticmethod
+    def missing_message(detail: str) -> str:
+        return f"{detail} {HOW_TO_SEND}"
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -82,11 +82,20 @@ def api_exception_handler(exc, context):
         return Response({"message": "Internal server error."}, status=500)
     if isinstance(exc, exceptions.ValidationError):
         response.data = validation_body(flatten_errors(exc.detail))
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        response.data = {"message": _not_authenticated(exc, context["request"])}
     elif isinstance(exc, exceptions.Throttled):
         response.data = {"message": str(exc.detail), "retry_after": exc.wait}
     else:
         response.data = {"message": str(exc.detail)}
     return response
+
+
+def _not_authenticated(exc, request) -> str:
+    """No credentials at all: the view's scheme may say how to send them."""
+    authenticators = getattr(request, "authenticators", None) or ()
+    explain = getattr(authenticators[0], "missing_message", None) if authenticators else None
+    return explain(str(exc.detail)) if explain else str(exc.detail)
 
 
 def _is_api(request) -> bool:

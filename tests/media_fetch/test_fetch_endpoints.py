@@ -5,7 +5,7 @@ import requests
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bots.models import Bot
+from bots.models import Bot, BotArtifact, UploadState
 from tests.support.media import create_bot, hand_over, sample_media, uploaded_screenshot_rows
 
 PUT = "/api/v1/admin/configs?config_type=storage"
@@ -181,9 +181,8 @@ def test_zoom_bots_have_no_screenshots(api, recorder):
 
 def test_a_file_never_recorded_or_not_yet_uploaded_is_404_saying_so(api, recorder):
     bot = create_bot(api)
-    recorder.put(
-        f"/internal/v1/bots/{bot['bot_id']}/media/audio.wav", b"RIFF", content_type="audio/wav"
-    )
+    hand_over(recorder, bot["bot_id"], {"audio.wav": b"RIFF"})
+    BotArtifact.objects.filter(bot__public_id=bot["bot_id"]).update(state=UploadState.STAGED)
 
     pending = api.get(f"/api/v1/bots/{bot['bot_id']}/get_audio")
     missing = api.get(f"/api/v1/bots/{bot['bot_id']}/get_video")
@@ -195,8 +194,9 @@ def test_a_file_never_recorded_or_not_yet_uploaded_is_404_saying_so(api, recorde
     assert (missing.status_code, missing.json()) == (404, {"message": "This bot has no video."})
 
 
-def test_a_bot_without_media_lists_no_screenshots(api):
+def test_a_bot_without_media_lists_no_screenshots(api, recorder):
     bot = create_bot(api)
+    hand_over(recorder, bot["bot_id"], {})
 
     body = api.get(f"/api/v1/bots/{bot['bot_id']}/screenshots").json()
 
