@@ -31,7 +31,7 @@ ROUNDS = 3
 
 def _recorded_bot(tenant) -> Bot:
     bot = bot_create(tenant=tenant, meeting_link="https://meet.google.com/abc", bot_name="bench")
-    meeting_simulate(bot=bot, screenshots=20, audio_seconds=1, video_bytes=4096)
+    meeting_simulate(bot=bot, screenshots=20, seconds=0.1)
     # `left` queued the upload for a worker; the bench has none, so it uploads here.
     media_upload(bot=bot, owner="bench")
     bot.refresh_from_db()

@@ -5,6 +5,7 @@ import math
 import random
 import struct
 import tempfile
+import time
 import uuid
 import wave
 import zlib
@@ -18,6 +19,8 @@ from bots.models import Bot
 from bots.services import artifact_stage, bot_left, bot_transition
 
 CHUNK = 1024 * 1024
+DEMO_VIDEO = Path(__file__).with_name("demo") / "meeting.mp4"
+DEMO_SECONDS = 4.0  # the demo clip's length, and so the simulated meeting's
 
 
 def wav_write(path: Path, *, seconds: float, rate: int = 16_000) -> None:
@@ -36,16 +39,22 @@ def wav_write(path: Path, *, seconds: float, rate: int = 16_000) -> None:
         out.writeframes(second[: rest * 2])
 
 
-def video_write(path: Path, *, size: int) -> None:
-    """`size` bytes that start like an MP4 (an `ftyp` box), then pseudo-random data."""
-    header = struct.pack(">I4s4sI8s", 24, b"ftyp", b"isom", 512, b"isomiso2")[:size]
-    block = random.Random(size).randbytes(CHUNK)  # noqa: S311 - filler, not a secret
+def video_write(path: Path, *, size: int | None = None) -> None:
+    """The demo clip (4 s of H.264 and AAC, made by demo/make_meeting_mp4.py), padded with a
+    trailing `free` box up to `size` bytes when a larger file is asked for: it still plays."""
+    clip = DEMO_VIDEO.read_bytes()
+    padding = max(0, (size or 0) - len(clip))
+    if 0 < padding < 16:
+        padding = 16  # the smallest box with a 64-bit size
     with path.open("wb") as out:
-        out.write(header)
-        left = size - len(header)
-        while left > 0:
-            out.write(block[: min(left, CHUNK)])
-            left -= CHUNK
+        out.write(clip)
+        if padding:
+            out.write(struct.pack(">I4sQ", 1, b"free", padding))
+            block = bytes(CHUNK)
+            left = padding - 16
+            while left > 0:
+                out.write(block[: min(left, CHUNK)])
+                left -= CHUNK
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -66,16 +75,20 @@ def png_bytes(*, width: int = 64, height: int = 36, seed: int = 0) -> bytes:
     )
 
 
-def meeting_documents(bot: Bot, started: datetime) -> dict[str, object]:
-    """The JSON files of a short meeting: participants, chats, raw and processed transcript."""
+def meeting_documents(
+    bot: Bot, started: datetime, seconds: float = DEMO_SECONDS
+) -> dict[str, object]:
+    """The JSON files of a meeting `seconds` long: participants, chats, raw and processed
+    transcript, its lines spread over the meeting and ending inside it."""
     speakers = ["Ada Lovelace", "Alan Turing"]
     said = ["Shall we start?", "Yes, the numbers are in.", "Ship it on Monday."]
+    turn = seconds / len(said)
     lines = [
         {
             "speaker": speakers[n % 2],
             "transcript": text,
-            "start_time": 4.0 * n,
-            "end_time": 4.0 * n + 3.5,
+            "start_time": round(turn * n, 3),
+            "end_time": round(turn * n + 0.8 * turn, 3),
         }
         for n, text in enumerate(said)
     ]
@@ -90,10 +103,15 @@ def meeting_documents(bot: Bot, started: datetime) -> dict[str, object]:
 
 
 def recording_simulate(
-    *, bot: Bot, screenshots: int = 3, audio_seconds: float = 5, video_bytes: int = CHUNK
+    *,
+    bot: Bot,
+    started: datetime,
+    seconds: float = DEMO_SECONDS,
+    screenshots: int = 3,
+    video_bytes: int | None = None,
 ) -> list[str]:
-    """Stage a whole recording for the bot; returns the artifact names handed over."""
-    started = timezone.now()
+    """Stage the recording of a meeting that began at `started` and lasted `seconds`: audio of
+    that length, screenshots taken inside it; returns the artifact names handed over."""
     with tempfile.TemporaryDirectory() as folder:
         files: dict[str, Path] = {}
 
@@ -101,13 +119,13 @@ def recording_simulate(
             files[name] = Path(folder) / name.replace("/", "_")
             write(files[name])
 
-        add("audio.wav", lambda path: wav_write(path, seconds=audio_seconds))
+        add("audio.wav", lambda path: wav_write(path, seconds=seconds))
         add("meeting_recording.mp4", lambda path: video_write(path, size=video_bytes))
-        for name, document in meeting_documents(bot, started).items():
+        for name, document in meeting_documents(bot, started, seconds).items():
             add(name, lambda path, d=document: path.write_text(json.dumps(d, indent=2)))
         for n in range(screenshots):
             shot = str(uuid.uuid4())
-            taken = (started + timedelta(seconds=10 * n)).isoformat()
+            taken = (started + timedelta(seconds=seconds * (n + 0.5) / screenshots)).isoformat()
             add(f"screenshots/{shot}.png", lambda path, n=n: path.write_bytes(png_bytes(seed=n)))
             add(
                 f"screenshots/{shot}.json",
@@ -119,9 +137,13 @@ def recording_simulate(
     return list(files)
 
 
-def meeting_simulate(*, bot: Bot, **media) -> None:
-    """A whole short meeting: join, record, leave (which queues the upload)."""
+def meeting_simulate(*, bot: Bot, seconds: float = DEMO_SECONDS, **media) -> None:
+    """A whole meeting in real time: join, stay `seconds`, hand the recording over, leave
+    (which queues the upload). Waiting keeps the media's times inside the bot's own: every
+    screenshot falls between its joined and left events."""
     if bot.status == BotStatus.JOINING:
         bot_transition(bot=bot, event=BotEventType.JOINED)
-    recording_simulate(bot=bot, **media)
+    started = timezone.now()
+    time.sleep(seconds)
+    recording_simulate(bot=bot, started=started, seconds=seconds, **media)
     bot_left(bot=bot)

@@ -6,13 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from bots.models import BotArtifact
-from tests.conftest import PLATFORM_BUCKET
-from tests.support.media import STATUS, create_bot
-
-
-def stored(s3_server, bot_id: str, name: str) -> bytes:
-    key = f"meetstream/{bot_id}_{name}"
-    return s3_server.client().get_object(Bucket=PLATFORM_BUCKET, Key=key)["Body"].read()
+from tests.support.media import STATUS, create_bot, platform_stored
 
 
 def test_simulate_recording_hands_over_realistic_media_and_uploads_it(api, s3_server, capsys):
@@ -23,7 +17,7 @@ def test_simulate_recording_hands_over_realistic_media_and_uploads_it(api, s3_se
         bot["bot_id"],
         "--screenshots",
         "4",
-        "--audio-seconds",
+        "--seconds",
         "2",
         "--video-bytes",
         "300000",
@@ -32,23 +26,26 @@ def test_simulate_recording_hands_over_realistic_media_and_uploads_it(api, s3_se
     assert (
         capsys.readouterr().out.strip() == f"{bot['bot_id']}: Done, media uploaded (15/15 uploaded)"
     )
-    with wave.open(io.BytesIO(stored(s3_server, bot["bot_id"], "audio.wav"))) as audio:
+    with wave.open(io.BytesIO(platform_stored(s3_server, bot["bot_id"], "audio.wav"))) as audio:
         assert audio.getnframes() / audio.getframerate() == 2.0
-    video = stored(s3_server, bot["bot_id"], "meeting_recording.mp4")
+    video = platform_stored(s3_server, bot["bot_id"], "meeting_recording.mp4")
     assert len(video) == 300_000 and video[4:8] == b"ftyp"
     shots = BotArtifact.objects.filter(name__startswith="screenshots/", name__endswith=".png")
     assert shots.count() == 4 and all(shot.captured_at for shot in shots)
-    png = stored(s3_server, bot["bot_id"], shots[0].name)
+    png = platform_stored(s3_server, bot["bot_id"], shots[0].name)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and png.endswith(b"IEND\xaeB`\x82")
     transcript = f"transcription/meetstream/{bot['transcript_id']}/processed_transcript.json"
-    assert json.loads(stored(s3_server, bot["bot_id"], transcript))[0]["speaker"] == "Ada Lovelace"
+    assert (
+        json.loads(platform_stored(s3_server, bot["bot_id"], transcript))[0]["speaker"]
+        == "Ada Lovelace"
+    )
 
 
 def test_simulate_recording_refuses_an_unknown_bot_or_one_that_left(api):
     with pytest.raises(CommandError, match="No bot bot_nope"):
         call_command("simulate_recording", "bot_nope")
     bot = create_bot(api)
-    call_command("simulate_recording", bot["bot_id"], "--screenshots", "0")
+    call_command("simulate_recording", bot["bot_id"], "--screenshots", "0", "--seconds", "0.1")
 
     with pytest.raises(CommandError, match="has left the meeting"):
         call_command("simulate_recording", bot["bot_id"])
@@ -61,4 +58,4 @@ def test_in_simulated_mode_a_new_bot_plays_a_meeting_by_itself(api, settings, s3
 
     status = api.get(STATUS.format(bot["bot_id"])).json()
     assert status["status"] == "Done" and status["media"]["state"] == "uploaded"
-    assert stored(s3_server, bot["bot_id"], "audio.wav").startswith(b"RIFF")
+    assert platform_stored(s3_server, bot["bot_id"], "audio.wav").startswith(b"RIFF")

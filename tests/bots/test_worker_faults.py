@@ -99,6 +99,8 @@ def test_bots_queued_when_redis_restarts_are_all_uploaded_once_it_is_back(
                 bot_id,
                 "--screenshots",
                 "1",
+                "--seconds",
+                "0.1",
                 **workers.env(REDIS_URL=broker),
                 CELERY_QUEUE=workers.queue,
             )

@@ -117,3 +117,11 @@ def recorded_bot(api, recorder, **extra) -> tuple[str, dict[str, bytes]]:
     hand_over(recorder, bot["bot_id"], files)
     assert api.get(STATUS.format(bot["bot_id"])).json()["status"] == "Done"
     return bot["bot_id"], files
+
+
+def platform_stored(s3_server, bot_id: str, name: str) -> bytes:
+    """A file of the bot as the platform bucket holds it."""
+    from tests.support.workers import PLATFORM_BUCKET
+
+    key = f"meetstream/{bot_id}_{name}"
+    return s3_server.client().get_object(Bucket=PLATFORM_BUCKET, Key=key)["Body"].read()

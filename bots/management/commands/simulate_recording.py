@@ -2,23 +2,29 @@ from django.core.management.base import BaseCommand, CommandError
 
 from bots.models import Bot
 from bots.selectors import bot_media_summary
-from bots.simulation import meeting_simulate
+from bots.simulation import DEMO_SECONDS, meeting_simulate
 from meetstream.errors import ApiError
 
 
 class Command(BaseCommand):
-    help = "Play the recorder for an existing bot: stage realistic media, then report it left."
+    help = (
+        "Play the recorder for an existing bot, in real time: join, stay --seconds, hand "
+        "realistic media over, then report it left."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("bot_id")
         parser.add_argument("--screenshots", type=int, default=3)
-        parser.add_argument("--audio-seconds", type=float, default=5.0)
-        parser.add_argument("--video-bytes", type=int, default=1024 * 1024)
+        parser.add_argument("--seconds", type=float, default=DEMO_SECONDS)
+        parser.add_argument(
+            "--video-bytes", type=int, default=0, help="pad the demo clip up to this size"
+        )
 
-    def handle(self, *args, bot_id, screenshots, audio_seconds, video_bytes, **options):
-        if screenshots < 0 or audio_seconds <= 0 or video_bytes <= 0:
+    def handle(self, *args, bot_id, screenshots, seconds, video_bytes, **options):
+        if screenshots < 0 or not 0 < seconds <= 3600 or video_bytes < 0:
             raise CommandError(
-                "--screenshots must be 0 or more; --audio-seconds and --video-bytes above 0."
+                "--screenshots and --video-bytes must be 0 or more; --seconds above 0 and at "
+                "most 3600."
             )
         bot = Bot.objects.select_related("tenant").filter(public_id=bot_id).first()
         if bot is None:
@@ -27,7 +33,7 @@ class Command(BaseCommand):
             meeting_simulate(
                 bot=bot,
                 screenshots=screenshots,
-                audio_seconds=audio_seconds,
+                seconds=seconds,
                 video_bytes=video_bytes,
             )
         except ApiError as refused:
