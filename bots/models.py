@@ -148,6 +148,10 @@ class BotArtifact(models.Model):
             ),
             # bots.media_state asks, per bot, whether (or how many) files are in a state.
             models.Index(fields=["bot", "state"], name="bots_artifact_bot_state"),
+            # The given-up gauge counts these at each metrics scrape.
+            models.Index(
+                fields=["state"], condition=models.Q(state="gave_up"), name="bots_artifact_gave_up"
+            ),
             models.Index(
                 fields=["bot", "captured_at", "name"],
                 condition=models.Q(name__startswith="screenshots/", name__endswith=".png"),

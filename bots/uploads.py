@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from bots.services import bot_transition
 from bots.staging import staged_delete, staged_exists, staged_source
 from bots.upload_lifecycle import UPLOAD_TRANSITIONS, UploadEvent, UploadState, upload_move
 from bots.webhooks import webhook_emit
-from meetstream import timing
+from meetstream import metrics, timing
 from storageconfig import s3
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_resolve
 from storageconfig.selectors import (
@@ -126,6 +127,7 @@ def _transfer(client, target: s3.S3Target, artifact: BotArtifact, body: bytes | 
             "staged_file_missing", "The staged file is missing; it cannot be uploaded."
         )
     source = io.BytesIO(body) if body is not None else staged_source(artifact.staged_name)
+    started = time.perf_counter()
     try:
         s3.object_upload(
             client,
@@ -140,6 +142,7 @@ def _transfer(client, target: s3.S3Target, artifact: BotArtifact, body: bytes | 
     finally:
         if not isinstance(source, str):
             source.close()
+    metrics.UPLOAD_SECONDS.labels(category=artifact.category).observe(time.perf_counter() - started)
     return None
 
 
@@ -195,6 +198,13 @@ def _outcome(artifact: BotArtifact, failure: s3.S3Error | None) -> tuple[str, di
     return UploadEvent.GAVE_UP, {**fields, "next_attempt_at": None}
 
 
+_OUTCOMES = {
+    UploadEvent.SUCCEEDED: "uploaded",
+    UploadEvent.DEFERRED: "retry",
+    UploadEvent.GAVE_UP: "gave_up",
+}
+
+
 def _record(bot: Bot, artifact: BotArtifact, failure: s3.S3Error | None) -> str:
     """Apply the attempt's outcome to the file and announce it, in one transaction; the file's
     new state. The manifest's upload also makes the bot Done, in the same transaction."""
@@ -212,6 +222,12 @@ def _record(bot: Bot, artifact: BotArtifact, failure: s3.S3Error | None) -> str:
         _announce(bot, artifact, failure)
         if artifact.name == MANIFEST and failure is None:
             bot_transition(bot=bot, event=BotEventType.MEDIA_UPLOADED)
+    metrics.upload_counted(
+        outcome=_OUTCOMES[event],
+        reason=failure.reason if failure else None,
+        category=artifact.category,
+        size=artifact.size,
+    )
     if failure is not None:
         logger.warning(
             "Upload of %s for bot %s: %s (%s)", artifact.name, bot.pk, failure.reason, event

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from bots.lifecycle import BotEventType
 from bots.models import Bot, WebhookAttempt, WebhookEvent, WebhookState
-from meetstream import outbound
+from meetstream import metrics, outbound
 from meetstream.celery import task_queue
 from meetstream.errors import RuleError
 from meetstream.services import tenant_webhook_secret
@@ -99,6 +99,12 @@ def _post(http, event: WebhookEvent, secret: str) -> tuple[int | None, str]:
     return response.status_code, f"The receiver answered {response.status_code}."
 
 
+def _attempt_outcome(status: int | None, error: str) -> str:
+    if not error:
+        return "delivered"
+    return "no_answer" if status is None else f"http_{status // 100}xx"
+
+
 def webhooks_deliver(*, bot_pk: int) -> timedelta | None:
     """Send the bot's due events oldest first; stop at the first that fails, so that order holds.
 
@@ -126,6 +132,7 @@ def webhooks_deliver(*, bot_pk: int) -> timedelta | None:
                 duration_ms=int((time.monotonic() - started) * 1000),
             )
             event.attempts += 1
+            metrics.WEBHOOK_ATTEMPTS.labels(outcome=_attempt_outcome(status, error)).inc()
             if not error:
                 event.state, event.delivered_at = WebhookState.DELIVERED, timezone.now()
             elif event.attempts >= MAX_ATTEMPTS:

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from meetstream.logcontext import log_bind
 from meetstream.models import ApiKey, Tenant
 from meetstream.selectors import api_key_get_active
 from meetstream.throttling import auth_failure
@@ -48,6 +49,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         api_key = api_key_get_active(plaintext=plaintext)
         if api_key is None:
             raise auth_failure("api", request, "Invalid API key.")
+        log_bind(tenant=api_key.tenant.public_id)
         return TenantPrincipal(tenant=api_key.tenant), api_key
 
     def authenticate_header(self, request) -> str:

@@ -3,7 +3,14 @@ import os
 
 from celery import Celery, signals
 
+from meetstream.metrics_dir import metrics_dir_prepare
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meetstream.settings")
+# A worker serving metrics counts in each pool process (multiprocess mode), so the folder must
+# be chosen before prometheus_client is imported: here, first thing.
+WORKER_METRICS_PORT = os.environ.get("WORKER_METRICS_PORT")
+if WORKER_METRICS_PORT:
+    metrics_dir_prepare(wipe=False)
 
 app = Celery("meetstream")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -22,6 +29,51 @@ def _secrets_required(**_) -> None:
     except ImproperlyConfigured as missing:
         # Celery logs what a signal handler raises and goes on; this must stop the worker.
         raise SystemExit(f"celery worker: {missing}") from None
+
+
+@signals.worker_init.connect
+def _metrics_serve(**_) -> None:
+    if WORKER_METRICS_PORT:
+        from django.conf import settings
+
+        from meetstream.metrics import worker_metrics_serve
+
+        metrics_dir_prepare(wipe=True)
+        worker_metrics_serve(settings.WORKER_METRICS_PORT)
+
+
+@signals.worker_process_shutdown.connect
+def _metrics_process_exited(pid=None, **_) -> None:
+    if WORKER_METRICS_PORT:
+        from meetstream.metrics import worker_process_exited
+
+        worker_process_exited(pid or os.getpid())
+
+
+@signals.before_task_publish.connect
+def _request_id_sent(headers=None, **_) -> None:
+    from meetstream.logcontext import log_context
+
+    if headers is not None and (request_id := log_context().get("request_id")):
+        headers.setdefault("request_id", request_id)
+
+
+_task_contexts: dict[str, object] = {}
+
+
+@signals.task_prerun.connect
+def _task_context_start(task_id=None, task=None, **_) -> None:
+    from meetstream.logcontext import task_context_start
+
+    _task_contexts[task_id] = task_context_start(task_id, task.request.get("request_id"))
+
+
+@signals.task_postrun.connect
+def _task_context_end(task_id=None, **_) -> None:
+    from meetstream.logcontext import log_context_end
+
+    if (token := _task_contexts.pop(task_id, None)) is not None:
+        log_context_end(token)
 
 
 def task_queue(name: str, *args) -> None:

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "meetstream.logcontext.RequestIdMiddleware",
+    "meetstream.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -217,6 +219,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker logs through LOGGING above (LOG_FORMAT, the context fields), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE") or "meetstream"
 # A task a dead worker held is delivered again after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -240,17 +244,34 @@ CELERY_BEAT_SCHEDULE = {
 
 # botocore logs signed request headers (which name the access key id) at DEBUG:
 # its loggers stay at WARNING whatever the root level is.
+# LOG_FORMAT=json: one JSON object per line with request_id, tenant, bot_id and task_id.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "meetstream.logcontext.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "meetstream.logcontext.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {
         name: {"level": "WARNING", "propagate": True}
         for name in ("botocore", "boto3", "s3transfer", "urllib3")
     },
 }
+
+# Operators: /metrics asks for `Authorization: Bearer <METRICS_TOKEN>` when it is set; a worker
+# serves its metrics on WORKER_METRICS_PORT when that is set (meetstream.metrics).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", None, minimum=1, maximum=65535)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

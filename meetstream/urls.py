@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from meetstream.health import ReadinessView, liveness
+from meetstream.metrics import metrics_view
 from meetstream.views import WebhookSecretView
 
 handler400 = "meetstream.errors.bad_request"
@@ -9,6 +11,9 @@ handler404 = "meetstream.errors.not_found"
 handler500 = "meetstream.errors.server_error"
 
 urlpatterns = [
+    path("healthz", liveness, name="healthz"),
+    path("readyz", ReadinessView.as_view(), name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("storageconfig.urls")),
     path("", include("bots.urls")),
     path("", include("media_fetch.urls")),

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from functools import partial
 
+from meetstream import metrics
 from storageconfig import s3
 
 # The whole check, however many probes, answers within this; the request within 10 s.
@@ -66,7 +67,10 @@ def storage_check(
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     timeout = f"The endpoint {target.endpoint} did not answer within {CHECK_DEADLINE_SECONDS:g} s."
-    return [
+    outcomes = [
         future.result() if future.done() else CheckOutcome(check, key, False, "timeout", timeout)
         for future, (check, key, _) in zip(futures, jobs, strict=True)
     ]
+    failed = next((outcome.reason for outcome in outcomes if not outcome.ok), None)
+    metrics.storage_check_counted(failure_reason=failed)
+    return outcomes

@@ -31,11 +31,12 @@ from django.conf import settings
 
 from meetstream import outbound, timing
 
-Purpose = Literal["check", "transfer", "fetch"]
+Purpose = Literal["check", "transfer", "fetch", "probe"]
 
 # A live check answers a person waiting on an HTTP request: fail fast, retry once.
 CHECK_CONNECT_TIMEOUT = 2.0
 CHECK_READ_TIMEOUT = 2.5
+PROBE_SECONDS = 2.0
 _CONFIGS: dict[str, Config] = {
     "check": Config(
         connect_timeout=CHECK_CONNECT_TIMEOUT,
@@ -48,6 +49,12 @@ _CONFIGS: dict[str, Config] = {
         connect_timeout=timing.S3_CONNECT_TIMEOUT,
         retries={"mode": "standard", "total_max_attempts": timing.S3_REQUEST_ATTEMPTS},
         max_pool_connections=32,
+    ),
+    # Readiness and `check --deploy`: one try, answered within PROBE_SECONDS or not at all.
+    "probe": Config(
+        connect_timeout=PROBE_SECONDS / 2,
+        read_timeout=PROBE_SECONDS / 2,
+        retries={"mode": "standard", "total_max_attempts": 1},
     ),
     # Reads that answer an API request: bounded, so a stalled bucket fails the request fast.
     "fetch": Config(
@@ -317,6 +324,15 @@ def bucket_head(s3, target: S3Target, *, diagnose_prefix: str) -> None:
             # A HEAD response has no body, so a bad key id looks like any 403 there.
             failure = _credential_failure(s3, target, diagnose_prefix) or failure
         raise failure from None
+
+
+def bucket_probe(target: S3Target, *, cache_key: Hashable) -> S3Error | None:
+    """One HeadBucket, bounded to PROBE_SECONDS: None when the bucket answers, else why not."""
+    try:
+        client(target, purpose="probe", cache_key=cache_key).head_bucket(Bucket=target.bucket)
+    except _FAILURES as exc:
+        return error_from(exc, target=target, operation="HeadBucket")
+    return None
 
 
 def _credential_failure(s3, target: S3Target, prefix: str) -> S3Error | None:

@@ -10,10 +10,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import requests
 from django.conf import settings
 from django.db import connection
 
-from meetstream.embedded_s3 import process_stop
+from meetstream.embedded_s3 import free_port, process_stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,3 +153,48 @@ def command_run(*args: str, timeout: float = 600, **env: str) -> CommandResult:
             err.read().decode(errors="replace"),
             peak,
         )
+
+
+@dataclass
+class Gunicorn:
+    process: subprocess.Popen
+    url: str
+    log: Path
+
+    def stop(self) -> None:
+        process_stop(self.process, timeout=20)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-5000:]
+
+
+def gunicorn_start(*, log: Path, workers: int = 1, **env: str) -> Gunicorn:
+    """The web as deployed: gunicorn with the project's config file, on a free port."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "meetstream.wsgi",
+        "--config",
+        "python:meetstream.gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+    ]
+    env = {"EMBEDDED_BROKER_DIR": str(log.parent / "broker"), **env}
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=child_env(**env), stdout=out, stderr=out)
+    server = Gunicorn(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {server.output()}")
+        try:
+            requests.get(f"{server.url}/healthz", timeout=10)
+            return server
+        except requests.RequestException:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"gunicorn did not start: {server.output()}")

@@ -1,0 +1,96 @@
+"""Liveness and readiness for load balancers and orchestrators.
+
+Readiness runs django-health-check's checks (the database, the staging storage) beside two of
+ours (the broker, the platform bucket), concurrently and each within its timeout. Neither answer
+carries host names, credentials or exception text: a failing check is named, nothing more; the
+reason goes to the log.
+"""
+
+import asyncio
+import dataclasses
+import datetime
+import logging
+
+from django.http import JsonResponse
+from health_check.base import HealthCheck
+from health_check.checks import Database, Storage
+from health_check.exceptions import ServiceUnavailable
+from health_check.views import HealthCheckView
+
+from meetstream.celery import app as celery_app
+from storageconfig.s3 import PROBE_SECONDS, bucket_probe
+from storageconfig.selectors import platform_storage
+
+logger = logging.getLogger(__name__)
+TWO_SECONDS = datetime.timedelta(seconds=PROBE_SECONDS)
+
+
+@dataclasses.dataclass
+class Broker(HealthCheck):
+    """The broker the web queues uploads on accepts a connection (Redis, or make run's folder)."""
+
+    timeout = TWO_SECONDS
+
+    def run(self) -> None:
+        try:
+            with celery_app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, timeout=PROBE_SECONDS)
+        except Exception as exc:  # kombu raises a different error for each transport
+            raise ServiceUnavailable("The broker refused a connection.") from exc
+
+
+@dataclasses.dataclass
+class PlatformBucket(HealthCheck):
+    """The platform bucket answers a HeadBucket."""
+
+    timeout = TWO_SECONDS
+
+    def run(self) -> None:
+        storage = platform_storage()
+        failure = bucket_probe(storage.target, cache_key=storage.cache_key)
+        if failure is not None:
+            raise ServiceUnavailable(failure.reason)
+
+
+READINESS = {
+    "database": (Database, {}),
+    "broker": (Broker, {}),
+    "staging": (Storage, {"alias": "staging"}),
+    "platform_bucket": (PlatformBucket, {}),
+}
+
+
+def liveness(request) -> JsonResponse:
+    """The process serves requests; nothing it depends on is asked."""
+    return JsonResponse({"status": "ok"})
+
+
+class ReadinessView(HealthCheckView):
+    """200 when every dependency answers; 503 naming those that did not."""
+
+    checks = tuple(READINESS.values())
+
+    async def get(self, request, *args, **kwargs) -> JsonResponse:
+        with self.get_executor() as executor:
+            results = await asyncio.gather(
+                *(check.get_result(executor) for check in self.get_checks())
+            )
+        checks = {
+            name: "unavailable" if result.error else "ok"
+            for name, result in zip(READINESS, results, strict=True)
+        }
+        failing = [name for name, state in checks.items() if state != "ok"]
+        for name, result in zip(READINESS, results, strict=True):
+            if result.error:
+                logger.warning("Readiness: %s is unavailable (%s)", name, result.error.message)
+        if not failing:
+            return JsonResponse({"status": "ok", "checks": checks})
+        return JsonResponse(
+            {
+                "status": "unavailable",
+                "message": f"Not ready: {', '.join(failing)} unavailable.",
+                "failing": failing,
+                "checks": checks,
+            },
+            status=503,
+        )
