@@ -4,7 +4,6 @@ guide promises where a bot's media went stays known)."""
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
-from django.utils.html import format_html
 
 from bots.deletion import deletable, deletion_request
 from bots.lifecycle import BotStatus
@@ -13,6 +12,7 @@ from bots.tasks import deliver_webhooks, upload_bot_media
 from bots.upload_lifecycle import UploadState
 from bots.uploads import uploads_retry
 from bots.webhooks import webhook_resend
+from meetstream.admin import shortened
 from meetstream.errors import ApiError
 
 
@@ -45,13 +45,6 @@ class PinInline(BotPartInline, admin.StackedInline):
     readonly_fields = fields
 
 
-def _shortened(text: str, keep: int) -> str:
-    """The end of a long text, the whole of it in a tooltip: rows stay one screen wide."""
-    if len(text) <= keep:
-        return text
-    return format_html('<span title="{}">…{}</span>', text, text[-keep:])
-
-
 class BotArtifactInline(BotPartInline, admin.TabularInline):
     model = BotArtifact
     fields = ["file", "object_key", "size", "upload", "next_attempt_at", "error"]
@@ -59,11 +52,11 @@ class BotArtifactInline(BotPartInline, admin.TabularInline):
 
     @admin.display(description="file")
     def file(self, artifact: BotArtifact) -> str:
-        return _shortened(artifact.name, 28)
+        return shortened(artifact.name, 28)
 
     @admin.display(description="key (bucket in the pin)")
     def object_key(self, artifact: BotArtifact) -> str:
-        return _shortened(artifact.key, 24)
+        return shortened(artifact.key, 24)
 
     @admin.display(description="state (attempts)")
     def upload(self, artifact: BotArtifact) -> str:
@@ -71,7 +64,7 @@ class BotArtifactInline(BotPartInline, admin.TabularInline):
 
     @admin.display(description="last error")
     def error(self, artifact: BotArtifact) -> str:
-        return _shortened(artifact.last_error, 32)
+        return shortened(artifact.last_error, 32)
 
 
 class BotEventInline(BotPartInline, admin.TabularInline):

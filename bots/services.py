@@ -85,6 +85,7 @@ def bot_event_record(*, bot: Bot, event: str, actor: str = "") -> None:
 def bot_left(*, bot: Bot) -> Bot:
     """The bot left its meeting: no more files are taken, and its media upload is queued."""
     bot_transition(bot=bot, event=BotEventType.LEFT)
+    logger.info("The bot left its meeting; its upload is queued.")
     transaction.on_commit(lambda: task_queue("bots.tasks.upload_bot_media", bot.pk))
     return bot
 

@@ -315,6 +315,10 @@ def media_upload(*, bot: Bot, owner: str) -> Counter:
     outcomes = _claimed_upload(bot, pin, owner)
     if _manifest_stage(bot, pin):
         outcomes += _claimed_upload(bot, pin, owner)
+    if outcomes:
+        logger.info(
+            "Upload pass: %s", ", ".join(f"{n} {state}" for state, n in sorted(outcomes.items()))
+        )
     return outcomes
 
 

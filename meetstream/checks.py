@@ -1,7 +1,7 @@
 """This project's own `manage.py check --deploy` checks."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
@@ -29,3 +29,58 @@ def fernet_keys_check(app_configs=None, **kwargs) -> list[Error]:
                 )
             )
     return errors
+
+
+RECORDER_TOKEN_MIN_LENGTH = 32
+
+
+@register(Tags.security, deploy=True)
+def recorder_token_check(app_configs=None, **kwargs) -> list[Error]:
+    """The recorder API hands over whole recordings: its token must exist and be unguessable."""
+    token = settings.RECORDER_TOKEN
+    if token and len(token) >= RECORDER_TOKEN_MIN_LENGTH:
+        return []
+    problem = "is not set: the recorder API refuses every call" if not token else "is short"
+    return [
+        Error(
+            f"RECORDER_TOKEN {problem}.",
+            hint=f"Set RECORDER_TOKEN to at least {RECORDER_TOKEN_MIN_LENGTH} random characters, "
+            "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'.",
+            id="meetstream.E003",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def private_endpoints_check(app_configs=None, **kwargs) -> list[Warning]:
+    if settings.STORAGE_ALLOW_PRIVATE_ENDPOINTS and not settings.DEBUG:
+        return [
+            Warning(
+                "STORAGE_ALLOW_PRIVATE_ENDPOINTS is true with DEBUG false.",
+                hint="Tenants may then point their storage at this network's private and "
+                "loopback addresses (the demo's embedded S3 needs it; a deployment should not).",
+                id="meetstream.W001",
+            )
+        ]
+    return []
+
+
+@register(deploy=True)
+def platform_bucket_check(app_configs=None, **kwargs) -> list[Warning]:
+    """A HeadBucket on the platform bucket, within 2 s: a warning, so that a deploy whose
+    bucket is still being created is not blocked."""
+    from storageconfig.s3 import bucket_probe
+    from storageconfig.selectors import platform_storage
+
+    storage = platform_storage()
+    failure = bucket_probe(storage.target, cache_key=storage.cache_key)
+    if failure is None:
+        return []
+    return [
+        Warning(
+            f"The platform bucket is unreachable ({failure.reason}): {failure.message}",
+            hint="Check PLATFORM_S3_BUCKET, PLATFORM_S3_REGION, PLATFORM_S3_ENDPOINT_URL and the "
+            "platform credentials; uploads without a custom bucket, and staging, need it.",
+            id="meetstream.W002",
+        )
+    ]

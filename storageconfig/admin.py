@@ -1,7 +1,12 @@
+from urllib.parse import urlsplit
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 
+from meetstream.admin import shortened
 from meetstream.errors import flatten_errors
 from meetstream.models import Tenant
 from storageconfig.models import AccessMode, Encryption, StorageConfig
@@ -72,20 +77,20 @@ class StorageConfigAddForm(forms.ModelForm):
 class StorageConfigAdmin(admin.ModelAdmin):
     """Revision history per tenant. Adding makes a new revision; revisions never change."""
 
+    # Long names are cut (whole in a tooltip) and the prefix is on the detail page: the list
+    # stays within 1280 px.
     list_display = [
-        "tenant",
-        "revision",
-        "is_active",
-        "bucket_name",
-        "region",
-        "endpoint_url",
+        "tenant_name",
+        "rev",
+        "active",
+        "bucket",
+        "endpoint",
         "access_mode",
-        "prefix",
-        "configured_at",
-        "last_validated_at",
-        "check_failed",
+        "configured",
+        "check_passed",
     ]
-    list_filter = ["is_active", "access_mode", "tenant"]
+    # Tenants are found by search: a filter listing every tenant would not fit.
+    list_filter = ["is_active", "access_mode"]
     search_fields = ["tenant__name", "bucket_name"]
     list_select_related = ["tenant"]
     actions = ["validate_now", "erase_credentials"]
@@ -110,9 +115,39 @@ class StorageConfigAdmin(admin.ModelAdmin):
         "credentials_erased_at",
     ]
 
-    @admin.display(boolean=True, description="last check failed")
-    def check_failed(self, config: StorageConfig) -> bool:
-        return bool(config.last_check_error)
+    @admin.display(description="tenant", ordering="tenant__name")
+    def tenant_name(self, config: StorageConfig) -> str:
+        return shortened(config.tenant.name, 20, head=True)
+
+    @admin.display(description="rev.", ordering="revision")
+    def rev(self, config: StorageConfig) -> int:
+        return config.revision
+
+    @admin.display(boolean=True, description="active", ordering="is_active")
+    def active(self, config: StorageConfig) -> bool:
+        return config.is_active
+
+    @admin.display(description="bucket, region", ordering="bucket_name")
+    def bucket(self, config: StorageConfig) -> str:
+        return format_html(
+            "{}<br><small>{}</small>", shortened(config.bucket_name, 20, head=True), config.region
+        )
+
+    @admin.display(description="configured", ordering="configured_at")
+    def configured(self, config: StorageConfig) -> str:
+        at = localtime(config.configured_at)
+        return shortened(f"{at:%Y-%m-%d}", 10, title=f"{at:%Y-%m-%d %H:%M:%S %Z}")
+
+    @admin.display(description="endpoint")
+    def endpoint(self, config: StorageConfig) -> str:
+        if not config.endpoint_url:
+            return "AWS"
+        host = urlsplit(config.endpoint_url).netloc or config.endpoint_url
+        return shortened(host, 20, title=config.endpoint_url)
+
+    @admin.display(boolean=True, description="last check")
+    def check_passed(self, config: StorageConfig) -> bool:
+        return not config.last_check_error
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -1,3 +1,5 @@
+import io
+import json
 import logging
 import socket
 import threading
@@ -6,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from meetstream.celery import app as celery_app
+from meetstream.logcontext import ContextFilter, JsonFormatter
 from meetstream.services import api_key_create, tenant_get_or_create
 from tests.support import leaks
 from tests.support.listeners import Receiver
@@ -175,3 +178,16 @@ def workers(settings, tmp_path, transactional_db):
     conf.task_always_eager, conf.task_default_queue = saved
     for worker in pool.started:
         worker.stop()
+
+
+@pytest.fixture
+def json_log():
+    """This process's log lines as LOG_FORMAT=json writes them, parsed."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(ContextFilter())
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    root.removeHandler(handler)

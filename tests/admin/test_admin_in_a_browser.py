@@ -3,6 +3,7 @@
 import shutil
 
 import pytest
+from django.db import connections
 
 from storageconfig.models import StorageConfig
 
@@ -93,6 +94,9 @@ def test_staff_save_a_configuration_and_never_see_the_secret_again(
         ):
             visit(path)
         browser.close()
+        # The queries above ran inside Playwright's event loop, where Django keeps connections
+        # apart from the test's own: closed here, or the test database could not be dropped.
+        connections.close_all()
 
     assert config.secret_key == secret and config.access_key_id == key_id
     assert len(seen) >= 8
@@ -155,3 +159,52 @@ def test_a_bot_page_fits_1280_pixels_and_offers_no_save_and_no_delete(
     assert not any("Delete selected" in action for action in actions), actions
     assert "Delete the media of the selected bots…" in actions, actions
     assert any("Retry given-up uploads" in action for action in actions), actions
+
+
+def test_the_storage_config_list_fits_1280_pixels(live_server, admin_user, tenant, monkeypatch):
+    from django.utils import timezone
+    from playwright.sync_api import sync_playwright
+
+    from meetstream.services import tenant_get_or_create
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    long_tenant = tenant_get_or_create(name="a-tenant-with-a-rather-long-name-" + "x" * 30)
+    for owner, revision in ((tenant, 1), (long_tenant, 7)):
+        StorageConfig.objects.create(
+            tenant=owner,
+            revision=revision,
+            is_active=True,
+            provider="custom",
+            bucket_name="b" * 63,
+            region="ap-southeast-2",
+            endpoint_url="https://" + "s3-compatible-storage." * 3 + "example.com:9000",
+            access_mode="write_only",
+            prefix="/".join(["a-customer-prefix-that-goes-on"] * 4),
+            access_key_id="AKIAEXAMPLEKEY123456",
+            secret_key="never-shown-" + "s" * 30,
+            configured_at=timezone.now(),
+            last_check_error="Access denied: the credentials may not s3:PutObject on " + "k" * 80,
+        )
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", admin_user.username)
+        page.fill("#id_password", "password")
+        page.click("input[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{live_server.url}/admin/storageconfig/storageconfig/")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        # The admin scrolls a wide table inside its own box: that box must not scroll either.
+        hidden = page.evaluate(
+            "(box => box.scrollWidth - box.clientWidth)(document.querySelector('.results'))"
+        )
+        rows = page.locator("#result_list tbody tr").count()
+        full_bucket = page.locator(f'span[title="{"b" * 63}"]').count()
+        browser.close()
+
+    assert rows == 2
+    assert width <= 1280, f"the storage configuration page is {width} px wide"
+    assert hidden == 0, f"{hidden} px of the list are scrolled out of sight"
+    assert full_bucket == 2  # shortened, the whole name in a title

@@ -45,9 +45,19 @@ def redis_traffic():
 
 
 def test_a_whole_day_leaks_the_secret_nowhere(
-    api, recorder, config_body, s3_server, bucket, workers, admin_client, redis_traffic, caplog
+    api,
+    recorder,
+    config_body,
+    s3_server,
+    bucket,
+    workers,
+    admin_client,
+    redis_traffic,
+    caplog,
+    json_log,
+    client,
 ):
-    workers.start()
+    workers.start(LOG_FORMAT="json")
     body = config_body(access_key_id=KEY_ID, secret_key=SECRET)
     attempts = [
         body,
@@ -81,7 +91,10 @@ def test_a_whole_day_leaks_the_secret_nowhere(
     pk = Bot.objects.get(public_id=bot["bot_id"]).pk
     pages.append(admin_client.get(f"/admin/bots/bot/{pk}/change/").content)
     pages.append(api.delete("/api/v1/admin/configs?key_name=aws").content)
+    for path in ("/metrics", "/readyz", "/healthz"):
+        pages.append(client.get(path).content)
 
+    assert any(line.startswith("{") for line in workers.logs().splitlines()), "JSON lines"
     traffic = "\n".join(redis_traffic)
     assert "bots.tasks.upload_bot_media" in traffic, "Redis carried the upload task"
     # Celery message bodies travel base64-encoded: read them decoded too.
@@ -95,6 +108,7 @@ def test_a_whole_day_leaks_the_secret_nowhere(
     places = {
         "Redis": traffic + "\n".join(bodies),
         "logs": caplog.text + workers.logs(),
+        "JSON logs": json.dumps(json_log()),
         "pages": b"\n".join(pages).decode(errors="replace"),
     }
     for place, text in places.items():

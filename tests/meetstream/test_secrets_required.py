@@ -91,10 +91,11 @@ def test_demo_secrets_leave_a_given_secret_alone(tmp_path, monkeypatch):
 
 
 def _deploy_errors() -> set[str]:
+    """The key checks' findings (the other deploy checks have tests of their own)."""
     return {
         message.id
         for message in run_checks(include_deployment_checks=True)
-        if message.id.startswith("meetstream.")
+        if message.id in {"meetstream.E001", "meetstream.E002"}
     }
 
 
