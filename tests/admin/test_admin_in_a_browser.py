@@ -22,6 +22,18 @@ FLAGS = [
 ]
 
 
+def admin_at_1280(playwright, live_server, admin_user):
+    """Chromium on a 1280 x 800 screen, logged in to the admin."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", admin_user.username)
+    page.fill("#id_password", "password")
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+    return browser, page
+
+
 def test_staff_save_a_configuration_and_never_see_the_secret_again(
     live_server, admin_user, tenant, iam_s3_server, monkeypatch
 ):
@@ -136,13 +148,7 @@ def test_a_bot_page_fits_1280_pixels_and_offers_no_save_and_no_delete(
     )
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", admin_user.username)
-        page.fill("#id_password", "password")
-        page.click("input[type=submit]")
-        page.wait_for_load_state()
+        browser, page = admin_at_1280(playwright, live_server, admin_user)
 
         page.goto(f"{live_server.url}/admin/bots/bot/{bot.pk}/change/")
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -187,13 +193,7 @@ def test_the_storage_config_list_fits_1280_pixels(live_server, admin_user, tenan
         )
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", admin_user.username)
-        page.fill("#id_password", "password")
-        page.click("input[type=submit]")
-        page.wait_for_load_state()
+        browser, page = admin_at_1280(playwright, live_server, admin_user)
         page.goto(f"{live_server.url}/admin/storageconfig/storageconfig/")
         width = page.evaluate("document.documentElement.scrollWidth")
         # The admin scrolls a wide table inside its own box: that box must not scroll either.

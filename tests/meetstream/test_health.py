@@ -1,7 +1,5 @@
 """/healthz and /readyz: what a load balancer asks, answered without auth and without detail."""
 
-import socket
-import threading
 import time
 
 import pytest
@@ -62,33 +60,6 @@ def test_readiness_names_a_stopped_broker_and_an_unreachable_platform_bucket(
     text = response.content.decode()
     for detail in ("127.0.0.1", str(port), settings.PLATFORM_S3_ACCESS_KEY_ID, "Error", "redis"):
         assert detail not in text
-
-
-@pytest.fixture
-def silent_endpoint():
-    """Accepts connections and never answers."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join(2)
-    for connection in held:
-        connection.close()
-    listener.close()
 
 
 @pytest.mark.django_db(transaction=True)
