@@ -90,8 +90,10 @@ class Command(BaseCommand):
         """A Celery worker with beat, as in production; without REDIS_URL on a broker that
         lives in a folder under var/ (kombu's filesystem transport), so no server is needed.
         Threads share one process there, so the webhook lock (a per-process cache) holds."""
-        command = ["-m", "celery", "-A", "meetstream", "worker", "--beat", "--loglevel=warning"]
+        command = ["-m", "celery", "-A", "meetstream", "worker", "--beat"]
         command += ["--schedule", str(settings.VAR_DIR / "celerybeat-schedule")]
+        # The worker logs through LOGGING (LOG_LEVEL), quiet in the demo unless asked.
+        env = {"LOG_LEVEL": "WARNING", **env}
         if not settings.REDIS_URL:
             broker = settings.VAR_DIR / "broker"
             broker.mkdir(parents=True, exist_ok=True)
