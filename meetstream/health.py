@@ -34,7 +34,7 @@ class Broker(HealthCheck):
     def run(self) -> None:
         try:
             with celery_app.connection_for_write() as connection:
-                connection.ensure_connection(max_retries=1, timeout=PROBE_SECONDS)
+                connection.ensure_connection(max_retries=1, interval_start=0, timeout=PROBE_SECONDS)
         except Exception as exc:  # kombu raises a different error for each transport
             raise ServiceUnavailable("The broker refused a connection.") from exc
 

@@ -32,9 +32,12 @@ def fake_path(tmp_path, **pythons: str) -> str:
 
 
 def make(tmp_path, path: str, *args: str) -> subprocess.CompletedProcess:
+    # Not the calling make's choice: CI's `make test PYTHON=...` passes it down in MAKEFLAGS.
+    inherited = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTHON", "VENV"}
+    env = {name: value for name, value in os.environ.items() if name not in inherited}
     return subprocess.run(
         ["/usr/bin/make", "-C", str(ROOT), *args, f"VENV={tmp_path / 'venv'}"],
-        env={**os.environ, "PATH": path},
+        env={**env, "PATH": path},
         capture_output=True,
         text=True,
         timeout=60,

@@ -89,17 +89,17 @@ class Command(BaseCommand):
     def _worker(self, env: dict) -> subprocess.Popen:
         """A Celery worker with beat, as in production; without REDIS_URL on a broker that
         lives in a folder under var/ (kombu's filesystem transport), so no server is needed.
-        Threads share one process there, so the webhook lock (a per-process cache) holds."""
+        Threads share one process there, so the webhook lock (a per-process cache) holds.
+        The folder is set in `env` itself: the web, started next with it, queues there too."""
         command = ["-m", "celery", "-A", "meetstream", "worker", "--beat"]
         command += ["--schedule", str(settings.VAR_DIR / "celerybeat-schedule")]
-        # The worker logs through LOGGING (LOG_LEVEL), quiet in the demo unless asked.
-        env = {"LOG_LEVEL": "WARNING", **env}
         if not settings.REDIS_URL:
             broker = settings.VAR_DIR / "broker"
             broker.mkdir(parents=True, exist_ok=True)
             env["EMBEDDED_BROKER_DIR"] = str(broker)
             command += ["--pool", "threads", "--concurrency", "4"]
-        return self._start(*command, env=env)
+        # The worker logs through LOGGING (LOG_LEVEL): quiet in the demo unless asked.
+        return self._start(*command, env={"LOG_LEVEL": "WARNING", **env})
 
     def _start(self, *command: str, env: dict) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, *command], env=env)  # noqa: S603 - ours
