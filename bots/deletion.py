@@ -91,6 +91,7 @@ def _refusals(bot: Bot, stored: list[BotArtifact]) -> dict[str, s3.S3Error]:
 def media_delete(*, bot_pk: int) -> None:
     """The task's work: delete, record each file as deleted or kept, announce it once."""
     bot = Bot.objects.select_related("tenant", "pin", "pin__storage_config").get(pk=bot_pk)
+    bot.log_bind()
     if bot.deletion_requested_at is None or bot.deletion_finished_at is not None:
         return
     files = list(BotArtifact.objects.filter(bot=bot).exclude(state__in=GONE))

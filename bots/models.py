@@ -3,6 +3,7 @@ from django.db import models
 from bots.lifecycle import BotEventType, BotStatus
 from bots.upload_lifecycle import UNFINISHED, UploadState
 from meetstream.ids import new_webhook_message_id, public_id
+from meetstream.logcontext import log_bind
 from meetstream.models import Tenant
 from storageconfig.models import StorageConfig
 
@@ -63,6 +64,10 @@ class Bot(models.Model):
 
     def __str__(self) -> str:
         return self.public_id
+
+    def log_bind(self) -> None:
+        """Name this bot and its tenant in every log line of the current request or task."""
+        log_bind(bot_id=self.public_id, tenant=self.tenant.public_id)
 
 
 class BotEvent(models.Model):

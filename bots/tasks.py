@@ -13,14 +13,13 @@ from bots.simulation import meeting_simulate
 from bots.uploads import media_upload, uploads_due
 from bots.webhooks import webhooks_deliver, webhooks_due
 from meetstream import timing
-from meetstream.logcontext import log_bind
 
 
 def _bot(bot_pk: int) -> Bot | None:
     """The task's bot, named in every log line the task writes from here on."""
     bot = Bot.objects.select_related("tenant").filter(pk=bot_pk).first()
     if bot is not None:
-        log_bind(bot_id=bot.public_id, tenant=bot.tenant.public_id)
+        bot.log_bind()
     return bot
 
 
@@ -45,7 +44,6 @@ def schedule_uploads() -> int:
 
 @shared_task(acks_late=True)
 def delete_bot_media(bot_pk: int) -> None:
-    _bot(bot_pk)
     media_delete(bot_pk=bot_pk)
 
 
@@ -65,7 +63,6 @@ def simulate_meeting(bot_pk: int) -> None:
 
 @shared_task(acks_late=True)
 def deliver_webhooks(bot_pk: int) -> None:
-    _bot(bot_pk)
     retry_in = webhooks_deliver(bot_pk=bot_pk)
     # Inline (tests only), the beat sweeper retries instead of a countdown that would not wait.
     if retry_in is not None and not deliver_webhooks.app.conf.task_always_eager:

@@ -116,6 +116,7 @@ def webhooks_deliver(*, bot_pk: int) -> timedelta | None:
     http = outbound.session()
     try:
         bot = Bot.objects.select_related("tenant").get(pk=bot_pk)
+        bot.log_bind()
         secret = tenant_webhook_secret(tenant=bot.tenant)
         pending = bot.webhook_events.filter(state=WebhookState.PENDING).order_by("pk")
         # Asked afresh each time, so events written meanwhile are sent by this delivery too.

@@ -14,13 +14,13 @@ admin.site.enable_nav_sidebar = False
 def shortened(text: str, keep: int, *, head: bool = False, title: str = "") -> str:
     """A long text cut to its end (or with `head`, its start), the whole of it (or `title`) in
     a tooltip: rows stay one screen wide."""
-    if len(text) <= keep and not title:
-        return text
     if len(text) > keep:
-        text_shown = f"{text[:keep]}…" if head else f"…{text[-keep:]}"
+        shown = f"{text[:keep]}…" if head else f"…{text[-keep:]}"
+    elif title:
+        shown = text
     else:
-        text_shown = text
-    return format_html('<span title="{}">{}</span>', title or text, text_shown)
+        return text
+    return format_html('<span title="{}">{}</span>', title or text, shown)
 
 
 class ApiKeyInline(admin.TabularInline):

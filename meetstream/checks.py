@@ -69,11 +69,9 @@ def private_endpoints_check(app_configs=None, **kwargs) -> list[Warning]:
 def platform_bucket_check(app_configs=None, **kwargs) -> list[Warning]:
     """A HeadBucket on the platform bucket, within 2 s: a warning, so that a deploy whose
     bucket is still being created is not blocked."""
-    from storageconfig.s3 import bucket_probe
-    from storageconfig.selectors import platform_storage
+    from storageconfig.checks import platform_bucket_probe
 
-    storage = platform_storage()
-    failure = bucket_probe(storage.target, cache_key=storage.cache_key)
+    failure = platform_bucket_probe()
     if failure is None:
         return []
     return [

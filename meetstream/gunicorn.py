@@ -7,7 +7,7 @@ before any worker imports prometheus_client.
 
 import os
 
-from meetstream.metrics_dir import MULTIPROC_ENV, metrics_dir_prepare
+from meetstream.metrics_dir import metrics_dir_prepare
 
 metrics_dir_prepare(wipe=True)
 
@@ -17,7 +17,6 @@ timeout = 60
 
 
 def child_exit(server, worker) -> None:
-    from prometheus_client import multiprocess
+    from meetstream.metrics import worker_process_exited
 
-    if os.environ.get(MULTIPROC_ENV):
-        multiprocess.mark_process_dead(worker.pid)
+    worker_process_exited(worker.pid)

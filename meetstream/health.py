@@ -18,8 +18,8 @@ from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
 from meetstream.celery import app as celery_app
-from storageconfig.s3 import PROBE_SECONDS, bucket_probe
-from storageconfig.selectors import platform_storage
+from storageconfig.checks import platform_bucket_probe
+from storageconfig.s3 import PROBE_SECONDS
 
 logger = logging.getLogger(__name__)
 TWO_SECONDS = datetime.timedelta(seconds=PROBE_SECONDS)
@@ -46,9 +46,7 @@ class PlatformBucket(HealthCheck):
     timeout = TWO_SECONDS
 
     def run(self) -> None:
-        storage = platform_storage()
-        failure = bucket_probe(storage.target, cache_key=storage.cache_key)
-        if failure is not None:
+        if (failure := platform_bucket_probe()) is not None:
             raise ServiceUnavailable(failure.reason)
 
 
@@ -75,13 +73,11 @@ class ReadinessView(HealthCheckView):
             results = await asyncio.gather(
                 *(check.get_result(executor) for check in self.get_checks())
             )
-        checks = {
-            name: "unavailable" if result.error else "ok"
-            for name, result in zip(READINESS, results, strict=True)
-        }
-        failing = [name for name, state in checks.items() if state != "ok"]
+        checks, failing = {}, []
         for name, result in zip(READINESS, results, strict=True):
+            checks[name] = "unavailable" if result.error else "ok"
             if result.error:
+                failing.append(name)
                 logger.warning("Readiness: %s is unavailable (%s)", name, result.error.message)
         if not failing:
             return JsonResponse({"status": "ok", "checks": checks})

@@ -48,7 +48,6 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
-        request.request_id = request_id
         token = log_context_start(request_id=request_id)
         try:
             response = self.get_response(request)

@@ -60,15 +60,7 @@ REQUEST_SECONDS = Histogram(
 
 _REASON = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
-# The media fetch routes (media_fetch/urls.py), counted by name.
-FETCH_ROUTES = {
-    "bot-audio",
-    "bot-video",
-    "bot-screenshots",
-    "bot-screenshot",
-    "bot-document",
-    "transcript",
-}
+FETCH_VIEWS = "media_fetch.views"  # every route served there is a media fetch
 
 
 def reason_label(reason: str | None) -> str:
@@ -102,7 +94,7 @@ class RequestMetricsMiddleware:
         route = match.view_name if match and match.view_name else "unmatched"
         method = request.method if request.method in _METHODS else "other"
         REQUEST_SECONDS.labels(route=route, method=method).observe(time.perf_counter() - started)
-        if match and match.url_name in FETCH_ROUTES:
+        if match and match.func.__module__ == FETCH_VIEWS:
             FETCHES.labels(endpoint=match.url_name, status=str(response.status_code)).inc()
         return response
 

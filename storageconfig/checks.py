@@ -7,6 +7,7 @@ from functools import partial
 
 from meetstream import metrics
 from storageconfig import s3
+from storageconfig.selectors import platform_storage
 
 # The whole check, however many probes, answers within this; the request within 10 s.
 CHECK_DEADLINE_SECONDS = 7.0
@@ -74,3 +75,9 @@ def storage_check(
     failed = next((outcome.reason for outcome in outcomes if not outcome.ok), None)
     metrics.storage_check_counted(failure_reason=failed)
     return outcomes
+
+
+def platform_bucket_probe() -> s3.S3Error | None:
+    """Readiness and `check --deploy`: does the platform bucket answer a HeadBucket in 2 s?"""
+    storage = platform_storage()
+    return s3.bucket_probe(storage.target, cache_key=storage.cache_key)
