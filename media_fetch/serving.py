@@ -20,7 +20,7 @@ def presigned_url(*, bot: Bot, artifact: BotArtifact) -> str:
 def presigned_urls(*, bot: Bot, artifacts: list[BotArtifact], folder: str) -> list[str]:
     storage = serving_storage(bot=bot, key=folder)
     client = s3.client(storage.target, purpose="fetch", cache_key=storage.cache_key)
-    return [s3.presign_get(client, storage.target, key=artifact.key) for artifact in artifacts]
+    return s3.presign_gets(client, storage.target, keys=[artifact.key for artifact in artifacts])
 
 
 def json_response(*, bot: Bot, artifact: BotArtifact) -> StreamingHttpResponse:

@@ -101,3 +101,32 @@ def iam_s3_server_start() -> S3Server:
     )
     key = bootstrap.create_access_key(UserName="admin")["AccessKey"]
     return S3Server(server, access_key_id=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+
+
+def presigned_by(url: str, *, access_key_id: str, secret_key: str, region: str) -> bool:
+    """Whether `url` is a GET of its own bucket, key and expiry signed with this key pair:
+    botocore, signing the same request at the URL's own X-Amz-Date, must give the same URL.
+    (moto checks no presigned signature, so this stands in for S3's own check.)"""
+    from datetime import UTC, datetime
+    from unittest import mock
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    bucket, key = unquote(parts.path).lstrip("/").split("/", 1)
+    signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"{parts.scheme}://{parts.netloc}",
+        region_name=region,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_key,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+    with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):
+        expected = client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": bucket, "Key": key},
+            ExpiresIn=int(query["X-Amz-Expires"][0]),
+        )
+    return expected == url
