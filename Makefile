@@ -32,7 +32,11 @@ test: $(INSTALLED)
 worker: $(INSTALLED)
 	$(BIN)/celery -A meetstream worker --beat --loglevel=info
 
-bench: $(INSTALLED)
+$(VENV)/.bench-installed: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
 
 lint: $(INSTALLED)

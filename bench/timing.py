@@ -13,6 +13,8 @@ class Row:
     # "time": lower is better; "throughput": higher is better. The ratio is ours/baseline.
     kind: str = "time"
     target: float | None = None
+    # The lowest and highest ratio over the runs made, where a row made several.
+    spread: tuple[float, float] | None = None
 
     @property
     def ratio(self) -> float:
@@ -57,6 +59,7 @@ def table(rows: list[Row]) -> str:
         lines.append(
             f"{row.name.ljust(width)}  {row.ours:9.2f} {row.unit:<2}  {row.baseline:9.2f} {row.unit:<2}"
             f"  {row.ratio:7.2f}  {row.verdict}"
+            + (f"  (runs: {row.spread[0]:.2f} to {row.spread[1]:.2f})" if row.spread else "")
         )
     lines.append("ratio: ours/baseline; lower is better for times and memory, higher for req/s.")
     return "\n".join(lines)

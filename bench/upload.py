@@ -1,26 +1,39 @@
-"""Uploads: ours (the service a worker runs) against plain boto3 on the same moto server."""
+"""Uploads in this process: ours (the service a worker runs) against plain boto3 and awscli on
+the same moto server, and against a stub S3 that is no bottleneck (our own cost per object)."""
 
 import json
+import os
+import resource
 import statistics
+import subprocess
+import sys
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+from botocore.config import Config
 from django.conf import settings
 
-from bench.setup import Bench
+from bench.setup import Bench, tenant_client
+from bench.stub_s3 import StubS3
 from bench.timing import Row, timed
 from bots.lifecycle import BotEventType
 from bots.models import Bot
 from bots.services import artifact_stage, bot_create, bot_transition
 from bots.simulation import png_bytes, video_write, wav_write
 from bots.uploads import media_upload
+from meetstream.services import tenant_get_or_create
 from tests.support.processes import command_run
 
 MiB = 1024 * 1024
+SMALL_ROUNDS = 3
+AWS = str(Path(sys.executable).parent / "aws")
 
 
-def _screenshots(folder: Path, count: int) -> dict[str, Path]:
+def screenshots(folder: Path, count: int) -> dict[str, Path]:
     files = {}
     png = png_bytes()
     for n in range(count):
@@ -34,23 +47,23 @@ def _screenshots(folder: Path, count: int) -> dict[str, Path]:
     return files
 
 
-def _recording(work: str) -> dict[str, Path]:
+def recording(work: str) -> dict[str, Path]:
     folder = Path(work) / "recording"
     folder.mkdir()
     video, audio = folder / "video.mp4", folder / "audio.wav"
     video_write(video, size=256 * MiB)
     wav_write(audio, seconds=30 * 60)
-    return {"meeting_recording.mp4": video, "audio.wav": audio, **_screenshots(folder, 200)}
+    return {"meeting_recording.mp4": video, "audio.wav": audio, **screenshots(folder, 200)}
 
 
-def _left_bot(bench: Bench, files: dict[str, Path]) -> Bot:
-    bot = bot_create(
-        tenant=bench.tenant, meeting_link="https://meet.google.com/abc", bot_name="bench"
-    )
+def left_bot(tenant, files: dict[str, Path], *, leave: bool = True) -> Bot:
+    """A bot with these files staged; `leave`: left too, its upload not queued (run here)."""
+    bot = bot_create(tenant=tenant, meeting_link="https://meet.google.com/abc", bot_name="bench")
     for name, path in files.items():
         with path.open("rb") as stream:
             artifact_stage(bot=bot, name=name, stream=stream)
-    bot_transition(bot=bot, event=BotEventType.LEFT)  # not queued: uploaded below
+    if leave:
+        bot_transition(bot=bot, event=BotEventType.LEFT)
     return Bot.objects.select_related("tenant").get(pk=bot.pk)
 
 
@@ -59,25 +72,159 @@ def _ours(bot: Bot) -> None:
     assert set(summary) == {"uploaded"}, summary
 
 
-def _plain_boto3(bench: Bench, files: dict[str, Path], *, one_call: str) -> None:
-    """The baseline: a default boto3 client, one file after another."""
+def plain_boto3(
+    bench: Bench, files: dict[str, Path], *, one_call: str, endpoint: str = "", threads: int = 1
+) -> None:
+    """The baseline: a default boto3 client, one file after another (or `threads` at once)."""
     client = boto3.client(
         "s3",
-        endpoint_url=bench.server.url,
+        endpoint_url=endpoint or bench.server.url,
         region_name="us-east-1",
         aws_access_key_id="bench",
         aws_secret_access_key="bench",
+        config=Config(max_pool_connections=max(10, threads)),
     )
     prefix = f"baseline-{uuid.uuid4().hex}"
-    for name, path in files.items():
+
+    def one(item: tuple[str, Path]) -> None:
+        name, path = item
         if one_call == "upload_file":
             client.upload_file(str(path), "bench-bucket", f"{prefix}/{name}")
         else:
             client.put_object(Bucket="bench-bucket", Key=f"{prefix}/{name}", Body=path.read_bytes())
 
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(one, files.items()))
+
+
+def awscli(folder: Path, endpoint: str) -> None:
+    """What a customer would type: `aws s3 cp --recursive` of the folder (awscli, bench only)."""
+    command = [AWS, "s3", "cp", "--recursive", "--only-show-errors", "--endpoint-url", endpoint]
+    command += [str(folder), f"s3://bench-bucket/awscli-{uuid.uuid4().hex}/"]
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+@dataclass
+class Measured:
+    seconds: float
+    cpu: float  # CPU seconds of this process and the children it waited for
+
+    @classmethod
+    def of(cls, fn) -> "Measured":
+        def cpu() -> float:
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return time.process_time() + children.ru_utime + children.ru_stime
+
+        started, cpu_before = time.perf_counter(), cpu()
+        fn()
+        return cls(time.perf_counter() - started, cpu() - cpu_before)
+
+
+def _small_rounds(bench: Bench, files, folder, *, endpoint: str, tenant) -> dict[str, list]:
+    """Each way of uploading the 2,000 small files, interleaved round by round."""
+    ways = {
+        "ours": None,  # its bot is staged before the clock starts, below
+        "boto3": lambda: plain_boto3(bench, files, one_call="put_object", endpoint=endpoint),
+        "boto3 x8": lambda: plain_boto3(
+            bench,
+            files,
+            one_call="put_object",
+            endpoint=endpoint,
+            threads=settings.MEDIA_UPLOAD_CONCURRENCY,
+        ),
+    }
+    if Path(AWS).exists():
+        ways["awscli"] = lambda: awscli(folder, endpoint)
+    runs: dict[str, list] = {name: [] for name in ways}
+    for _ in range(SMALL_ROUNDS):
+        for name, way in ways.items():
+            if way is None:
+                bot = left_bot(tenant, files)
+                runs[name].append(Measured.of(lambda bot=bot: _ours(bot)))
+            else:
+                runs[name].append(Measured.of(way))
+    return runs
+
+
+def _small_rows(bench: Bench) -> list[Row]:
+    folder = Path(bench.work) / "small"
+    folder.mkdir()
+    files = screenshots(folder, 1000)
+    objects = len(files)
+    rows = []
+    on_moto = _small_rounds(bench, files, folder, endpoint=bench.server.url, tenant=bench.tenant)
+    ours = [run.seconds for run in on_moto["ours"]]
+    for name, label, target in (
+        ("boto3", "boto3 put_object one after another", 0.5),
+        (
+            "boto3 x8",
+            f"boto3 with our concurrency ({settings.MEDIA_UPLOAD_CONCURRENCY} threads)",
+            None,
+        ),
+        ("awscli", "aws s3 cp --recursive", 1.0),
+    ):
+        if name not in on_moto:
+            print(f"upload: no awscli in {AWS}; `make bench` installs it")
+            continue
+        theirs = [run.seconds for run in on_moto[name]]
+        rows.append(
+            Row(
+                f"moto: 1,000 screenshots + sidecars vs {label} (median of {SMALL_ROUNDS})",
+                statistics.median(ours),
+                statistics.median(theirs),
+                unit="s",
+                target=target,
+                spread=_spread(ours, theirs),
+            )
+        )
+    stub = StubS3()
+    try:
+        tenant = tenant_get_or_create(name=f"stub-{uuid.uuid4().hex[:6]}")
+        response = tenant_client(tenant).put(
+            "/api/v1/admin/configs?config_type=storage",
+            bench.config_body(endpoint_url=stub.url),
+            format="json",
+        )
+        assert response.status_code == 200, response.content[:300]
+        on_stub = _small_rounds(bench, files, folder, endpoint=stub.url, tenant=tenant)
+    finally:
+        stub.stop()
+    rate = {
+        name: objects / statistics.median(r.seconds for r in runs) for name, runs in on_stub.items()
+    }
+    cpu = {
+        name: statistics.median(r.cpu for r in runs) / objects * 1e3
+        for name, runs in on_stub.items()
+    }
+    for name in on_stub:
+        if name == "ours":
+            continue
+        rows.append(
+            Row(
+                f"stub S3 (discards bodies): objects/s, ours vs {name}",
+                rate["ours"],
+                rate[name],
+                unit="/s",
+                kind="throughput",
+            )
+        )
+        rows.append(Row(f"  CPU ms per object, ours vs {name}", cpu["ours"], cpu[name]))
+    return rows
+
+
+def _spread(ours: list[float], theirs: list[float]) -> tuple[float, float]:
+    ratios = [o / t for o, t in zip(ours, theirs, strict=True)]
+    return min(ratios), max(ratios)
+
 
 def _peak_memory(bench: Bench, files: dict[str, Path]) -> float:
-    bot = _left_bot(bench, files)
+    bot = left_bot(bench.tenant, files)
     result = command_run(
         "upload_media",
         bot.public_id,
@@ -91,25 +238,15 @@ def _peak_memory(bench: Bench, files: dict[str, Path]) -> float:
 
 
 def rows(bench: Bench) -> list[Row]:
-    recording = _recording(bench.work)
-    big = {name: path for name, path in recording.items()}
-    bot = _left_bot(bench, big)
+    big = recording(bench.work)
+    bot = left_bot(bench.tenant, big)
     ours = timed(lambda: _ours(bot))
-    base = timed(lambda: _plain_boto3(bench, big, one_call="upload_file"))
+    base = timed(lambda: plain_boto3(bench, big, one_call="upload_file"))
     peak = _peak_memory(bench, big)
-
-    small_folder = Path(bench.work) / "small"
-    small_folder.mkdir()
-    small = _screenshots(small_folder, 1000)
-    # The run-to-run spread here is wide (moto's pace): the median of three rounds.
-    ours_small, base_small = [], []
-    for _ in range(3):
-        small_bot = _left_bot(bench, small)
-        ours_small.append(timed(lambda bot=small_bot: _ours(bot)))
-        base_small.append(timed(lambda: _plain_boto3(bench, small, one_call="put_object")))
     return [
         Row(
-            "Upload 256 MiB video + 30 min WAV + 200 screenshots (+ sidecars) vs boto3 upload_file",
+            "In-process: 256 MiB video + 30 min WAV + 200 screenshots (+ sidecars) vs boto3 "
+            "upload_file",
             ours,
             base,
             unit="s",
@@ -122,11 +259,5 @@ def rows(bench: Bench) -> list[Row]:
             unit="MB",
             target=1.0,
         ),
-        Row(
-            "Upload 1,000 screenshots + sidecars vs boto3, one after another (median of 3)",
-            statistics.median(ours_small),
-            statistics.median(base_small),
-            unit="s",
-            target=0.5,
-        ),
+        *_small_rows(bench),
     ]

@@ -32,6 +32,13 @@ def _secrets_required(**_) -> None:
 
 
 @signals.worker_init.connect
+def _s3_models_load(**_) -> None:
+    from storageconfig.s3 import models_load
+
+    models_load()
+
+
+@signals.worker_init.connect
 def _metrics_serve(**_) -> None:
     if WORKER_METRICS_PORT:
         from django.conf import settings

@@ -190,6 +190,10 @@ if STAGING_S3_BUCKET:
 # Uploads: files of one bot in flight at once, and how a failed one is tried again
 # (meetstream.timing has every delay of the upload path).
 MEDIA_UPLOAD_CONCURRENCY = env_int("MEDIA_UPLOAD_CONCURRENCY", 8, minimum=1)
+# A large file goes up in parts of this size (S3 allows 5 MiB to 5 GiB, 10,000 parts at most),
+# this many at once; the README's upload curve measured the defaults.
+S3_UPLOAD_PART_MB = env_int("S3_UPLOAD_PART_MB", 8, minimum=5, maximum=5120)
+S3_UPLOAD_THREADS = env_int("S3_UPLOAD_THREADS", 4, minimum=1, maximum=32)
 MEDIA_UPLOAD_MAX_ATTEMPTS = env_int("MEDIA_UPLOAD_MAX_ATTEMPTS", 10, minimum=1)
 MEDIA_UPLOAD_RETRY_BASE_SECONDS = env_int("MEDIA_UPLOAD_RETRY_BASE_SECONDS", 30, minimum=1)
 # The largest file the recorder may hand over (a 413 past it); 8 GiB.

@@ -51,7 +51,6 @@ _CONFIGS: dict[str, Config] = {
     "transfer": Config(
         connect_timeout=timing.S3_CONNECT_TIMEOUT,
         retries={"mode": "standard", "total_max_attempts": timing.S3_REQUEST_ATTEMPTS},
-        max_pool_connections=32,
     ),
     # Readiness and `check --deploy`: one try, answered within PROBE_SECONDS or not at all.
     "probe": Config(
@@ -71,14 +70,26 @@ PRESIGN_SECONDS = 3600
 CLIENT_CACHE_SIZE = 256
 
 MiB = 1024 * 1024
-# Multipart above 8 MiB; a file upload holds at most a few parts in memory at once.
-TRANSFER = TransferConfig(
-    multipart_threshold=8 * MiB,
-    multipart_chunksize=8 * MiB,
-    max_concurrency=4,
-    use_threads=True,
-)
-TRANSFER.max_in_memory_upload_chunks = 4
+
+
+def transfer_config() -> TransferConfig:
+    """Multipart above one part's size; each file sends S3_UPLOAD_THREADS parts at once and a
+    stream holds at most that many parts in memory (the README's upload curve chose these)."""
+    part = settings.S3_UPLOAD_PART_MB * MiB
+    return _transfer_config(part, settings.S3_UPLOAD_THREADS)
+
+
+@cache
+def _transfer_config(part: int, threads: int) -> TransferConfig:
+    config = TransferConfig(
+        multipart_threshold=part,
+        multipart_chunksize=part,
+        max_concurrency=threads,
+        use_threads=True,
+    )
+    config.max_in_memory_upload_chunks = threads
+    return config
+
 
 _RETRYABLE_CODES = {
     "SlowDown",
@@ -155,6 +166,13 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
+def models_load() -> None:
+    """Read botocore's S3 model and endpoint rules into the process's session now. A Celery
+    worker does so before its pool forks, so no pool process spends a quarter of a second of
+    its first upload reading them (the bench's `left` to first request, cold)."""
+    _session().client("s3", region_name="us-east-1")
+
+
 _clients: OrderedDict[Hashable, object] = OrderedDict()
 _lock = threading.Lock()
 
@@ -186,7 +204,14 @@ def client_forget(revision: Hashable) -> None:
 def _build(target: S3Target, purpose: Purpose):
     config = _CONFIGS[purpose]
     if purpose == "transfer":
-        config = config.merge(Config(read_timeout=settings.S3_TRANSFER_READ_TIMEOUT))
+        # Every file of an upload pass may send all its parts at once on one shared client.
+        connections = max(32, settings.MEDIA_UPLOAD_CONCURRENCY * settings.S3_UPLOAD_THREADS)
+        config = config.merge(
+            Config(
+                read_timeout=settings.S3_TRANSFER_READ_TIMEOUT,
+                max_pool_connections=connections,
+            )
+        )
     config = config.merge(
         Config(
             signature_version="s3v4",
@@ -371,12 +396,13 @@ def object_upload(
     """
     extra = {"ContentType": content_type, "Metadata": metadata, **target.write_args()}
     try:
-        if isinstance(source, str) and os.path.getsize(source) < TRANSFER.multipart_threshold:
+        transfer = transfer_config()
+        if isinstance(source, str) and os.path.getsize(source) < transfer.multipart_threshold:
             # One PUT: a transfer manager's threads cost more than a small file takes.
             with open(source, "rb") as body:
                 s3.put_object(Bucket=target.bucket, Key=key, Body=body, **extra)
             return
-        with create_transfer_manager(s3, TRANSFER) as manager:
+        with create_transfer_manager(s3, transfer) as manager:
             manager.upload(source, target.bucket, key, extra_args=extra).result()
     except _FAILURES as exc:
         raise error_from(exc, target=target, operation="PutObject", key=key) from None

@@ -70,27 +70,26 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def worker_start(*, log: Path, queue: str, concurrency: int = 2, **env: str) -> Worker:
-    """A real Celery worker on REDIS_URL, consuming only this queue."""
+def worker_start(
+    *, log: Path, queue: str, concurrency: int = 2, deployed: bool = False, **env: str
+) -> Worker:
+    """A real Celery worker on REDIS_URL, consuming only this queue; `deployed`: as the README
+    deploys it (`worker --beat`, gossip, mingle and heartbeats on)."""
     command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "meetstream",
-        "worker",
-        "--loglevel=INFO",
-        f"--concurrency={concurrency}",
-        "--pool=prefork",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-Q",
-        queue,
+        *(sys.executable, "-m", "celery", "-A", "meetstream", "worker", "--loglevel=INFO"),
+        *(f"--concurrency={concurrency}", "--pool=prefork", "-Q", queue),
     ]
+    if deployed:
+        command += ["--beat", "--schedule", str(log.with_suffix(".beat"))]
+    else:
+        command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=child_env(CELERY_QUEUE=queue, **env), stdout=out, stderr=out
+            command,
+            cwd=ROOT,
+            env=child_env(**{"CELERY_QUEUE": queue, **env}),
+            stdout=out,
+            stderr=out,
         )
     worker = Worker(process, log, queue)
     deadline = time.monotonic() + 60

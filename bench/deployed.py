@@ -1,0 +1,195 @@
+"""Uploads as deployed: gunicorn (the project's config) takes the recorder's `left`, and a
+Celery worker (prefork, `--beat`, the README's command) on Redis uploads; timed from `left`
+until the bot is Done, against boto3 `upload_file` of the same files on the same server."""
+
+import os
+import secrets
+import statistics
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from django.conf import settings
+
+from bench.setup import Bench, tenant_client
+from bench.timing import Row
+from bench.upload import MiB, left_bot, plain_boto3, recording, screenshots
+from bots.models import Bot
+from bots.simulation import video_write, wav_write
+from meetstream.services import tenant_get_or_create
+from tests.support.faults import FaultProxy
+from tests.support.processes import Gunicorn, Worker, children_of, gunicorn_start, worker_start
+
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
+ROUNDS = 3
+LATENCY_BOTS = 20
+
+
+@dataclass
+class Deployment:
+    web: Gunicorn
+    worker: Worker
+    token: str
+
+    def left(self, bot: Bot) -> float:
+        """Tell the web the bot left, as the recorder does; when it was told (epoch seconds)."""
+        started = time.time()
+        response = requests.post(
+            f"{self.web.url}/internal/v1/bots/{bot.public_id}/left",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
+        assert response.status_code == 202, response.text[:300]
+        return started
+
+    def pool_rss(self, field: str) -> dict[int, int]:
+        """VmRSS or VmHWM (bytes) of each of the worker's child processes."""
+        sizes = {}
+        for pid in children_of(self.worker.process.pid):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(f"{field}:"):
+                    sizes[pid] = int(line.split()[1]) * 1024
+        return sizes
+
+
+@contextmanager
+def deployment(bench: Bench, *, processes: int = 2):
+    token = secrets.token_urlsafe(32)
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    folder = Path(bench.work) / queue
+    folder.mkdir()
+    env = {
+        "REDIS_URL": REDIS_URL,
+        "CELERY_QUEUE": queue,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PLATFORM_S3_ENDPOINT_URL": bench.server.url,
+        "PLATFORM_S3_ACCESS_KEY_ID": "bench",
+        "PLATFORM_S3_SECRET_ACCESS_KEY": "bench",
+        "RECORDER_TOKEN": token,
+        "LOG_LEVEL": "INFO",
+    }
+    web = gunicorn_start(log=folder / "web.log", workers=2, **env)
+    try:
+        worker = worker_start(
+            log=folder / "worker.log", queue=queue, concurrency=processes, deployed=True, **env
+        )
+        try:
+            yield Deployment(web, worker, token)
+        finally:
+            worker.stop()
+    finally:
+        web.stop()
+
+
+def _all_done(bots: list[Bot], *, timeout: float = 900) -> float:
+    """When every bot was Done (epoch seconds), polled lightly so the poll steals no CPU."""
+    deadline = time.monotonic() + timeout
+    pks = [bot.pk for bot in bots]
+    while Bot.objects.filter(pk__in=pks, status="Done").count() < len(pks):
+        assert time.monotonic() < deadline, "the worker did not finish in time"
+        time.sleep(0.02)
+    return time.time()
+
+
+def _left_to_done(deployed: Deployment, bots: list[Bot]) -> float:
+    started = min(deployed.left(bot) for bot in bots)
+    return _all_done(bots) - started
+
+
+def _first_request_latencies(bench: Bench, deployed: Deployment) -> list[float]:
+    """Milliseconds from `left` to the first S3 request of the bot's upload, one small bot at a
+    time, seen by a recording proxy in front of the S3 server."""
+    arrivals: list[tuple[float, str]] = []
+    proxy = FaultProxy(bench.server.url, lambda _, path: arrivals.append((time.time(), path)))
+    try:
+        tenant = tenant_get_or_create(name=f"latency-{uuid.uuid4().hex[:6]}")
+        client = tenant_client(tenant)
+        response = client.put(
+            "/api/v1/admin/configs?config_type=storage",
+            bench.config_body(endpoint_url=proxy.url),
+            format="json",
+        )
+        assert response.status_code == 200, response.content[:300]
+        audio = Path(bench.work) / "latency.wav"
+        wav_write(audio, seconds=2)
+        latencies = []
+        for _ in range(LATENCY_BOTS):
+            bot = left_bot(tenant, {"audio.wav": audio}, leave=False)
+            started = deployed.left(bot)
+            _all_done([bot])
+            first = min(at for at, path in arrivals if bot.public_id in path)
+            latencies.append((first - started) * 1e3)
+            time.sleep(0.2)  # an idle worker between bots, as when bots leave one by one
+        return latencies
+    finally:
+        proxy.stop()
+
+
+def _scaling(bench: Bench, folder: Path) -> dict[int, float]:
+    """Seconds from 20 bots leaving at once until all are Done, with 1 and 2 pool processes."""
+    folder.mkdir()
+    video, audio = folder / "video.mp4", folder / "audio.wav"
+    video_write(video, size=16 * MiB)
+    wav_write(audio, seconds=120)
+    files = {"meeting_recording.mp4": video, "audio.wav": audio, **screenshots(folder, 10)}
+    times = {}
+    for processes in (1, 2):
+        with deployment(bench, processes=processes) as deployed:
+            bots = [left_bot(bench.tenant, files, leave=False) for _ in range(20)]
+            times[processes] = _left_to_done(deployed, bots)
+    return times
+
+
+def rows(bench: Bench) -> list[Row]:
+    if not REDIS_URL:
+        print("deployed: skipped, no Redis (set REDIS_URL)")
+        return []
+    files = recording(bench.work)
+    ours, base = [], []
+    with deployment(bench) as deployed:
+        idle = deployed.pool_rss("VmRSS")
+        for _ in range(ROUNDS):
+            bot = left_bot(bench.tenant, files, leave=False)
+            ours.append(_left_to_done(deployed, [bot]))
+            started = time.perf_counter()
+            plain_boto3(bench, files, one_call="upload_file")
+            base.append(time.perf_counter() - started)
+        peak = deployed.pool_rss("VmHWM")
+        growth = max(peak[pid] - idle.get(pid, peak[pid]) for pid in peak) / MiB
+        latencies = _first_request_latencies(bench, deployed)
+    ratios = [o / b for o, b in zip(ours, base, strict=True)]
+    scaled = _scaling(bench, Path(bench.work) / "scaling")
+    p50, p90 = statistics.median(latencies), statistics.quantiles(latencies, n=10)[8]
+    return [
+        Row(
+            f"Worker on Redis: the same bot, `left` to Done vs boto3 upload_file ({ROUNDS} runs)",
+            statistics.median(ours),
+            statistics.median(base),
+            unit="s",
+            target=1.2,
+            spread=(min(ratios), max(ratios)),
+        ),
+        Row(
+            "  peak memory growth of a pool process vs the 150 MiB bound",
+            growth,
+            150,
+            unit="MB",
+            target=1.0,
+        ),
+        Row(
+            f"Worker on Redis: `left` to first S3 request, p50 of {LATENCY_BOTS} vs 100 ms goal",
+            p50,
+            100,
+            target=1.0,
+        ),
+        Row("  p90 of the same vs 200 ms", p90, 200, target=1.0),
+        Row(
+            "20 bots leave at once: 2 pool processes vs 1, time to all Done",
+            scaled[2],
+            scaled[1],
+            unit="s",
+        ),
+    ]
