@@ -1,10 +1,6 @@
 """Fetches served by gunicorn to concurrent clients, and fetches for a tenant with 100,000 files."""
 
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,10 +14,9 @@ from bots.models import Bot, BotArtifact, Pin
 from bots.services import bot_create
 from bots.simulation import meeting_simulate
 from bots.uploads import media_upload
-from meetstream.embedded_s3 import free_port, process_stop
 from meetstream.services import tenant_get_or_create
 from tests.support.media import uploaded_screenshot_rows
-from tests.support.processes import database_url
+from tests.support.processes import Gunicorn, gunicorn_start
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 4
@@ -39,46 +34,15 @@ def _recorded_bot(tenant) -> Bot:
     return bot
 
 
-def _gunicorn() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "PLATFORM_S3_ENDPOINT_URL": settings.PLATFORM_S3_ENDPOINT_URL,
-        "PLATFORM_S3_ACCESS_KEY_ID": "bench",
-        "PLATFORM_S3_SECRET_ACCESS_KEY": "bench",
-        # Fetches queue nothing, but a web process needs a broker to start: an idle folder one.
-        "EMBEDDED_BROKER_DIR": tempfile.mkdtemp(prefix="meetstream-bench-broker-"),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "meetstream.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
+def _gunicorn(work: str) -> Gunicorn:
+    """The web as deployed (the project's gunicorn config: gthread, 4 threads), 2 workers."""
+    return gunicorn_start(
+        log=Path(work) / "fetch-web.log",
+        workers=2,
+        PLATFORM_S3_ENDPOINT_URL=settings.PLATFORM_S3_ENDPOINT_URL,
+        PLATFORM_S3_ACCESS_KEY_ID="bench",
+        PLATFORM_S3_SECRET_ACCESS_KEY="bench",
     )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(f"{url}/api/schema/", timeout=1)
-            return server, url
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    process_stop(server)
-    raise RuntimeError("gunicorn did not start")
 
 
 def _load(url: str, key: str) -> tuple[float, list[float]]:
@@ -100,7 +64,8 @@ def _load(url: str, key: str) -> tuple[float, list[float]]:
 
 
 def _served_rows(bench: Bench, bot: Bot) -> list[Row]:
-    server, base = _gunicorn()
+    server = _gunicorn(bench.work)
+    base = server.url
     paths = {
         "status": f"/api/v1/bots/{bot.public_id}/status",
         "get_audio": f"/api/v1/bots/{bot.public_id}/get_audio",
@@ -118,7 +83,7 @@ def _served_rows(bench: Bench, bot: Bot) -> list[Row]:
                 rates[name].append(rate)
                 latencies[name] += times
     finally:
-        process_stop(server)
+        server.stop()
 
     def p99(name: str) -> float:
         return statistics.quantiles(latencies[name], n=100)[98]

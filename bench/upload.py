@@ -11,6 +11,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import boto3
@@ -47,7 +48,9 @@ def screenshots(folder: Path, count: int) -> dict[str, Path]:
     return files
 
 
+@cache
 def recording(work: str) -> dict[str, Path]:
+    """The recorder's files of one long meeting, written once per run."""
     folder = Path(work) / "recording"
     folder.mkdir()
     video, audio = folder / "video.mp4", folder / "audio.wav"

@@ -37,3 +37,26 @@ def test_the_cache_holds_a_bounded_number_of_clients(monkeypatch):
 
     assert len(s3._clients) <= 3
     assert s3.client(target, cache_key="bounded-0") is not first
+
+
+def test_part_size_and_threads_per_file_come_from_settings(settings, s3_server, bucket, tmp_path):
+    target = s3.S3Target(bucket, "us-east-1", s3_server.url, "test-key", "test-secret")
+    client = s3.client(target)
+    source = tmp_path / "big.bin"
+    source.write_bytes(bytes(range(256)) * (12 * 4096))  # 12 MiB
+
+    parts = {}
+    for part_mb in (5, 8):
+        settings.S3_UPLOAD_PART_MB, settings.S3_UPLOAD_THREADS = part_mb, 2
+        key = f"parts-{part_mb}"
+        s3.object_upload(
+            client, target, key=key, source=str(source), content_type="x/y", metadata={}
+        )
+        parts[part_mb] = s3_server.client().head_object(Bucket=bucket, Key=key)["ETag"]
+        assert s3.transfer_config().max_concurrency == 2
+
+    # A multipart object's ETag ends with its number of parts.
+    assert parts[5].strip('"').endswith("-3") and parts[8].strip('"').endswith("-2")
+    assert s3_server.client().get_object(Bucket=bucket, Key="parts-5")["Body"].read() == (
+        source.read_bytes()
+    )
