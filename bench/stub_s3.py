@@ -1,5 +1,6 @@
 """An S3 stand-in that accepts every write and discards the bytes, fast enough not to be the
-bottleneck: with it the bench sees a client's own cost per object. `python -m bench.stub_s3 PORT`.
+bottleneck: with it the bench sees a client's own cost per object. Given a latency, it answers
+each request that much later, as a distant S3 would. `python -m bench.stub_s3 PORT [SECONDS]`.
 
 It speaks just enough of S3 for uploads: HeadBucket, PutObject, the multipart calls and
 DeleteObject(s). HTTP/1.1 with keep-alive, `Expect: 100-continue` and chunked bodies."""
@@ -50,7 +51,9 @@ async def _body_discard(reader: asyncio.StreamReader, headers: dict[bytes, bytes
         remaining -= len(await reader.read(min(remaining, 1 << 20)))
 
 
-async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _serve(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, latency: float
+) -> None:
     try:
         while request_line := await reader.readline():
             method, target, _ = request_line.decode().split(" ", 2)
@@ -61,6 +64,8 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             if headers.get(b"expect", b"").lower() == b"100-continue":
                 writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             await _body_discard(reader, headers)
+            if latency:
+                await asyncio.sleep(latency)
             status, extra, body = _answer(method, target)
             head = [b"HTTP/1.1 " + status, b"Content-Length: " + str(len(body)).encode()]
             head += [name + b": " + value for name, value in extra.items()]
@@ -72,8 +77,10 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
         writer.close()
 
 
-async def _main(port: int) -> None:
-    server = await asyncio.start_server(_serve, "127.0.0.1", port, backlog=512)
+async def _main(port: int, latency: float) -> None:
+    server = await asyncio.start_server(
+        lambda reader, writer: _serve(reader, writer, latency), "127.0.0.1", port, backlog=512
+    )
     async with server:
         await server.serve_forever()
 
@@ -81,10 +88,12 @@ async def _main(port: int) -> None:
 class StubS3:
     """The stub in a process of its own, so it does not share this process's interpreter lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, latency: float = 0) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen([sys.executable, "-m", "bench.stub_s3", str(port)])
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.stub_s3", str(port), str(latency)]
+        )
         for _ in range(100):
             try:
                 requests.head(f"{self.url}/bucket", timeout=1)
@@ -99,4 +108,4 @@ class StubS3:
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(int(sys.argv[1])))
+    asyncio.run(_main(int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0))

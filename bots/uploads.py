@@ -303,11 +303,12 @@ def _manifest_body(bot: Bot, pin: Pin) -> bytes:
     return json.dumps(manifest, indent=2).encode()
 
 
-def _manifest_stage(bot: Bot, pin: Pin) -> bool:
-    """Once every other file is uploaded, the manifest joins them as a staged file."""
+def _manifest_stage(bot: Bot, pin: Pin) -> bytes | None:
+    """Once every other file is uploaded, the manifest joins them as a staged file; its bytes,
+    when this call staged it."""
     files = BotArtifact.objects.filter(bot=bot)
     if files.filter(name=MANIFEST).exists() or files.exclude(state=UploadState.UPLOADED).exists():
-        return False
+        return None
     body = _manifest_body(bot, pin)
     spec = manifest_spec()
     _, created = BotArtifact.objects.get_or_create(
@@ -322,10 +323,10 @@ def _manifest_stage(bot: Bot, pin: Pin) -> bool:
             "key": object_key(pin.prefixes[spec.category], bot.public_id, MANIFEST),
         },
     )
-    return created
+    return body if created else None
 
 
-def _claimed_upload(bot: Bot, pin: Pin, owner: str) -> Counter:
+def _claimed_upload(bot: Bot, pin: Pin, owner: str, manifest: bytes | None = None) -> Counter:
     claimed = _claim(bot, owner)
     if not claimed:
         return Counter()
@@ -336,7 +337,8 @@ def _claimed_upload(bot: Bot, pin: Pin, owner: str) -> Counter:
         return Counter(_record(bot, [(artifact, failure) for artifact in claimed]))
 
     client = s3.client(storage.target, cache_key=storage.cache_key)
-    bodies = {a.pk: _manifest_body(bot, pin) for a in claimed if a.name == MANIFEST}
+    # The manifest is made again from the rows unless the caller has just made it.
+    bodies = {a.pk: manifest or _manifest_body(bot, pin) for a in claimed if a.name == MANIFEST}
     outcomes: Counter = Counter()
     workers = settings.MEDIA_UPLOAD_CONCURRENCY
     with _lease_kept(bot, owner), ThreadPoolExecutor(max_workers=workers) as pool:
@@ -366,8 +368,8 @@ def media_upload(*, bot: Bot, owner: str) -> Counter:
         return Counter()
     pin = bot_pin(bot=bot)
     outcomes = _claimed_upload(bot, pin, owner)
-    if _manifest_stage(bot, pin):
-        outcomes += _claimed_upload(bot, pin, owner)
+    if (manifest := _manifest_stage(bot, pin)) is not None:
+        outcomes += _claimed_upload(bot, pin, owner, manifest)
     if outcomes:
         logger.info(
             "Upload pass: %s", ", ".join(f"{n} {state}" for state, n in sorted(outcomes.items()))

@@ -440,9 +440,9 @@ def presign_gets(s3, target: S3Target, *, keys: list[str], expires: int = PRESIG
     canonical_query = "&".join(
         "=".join(pair) for pair in sorted(part.split("=", 1) for part in unsigned.split("&"))
     )
-    host = url.netloc
+    host = url.netloc  # signed as botocore sends it: without the scheme's default port
     if (url.scheme, url.port) in {("http", 80), ("https", 443)}:
-        host = url.hostname
+        host = host.rsplit(":", 1)[0]
     folder = url.path.removesuffix("k")
     signed_tail = f"\n{canonical_query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD"
     head = f"AWS4-HMAC-SHA256\n{fields['X-Amz-Date']}\n{'/'.join(scope[1:])}\n"
