@@ -222,3 +222,31 @@ def test_transitions_outside_the_table_move_nothing(api, recorder, not_queued):
     assert upload_move(rows, UploadEvent.CLAIMED) == 0  # given up stays so
     assert upload_move(rows, UploadEvent.RETRIED) == 1
     assert rows.get().state == UploadState.STAGED
+
+
+def test_a_file_whose_lease_was_taken_mid_upload_keeps_its_new_owner_and_the_rest_are_recorded(
+    api, recorder, config_body, not_queued, monkeypatch
+):
+    assert api.put(PUT, config_body(), format="json").status_code == 200
+    bot = create_bot(api)
+    hand_over(recorder, bot["bot_id"], {"chats.json": b"[]", "participants.json": b"[]"})
+    real_transfer = uploads._transfer
+
+    def lease_lapses_meanwhile(client, target, artifact, body):
+        failure = real_transfer(client, target, artifact, body)
+        if artifact.name == "chats.json":  # another upload took it over while this one ran
+            BotArtifact.objects.filter(pk=artifact.pk).update(claimed_by="another-worker")
+        return failure
+
+    monkeypatch.setattr(uploads, "_transfer", lease_lapses_meanwhile)
+    outcomes = media_upload(bot=Bot.objects.get(), owner="this-worker")
+
+    assert outcomes == {UploadState.UPLOADED: 1, UploadState.UPLOADING: 1}
+    taken = BotArtifact.objects.get(name="chats.json")
+    assert (taken.state, taken.claimed_by, taken.attempts) == (
+        UploadState.UPLOADING,
+        "another-worker",
+        0,
+    )
+    assert BotArtifact.objects.get(name="participants.json").state == UploadState.UPLOADED
+    assert Bot.objects.get().status != "Done"  # no manifest until every file is stored
