@@ -15,7 +15,7 @@ from bots.simulation import video_write
 
 PARTS = (8, 16, 64)
 THREADS = (4, 8, 10)
-ROUNDS = 1
+ROUNDS = 2
 
 
 def rows(bench: Bench) -> list[Row]:
