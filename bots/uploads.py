@@ -6,10 +6,11 @@ Each file moves through bots.upload_lifecycle; the delays are meetstream.timing'
 import io
 import json
 import logging
+import queue
 import threading
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from hashlib import sha256
 
@@ -346,15 +347,23 @@ def _claimed_upload(bot: Bot, pin: Pin, owner: str, manifest: bytes | None = Non
         def discard(names: list[str]) -> None:
             pool.submit(_staged_discard, names)  # disk work, off the thread that records
 
-        futures = {
-            pool.submit(_transfer, client, storage.target, a, bodies.get(a.pk)): a for a in claimed
-        }
-        pending = set(futures)
-        while pending:
-            # Whatever finished while the last batch was recorded is recorded together.
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            finished = [(futures[future], future.result()) for future in done]
-            outcomes.update(_record(bot, finished, discard=discard))
+        # Each transfer reports here as it ends; whatever ended while the last batch was being
+        # recorded is recorded together. (concurrent.futures.wait would cost O(files) a call.)
+        finished: queue.SimpleQueue = queue.SimpleQueue()
+        for artifact in claimed:
+            future = pool.submit(
+                _transfer, client, storage.target, artifact, bodies.get(artifact.pk)
+            )
+            future.add_done_callback(lambda done, a=artifact: finished.put((a, done)))
+        recorded = 0
+        while recorded < len(claimed):
+            batch = [finished.get()]
+            while not finished.empty():
+                batch.append(finished.get())
+            outcomes.update(
+                _record(bot, [(a, done.result()) for a, done in batch], discard=discard)
+            )
+            recorded += len(batch)
     return outcomes
 
 
