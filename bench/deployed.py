@@ -14,12 +14,11 @@ from pathlib import Path
 import requests
 from django.conf import settings
 
-from bench.setup import Bench, tenant_client
-from bench.timing import Row
+from bench.setup import Bench
+from bench.timing import Row, spread
 from bench.upload import MiB, left_bot, plain_boto3, recording, screenshots
 from bots.models import Bot
 from bots.simulation import video_write, wav_write
-from meetstream.services import tenant_get_or_create
 from tests.support.faults import FaultProxy
 from tests.support.processes import Gunicorn, Worker, children_of, gunicorn_start, worker_start
 
@@ -105,14 +104,7 @@ def _first_request_latencies(bench: Bench, deployed: Deployment) -> list[float]:
     arrivals: list[tuple[float, str]] = []
     proxy = FaultProxy(bench.server.url, lambda _, path: arrivals.append((time.time(), path)))
     try:
-        tenant = tenant_get_or_create(name=f"latency-{uuid.uuid4().hex[:6]}")
-        client = tenant_client(tenant)
-        response = client.put(
-            "/api/v1/admin/configs?config_type=storage",
-            bench.config_body(endpoint_url=proxy.url),
-            format="json",
-        )
-        assert response.status_code == 200, response.content[:300]
+        tenant = bench.tenant_storing_at(proxy.url)
         audio = Path(bench.work) / "latency.wav"
         wav_write(audio, seconds=2)
         latencies = []
@@ -160,7 +152,6 @@ def rows(bench: Bench) -> list[Row]:
         peak = deployed.pool_rss("VmHWM")
         growth = max(peak[pid] - idle.get(pid, peak[pid]) for pid in peak) / MiB
         latencies = _first_request_latencies(bench, deployed)
-    ratios = [o / b for o, b in zip(ours, base, strict=True)]
     scaled = _scaling(bench, Path(bench.work) / "scaling")
     p50, p90 = statistics.median(latencies), statistics.quantiles(latencies, n=10)[8]
     return [
@@ -170,7 +161,7 @@ def rows(bench: Bench) -> list[Row]:
             statistics.median(base),
             unit="s",
             target=1.2,
-            spread=(min(ratios), max(ratios)),
+            spread=spread(ours, base),
         ),
         Row(
             "  peak memory growth of a pool process vs the 150 MiB bound",

@@ -1,3 +1,4 @@
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -58,6 +59,17 @@ class Bench:
             self.config_body(**overrides),
             format="json",
         )
+
+    def tenant_storing_at(self, endpoint_url: str) -> Tenant:
+        """A new tenant whose active configuration sends its media to this endpoint."""
+        tenant = tenant_get_or_create(name=f"at-{uuid.uuid4().hex[:8]}")
+        response = tenant_client(tenant).put(
+            "/api/v1/admin/configs?config_type=storage",
+            self.config_body(endpoint_url=endpoint_url),
+            format="json",
+        )
+        assert response.status_code == 200, response.content[:300]
+        return tenant
 
     def s3_admin(self):
         return s3.client(

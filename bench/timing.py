@@ -30,6 +30,12 @@ class Row:
         ) + f" ({'≤' if self.kind == 'time' else '≥'} {self.target:g})"
 
 
+def spread(ours: list[float], baselines: list[float]) -> tuple[float, float]:
+    """The lowest and highest ratio of runs made side by side."""
+    ratios = [o / b for o, b in zip(ours, baselines, strict=True)]
+    return min(ratios), max(ratios)
+
+
 def compare(name: str, ours: Callable, baseline: Callable, *, rounds: int, **row) -> Row:
     """Median milliseconds of each, interleaved round by round so drift hits both alike."""
     ours(), baseline()  # warm up

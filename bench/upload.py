@@ -18,15 +18,14 @@ import boto3
 from botocore.config import Config
 from django.conf import settings
 
-from bench.setup import Bench, tenant_client
+from bench.setup import Bench
 from bench.stub_s3 import StubS3
-from bench.timing import Row, timed
+from bench.timing import Row, spread, timed
 from bots.lifecycle import BotEventType
 from bots.models import Bot
 from bots.services import artifact_stage, bot_create, bot_transition
 from bots.simulation import png_bytes, video_write, wav_write
 from bots.uploads import media_upload
-from meetstream.services import tenant_get_or_create
 from tests.support.processes import command_run
 
 MiB = 1024 * 1024
@@ -186,7 +185,7 @@ def _small_rows(bench: Bench) -> list[Row]:
                 statistics.median(theirs),
                 unit="s",
                 target=target,
-                spread=_spread(ours, theirs),
+                spread=spread(ours, theirs),
             )
         )
     return rows + _stub_rows(bench, files, folder) + _stub_rows(bench, files, folder, latency=0.01)
@@ -195,13 +194,7 @@ def _small_rows(bench: Bench) -> list[Row]:
 def _on_stub(bench: Bench, files, folder, *, latency: float, rounds: int) -> dict[str, list]:
     stub = StubS3(latency=latency)
     try:
-        tenant = tenant_get_or_create(name=f"stub-{uuid.uuid4().hex[:6]}")
-        response = tenant_client(tenant).put(
-            "/api/v1/admin/configs?config_type=storage",
-            bench.config_body(endpoint_url=stub.url),
-            format="json",
-        )
-        assert response.status_code == 200, response.content[:300]
+        tenant = bench.tenant_storing_at(stub.url)
         return _small_rounds(bench, files, folder, endpoint=stub.url, tenant=tenant, rounds=rounds)
     finally:
         stub.stop()
@@ -246,11 +239,6 @@ def _stub_rows(bench: Bench, files, folder, *, latency: float = 0) -> list[Row]:
             )
         )
     return rows
-
-
-def _spread(ours: list[float], theirs: list[float]) -> tuple[float, float]:
-    ratios = [o / t for o, t in zip(ours, theirs, strict=True)]
-    return min(ratios), max(ratios)
 
 
 def _peak_memory(bench: Bench, files: dict[str, Path]) -> float:
