@@ -6,20 +6,29 @@ from meetstream.serializers import ErrorSerializer
 class AudioUrlSerializer(serializers.Serializer):
     bot_id = serializers.CharField()
     audio_url = serializers.URLField()
-    expires_in = serializers.IntegerField()
+    expires_in = serializers.IntegerField(
+        help_text="Seconds the URL stays valid: 3600, or at least 3000 when a role's session "
+        "ends sooner."
+    )
 
 
 class VideoUrlSerializer(serializers.Serializer):
     bot_id = serializers.CharField()
     video_url = serializers.URLField()
-    expires_in = serializers.IntegerField()
+    expires_in = serializers.IntegerField(
+        help_text="Seconds the URL stays valid: 3600, or at least 3000 when a role's session "
+        "ends sooner."
+    )
 
 
 class ScreenshotSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     url = serializers.URLField()
     captured_at = serializers.DateTimeField(allow_null=True)
-    expires_in = serializers.IntegerField()
+    expires_in = serializers.IntegerField(
+        help_text="Seconds the URL stays valid: 3600, or at least 3000 when a role's session "
+        "ends sooner."
+    )
 
 
 class ScreenshotPageSerializer(serializers.Serializer):

@@ -68,19 +68,20 @@ def _positive(request, name: str, default: int, maximum: int) -> int:
     return int(raw)
 
 
-def _screenshot(artifact, url: str) -> dict:
+def _screenshot(artifact, url: str, expires_in: int) -> dict:
     return {
         "id": SCREENSHOT.match(artifact.name)["id"],
         "url": url,
         "captured_at": artifact.captured_at,
-        "expires_in": PRESIGN_SECONDS,
+        "expires_in": expires_in,
     }
 
 
 class AudioView(APIView):
     @extend_schema(
         operation_id="bot_get_audio",
-        summary="A presigned URL of the bot's audio (WAV, or MP3 with ?format=mp3), valid 1 hour.",
+        summary="A presigned URL of the bot's audio (WAV, or MP3 with ?format=mp3), valid "
+        "`expires_in` seconds.",
         parameters=[OpenApiParameter("format", str, enum=["wav", "mp3"])],
         responses={200: AudioUrlSerializer, **ERRORS},
     )
@@ -89,21 +90,21 @@ class AudioView(APIView):
         bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
         label = "audio" if extension == "wav" else "MP3 audio"
         artifact = fetch_artifact(bot=bot, name=f"audio.{extension}", label=label)
-        url = presigned_url(bot=bot, artifact=artifact)
-        return Response({"bot_id": bot.public_id, "audio_url": url, "expires_in": PRESIGN_SECONDS})
+        url, life = presigned_url(bot=bot, artifact=artifact)
+        return Response({"bot_id": bot.public_id, "audio_url": url, "expires_in": life})
 
 
 class VideoView(APIView):
     @extend_schema(
         operation_id="bot_get_video",
-        summary="A presigned URL of the bot's video, valid 1 hour.",
+        summary="A presigned URL of the bot's video, valid `expires_in` seconds.",
         responses={200: VideoUrlSerializer, **ERRORS},
     )
     def get(self, request, bot_id: str):
         bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
         artifact = fetch_artifact(bot=bot, name="meeting_recording.mp4", label="video")
-        url = presigned_url(bot=bot, artifact=artifact)
-        return Response({"bot_id": bot.public_id, "video_url": url, "expires_in": PRESIGN_SECONDS})
+        url, life = presigned_url(bot=bot, artifact=artifact)
+        return Response({"bot_id": bot.public_id, "video_url": url, "expires_in": life})
 
 
 class ScreenshotListView(APIView):
@@ -126,10 +127,10 @@ class ScreenshotListView(APIView):
         page = screenshots_page(bot=bot, number=number, size=size)
         if not page.items:
             screenshots_gone(bot=bot)
-        urls = []
+        urls, life = [], PRESIGN_SECONDS
         if hasattr(bot, "pin"):
             folder = f"{bot.pin.prefixes['metadata']}/{bot.public_id}_screenshots/"
-            urls = presigned_urls(bot=bot, artifacts=page.items, folder=folder)
+            urls, life = presigned_urls(bot=bot, artifacts=page.items, folder=folder)
 
         def link(to: int) -> str:
             query = request.query_params.copy()
@@ -141,7 +142,9 @@ class ScreenshotListView(APIView):
                 "count": page.count,
                 "next": link(number + 1) if number < page.pages else None,
                 "previous": link(number - 1) if number > 1 else None,
-                "results": [_screenshot(a, url) for a, url in zip(page.items, urls, strict=True)],
+                "results": [
+                    _screenshot(a, url, life) for a, url in zip(page.items, urls, strict=True)
+                ],
             }
         )
 
@@ -156,7 +159,7 @@ class ScreenshotView(APIView):
         bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
         require_screenshots(bot)
         artifact = fetch_artifact(bot=bot, name=screenshot_name(screenshot_id), label="screenshot")
-        return Response(_screenshot(artifact, presigned_url(bot=bot, artifact=artifact)))
+        return Response(_screenshot(artifact, *presigned_url(bot=bot, artifact=artifact)))
 
 
 BOT_DOCUMENTS = {

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 
 from meetstream.models import ApiKey, Tenant
 from meetstream.services import api_key_create, api_key_revoke
+from storageconfig.services import external_id_rotate
 
 # The navigation sidebar takes a quarter of a 1280 px screen from every list; the breadcrumbs
 # and the index page lead everywhere it does.
@@ -38,9 +39,9 @@ class ApiKeyInline(admin.TabularInline):
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "public_id", "created_at"]
     search_fields = ["name", "public_id"]
-    readonly_fields = ["public_id", "created_at"]
+    readonly_fields = ["public_id", "created_at", "storage_external_id"]
     inlines = [ApiKeyInline]
-    actions = ["create_api_key"]
+    actions = ["create_api_key", "rotate_external_id"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # a tenant's bots are permanent, and they belong to it
@@ -58,6 +59,20 @@ class TenantAdmin(admin.ModelAdmin):
         )
         add_never_cache_headers(response)
         return response
+
+    @admin.action(
+        description="Rotate the storage external ID (role configurations must be checked again)",
+        permissions=["change"],
+    )
+    def rotate_external_id(self, request, queryset):
+        for tenant in queryset:
+            external_id_rotate(tenant=tenant)
+        self.message_user(
+            request,
+            f"Rotated the external ID of {queryset.count()} tenant(s). Their roles' trust "
+            "policies must name the new one before the next upload can assume them.",
+            messages.WARNING,
+        )
 
 
 @admin.register(ApiKey)

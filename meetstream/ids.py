@@ -16,6 +16,12 @@ def new_tenant_id() -> str:
     return public_id("ten")
 
 
+def new_external_id() -> str:
+    """The ExternalId a tenant's IAM role must name: random, made by the platform (AWS's
+    guard against a confused deputy: nobody else can ask us to assume that role)."""
+    return f"ext_{secrets.token_hex(20)}"
+
+
 def new_api_key() -> str:
     return API_KEY_PREFIX + secrets.token_urlsafe(32)
 

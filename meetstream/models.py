@@ -1,7 +1,7 @@
 from django.db import models
 from fernet_fields import EncryptedTextField
 
-from meetstream.ids import new_tenant_id
+from meetstream.ids import new_external_id, new_tenant_id
 
 
 class Tenant(models.Model):
@@ -10,6 +10,8 @@ class Tenant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Signs the webhooks of this tenant's bots; made on first use, rotated through the API.
     webhook_secret = EncryptedTextField(null=True, blank=True, editable=False)
+    # Named by the trust policy of a role the tenant lets us assume; rotated by staff.
+    storage_external_id = models.CharField(max_length=64, default=new_external_id, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -171,6 +171,13 @@ PLATFORM_S3_REGION = env_str("PLATFORM_S3_REGION") or "us-east-1"
 PLATFORM_S3_ENDPOINT_URL = env_str("PLATFORM_S3_ENDPOINT_URL")
 PLATFORM_S3_ACCESS_KEY_ID = env_str("PLATFORM_S3_ACCESS_KEY_ID")
 PLATFORM_S3_SECRET_ACCESS_KEY = env_str("PLATFORM_S3_SECRET_ACCESS_KEY")
+# Customers' roles: the principal their trust policy names (unset: STS's GetCallerIdentity for
+# the key pair above or the default chain), and how long each assumed session lasts. Sessions
+# are refreshed with 50 minutes left at the default; 7200 and up give every URL a full hour.
+PLATFORM_AWS_PRINCIPAL_ARN = env_str("PLATFORM_AWS_PRINCIPAL_ARN")
+STORAGE_ROLE_SESSION_SECONDS = env_int(
+    "STORAGE_ROLE_SESSION_SECONDS", 3600, minimum=3600, maximum=43200
+)
 STORAGE_ALLOW_PRIVATE_ENDPOINTS = env_bool("STORAGE_ALLOW_PRIVATE_ENDPOINTS", False)
 if STAGING_S3_BUCKET:
     STORAGES["staging"] = {

@@ -1,3 +1,4 @@
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 from django import forms
@@ -36,8 +37,18 @@ class StorageConfigAddForm(forms.ModelForm):
     )
     server_side_encryption = forms.ChoiceField(choices=Encryption.choices, required=False)
     kms_key_id = forms.CharField(max_length=2048, required=False, help_text="Only with aws:kms.")
-    access_key_id = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False)
-    secret_key = forms.CharField(widget=forms.PasswordInput(render_value=False), strip=False)
+    access_key_id = forms.CharField(
+        widget=forms.PasswordInput(render_value=False), strip=False, required=False
+    )
+    secret_key = forms.CharField(
+        widget=forms.PasswordInput(render_value=False), strip=False, required=False
+    )
+    role_arn = forms.CharField(
+        max_length=2048,
+        required=False,
+        help_text="Instead of a key pair: the customer's role, assumed with the tenant's "
+        "external ID (see the tenant's page).",
+    )
 
     class Meta:
         model = StorageConfig
@@ -47,11 +58,13 @@ class StorageConfigAddForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors:
             return cleaned
+        credentials = ("access_key_id", "secret_key", "role_arn")
         serializer = StorageConfigInputSerializer(
             data={
                 "provider": "aws",
                 **{name: cleaned[name] for name in ("bucket_name", "region", "access_mode")},
-                **{name: cleaned[name] for name in ("prefix", "access_key_id", "secret_key")},
+                "prefix": cleaned["prefix"],
+                **{name: cleaned[name] for name in credentials if cleaned[name]},
                 "prefixes": cleaned["prefixes"] or {},
                 "endpoint_url": cleaned["endpoint_url"] or None,
                 "server_side_encryption": cleaned["server_side_encryption"] or None,
@@ -65,7 +78,7 @@ class StorageConfigAddForm(forms.ModelForm):
             return cleaned
         self.storage_input = serializer.create_input()
         try:
-            storage_config_check_or_raise(data=self.storage_input)
+            storage_config_check_or_raise(tenant=cleaned["tenant"], data=self.storage_input)
         except ValidationError as refused:
             self.add_error("endpoint_url", refused.messages)
         except StorageCheckFailed as failed:
@@ -99,6 +112,8 @@ class StorageConfigAdmin(admin.ModelAdmin):
         "revision",
         "is_active",
         "provider",
+        "credentials_kind",
+        "role_arn",
         "bucket_name",
         "region",
         "endpoint_url",
@@ -183,7 +198,9 @@ class StorageConfigAdmin(admin.ModelAdmin):
     @admin.action(description="Validate now (run the live check again)", permissions=["change"])
     def validate_now(self, request, queryset):
         for config in queryset:
-            if storage_config_revalidate(config=config):
+            with suppress(ValidationError):  # recorded as the revision's last check error
+                storage_config_revalidate(config=config)
+            if not config.last_check_error:
                 self.message_user(request, f"{config}: the live check passed.", messages.SUCCESS)
             else:
                 self.message_user(request, f"{config}: {config.last_check_error}", messages.ERROR)

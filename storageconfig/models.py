@@ -4,6 +4,7 @@ from fernet_fields import EncryptedTextField
 from meetstream.models import Tenant
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_distinct, prefixes_resolve
 from storageconfig.s3 import S3Target
+from storageconfig.sts import Role
 
 
 class AccessMode(models.TextChoices):
@@ -41,6 +42,8 @@ class StorageConfig(models.Model):
         max_length=16, choices=Encryption.choices, blank=True, default=Encryption.NONE
     )
     kms_key_id = models.CharField(max_length=2048, blank=True, default="")
+    # Either a key pair, or a role the platform assumes with the tenant's external ID.
+    role_arn = models.CharField(max_length=2048, blank=True, default="")
     access_key_id = EncryptedTextField(null=True, blank=True)
     secret_key = EncryptedTextField(null=True, blank=True)
     configured_at = models.DateTimeField()
@@ -69,7 +72,13 @@ class StorageConfig(models.Model):
 
     @property
     def has_credentials(self) -> bool:
-        return self.credentials_erased_at is None and bool(self.access_key_id and self.secret_key)
+        if self.credentials_erased_at is not None:
+            return False
+        return bool(self.role_arn or (self.access_key_id and self.secret_key))
+
+    @property
+    def credentials_kind(self) -> str:
+        return "role" if self.role_arn else "keys"
 
     @property
     def resolved_prefixes(self) -> dict[str, str]:
@@ -79,7 +88,7 @@ class StorageConfig(models.Model):
     def distinct_prefixes(self) -> list[str]:
         return prefixes_distinct(self.prefix, self.prefixes)
 
-    def s3_target(self) -> S3Target:
+    def s3_target(self, tenant: Tenant) -> S3Target:
         return S3Target(
             bucket=self.bucket_name,
             region=self.region,
@@ -88,4 +97,17 @@ class StorageConfig(models.Model):
             secret_key=self.secret_key,
             sse=self.server_side_encryption or None,
             kms_key_id=self.kms_key_id or None,
+            role=tenant_role(tenant, self.role_arn),
         )
+
+
+def tenant_role(tenant: Tenant, role_arn: str | None) -> Role | None:
+    """The role as the platform assumes it for this tenant, or None for a key pair."""
+    if not role_arn:
+        return None
+    return Role(role_arn, tenant.storage_external_id, role_session_name(tenant))
+
+
+def role_session_name(tenant: Tenant) -> str:
+    """How the tenant's sessions show in the customer's CloudTrail."""
+    return f"meetstream-{tenant.public_id}"

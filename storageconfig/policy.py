@@ -69,3 +69,20 @@ def iam_policy(
             kms["Condition"] = {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
         statements.append(kms)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def trust_policy(*, principal_arn: str, external_id: str) -> dict:
+    """Who may assume the customer's role: the platform's principal, naming the tenant's
+    external ID (so that no other customer of ours can point us at this role)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "MeetStreamAssumesThisRole",
+                "Effect": "Allow",
+                "Principal": {"AWS": principal_arn},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ],
+    }

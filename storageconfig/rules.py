@@ -94,3 +94,19 @@ def endpoint_url_normalize(raw: str) -> str:
     if parts.port is not None:
         netloc = netloc.rsplit(":", 1)[0] + f":{parts.port}"
     return f"{parts.scheme.lower()}://{netloc}"
+
+
+# IAM: a path of printable ASCII segments (512 characters with its slashes), then a name.
+_ROLE_ARN = re.compile(
+    r"arn:aws:iam::[0-9]{12}:role/((?:[\x21-\x2e\x30-\x7e]+/)*)[\w+=,.@-]{1,64}", re.ASCII
+)
+
+
+def role_arn_check(arn: str) -> str:
+    match = _ROLE_ARN.fullmatch(arn)
+    if not match or len(match[1]) > 510:
+        raise RuleError(
+            "Give the role's ARN: 'arn:aws:iam::<12-digit account>:role/<path/><name>', e.g. "
+            "'arn:aws:iam::111122223333:role/meetstream-storage'."
+        )
+    return arn

@@ -12,14 +12,15 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Literal
 from urllib.parse import quote, urlsplit
 
-import boto3
+import botocore.session
 from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config
+from botocore.credentials import CredentialProvider, CredentialResolver
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -33,6 +34,8 @@ from botocore.handlers import add_expect_header
 from django.conf import settings
 
 from meetstream import outbound, timing
+from storageconfig import sts
+from storageconfig.sts import Role
 
 Purpose = Literal["check", "transfer", "fetch", "probe"]
 
@@ -66,7 +69,13 @@ _CONFIGS: dict[str, Config] = {
         max_pool_connections=32,
     ),
 }
-PRESIGN_SECONDS = 3600
+# AssumeRole, on a check or when a session is due: within 10 s, whatever happens.
+_STS_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=3,
+    retries={"mode": "standard", "total_max_attempts": 2},
+)
+PRESIGN_SECONDS = sts.URL_SECONDS
 CLIENT_CACHE_SIZE = 256
 
 MiB = 1024 * 1024
@@ -124,6 +133,9 @@ class S3Target:
     endpoint_url: str | None = None
     access_key_id: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
+    # Instead of keys: the customer's role, assumed with the platform's own credentials.
+    role: Role | None = None
     # Server-side encryption asked of every write: None, "AES256" or "aws:kms" (with a key).
     sse: str | None = None
     kms_key_id: str | None = None
@@ -157,23 +169,44 @@ class _WrongRegion(Exception):
         self.region = region
 
 
-_FAILURES = (BotoCoreError, ClientError, _WrongRegion, outbound.EgressRefused)
+_FAILURES = (BotoCoreError, ClientError, _WrongRegion, outbound.EgressRefused, sts.RoleError)
 
 
 @cache
-def _session() -> boto3.session.Session:
+def _session() -> botocore.session.Session:
     # One session for the process: loading botocore's service models is the costly part.
-    return boto3.session.Session()
+    return botocore.session.get_session()
+
+
+class _Given(CredentialProvider):
+    METHOD = "assume-role"
+
+    def __init__(self, credentials) -> None:
+        self.credentials = credentials
+
+    def load(self):
+        return self.credentials
+
+
+def _session_holding(credentials) -> botocore.session.Session:
+    """A session whose clients sign with these credentials (botocore refreshes them), reading
+    the models the process's session has already read."""
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _session().get_component("data_loader"))
+    session.register_component("credential_provider", CredentialResolver([_Given(credentials)]))
+    return session
 
 
 def models_load() -> None:
     """Read botocore's S3 model and endpoint rules into the process's session now. A Celery
     worker does so before its pool forks, so no pool process spends a quarter of a second of
     its first upload reading them (the bench's `left` to first request, cold)."""
-    _session().client("s3", region_name="us-east-1")
+    _session().create_client("s3", region_name="us-east-1")
 
 
 _clients: OrderedDict[Hashable, object] = OrderedDict()
+# A role's session per revision: assumed on first use, shared by the revision's clients.
+_role_sessions: OrderedDict[Hashable, botocore.session.Session] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -184,24 +217,106 @@ def client(target: S3Target, *, purpose: Purpose = "transfer", cache_key: Hashab
         if key is not None and key in _clients:
             _clients.move_to_end(key)
             return _clients[key]
-        built = _build(target, purpose)
+        session = _session() if target.role is None else _role_session(target, cache_key)
+        built = _build(target, purpose, session)
         if key is not None:
-            _clients[key] = built
-            while len(_clients) > CLIENT_CACHE_SIZE:
-                _clients.popitem(last=False)
+            _lru_put(_clients, key, built)
         return built
 
 
+def _lru_put(cache: OrderedDict, key: Hashable, value) -> None:
+    cache[key] = value
+    while len(cache) > CLIENT_CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def _revision_of(cache_key: Hashable) -> Hashable:
+    return cache_key[0] if isinstance(cache_key, tuple) else cache_key
+
+
+def _role_session(target: S3Target, cache_key: Hashable | None) -> botocore.session.Session:
+    """The revision's role session (a new one for a client that is not kept)."""
+    key = (_revision_of(cache_key), target.role, target.region)
+    if cache_key is not None and key in _role_sessions:
+        _role_sessions.move_to_end(key)
+        return _role_sessions[key]
+    role, region = target.role, target.region
+    credentials = sts.RoleCredentials(lambda: sts.assume(_sts(region), role, region=region))
+    session = _session_holding(credentials)
+    if cache_key is not None:
+        _lru_put(_role_sessions, key, session)
+    return session
+
+
+def _sts(region: str):
+    """An STS client signing with the platform's own key pair, or else the default chain."""
+    return _session().create_client(
+        "sts",
+        region_name=region,
+        aws_access_key_id=settings.PLATFORM_S3_ACCESS_KEY_ID or None,
+        aws_secret_access_key=settings.PLATFORM_S3_SECRET_ACCESS_KEY or None,
+        config=_STS_CONFIG,
+    )
+
+
 def client_forget(revision: Hashable) -> None:
-    """Drop the clients of a revision: keyed by it, or by a tuple that starts with it."""
+    """Drop the clients and the role sessions of a revision: keyed by it, or by a tuple that
+    starts with it."""
     with _lock:
-        for key in list(_clients):
-            cache_key = key[1]
-            if cache_key == revision or (isinstance(cache_key, tuple) and cache_key[0] == revision):
-                del _clients[key]
+        for cache, at in ((_clients, 1), (_role_sessions, 0)):
+            for key in list(cache):
+                if _revision_of(key[at]) == revision:
+                    del cache[key]
 
 
-def _build(target: S3Target, purpose: Purpose):
+def role_assume(target: S3Target) -> S3Target:
+    """The live check's first step: the target holding a fresh session of its role."""
+    try:
+        session = sts.assume(_sts(target.region), target.role, region=target.region)
+    except sts.RoleError as refused:
+        raise error_from(refused, target=target, operation="AssumeRole") from None
+    return replace(
+        target,
+        access_key_id=session["access_key"],
+        secret_key=session["secret_key"],
+        session_token=session["token"],
+        role=None,
+    )
+
+
+def url_life(s3) -> int:
+    """Seconds a URL the client signs now stays valid: PRESIGN_SECONDS, or what is left of its
+    role's session (refreshed first when due, so never under `sts.url_floor()`)."""
+    credentials = s3._request_signer._credentials  # botocore keeps a client's only here
+    if isinstance(credentials, sts.RoleCredentials):
+        try:
+            return min(PRESIGN_SECONDS, credentials.seconds_left())
+        except sts.RoleError as refused:
+            raise S3Error(refused.reason, refused.message, retryable=refused.retryable) from None
+    return PRESIGN_SECONDS
+
+
+@cache
+def _principal(key_id: str | None) -> str:
+    return sts.caller_arn(_sts(settings.PLATFORM_S3_REGION))
+
+
+def platform_principal_arn() -> str:
+    """Who a customer's role must trust: PLATFORM_AWS_PRINCIPAL_ARN, else STS's answer."""
+    if settings.PLATFORM_AWS_PRINCIPAL_ARN:
+        return settings.PLATFORM_AWS_PRINCIPAL_ARN
+    try:
+        return _principal(settings.PLATFORM_S3_ACCESS_KEY_ID or None)
+    except (BotoCoreError, ClientError) as exc:
+        raise S3Error(
+            "platform_principal_unknown",
+            f"STS did not name the platform's principal ({type(exc).__name__}): "
+            "set PLATFORM_AWS_PRINCIPAL_ARN.",
+            retryable=True,
+        ) from None
+
+
+def _build(target: S3Target, purpose: Purpose, session: botocore.session.Session):
     config = _CONFIGS[purpose]
     if purpose == "transfer":
         # Every file of an upload pass may send all its parts at once on one shared client.
@@ -219,12 +334,13 @@ def _build(target: S3Target, purpose: Purpose):
             s3={"addressing_style": "path" if target.endpoint_url else "auto"},
         )
     )
-    built = _session().client(
+    built = session.create_client(
         "s3",
         region_name=target.region,
         endpoint_url=target.endpoint_url or None,
         aws_access_key_id=target.access_key_id,
         aws_secret_access_key=target.secret_key,
+        aws_session_token=target.session_token,
         config=config,
     )
     # Small PUTs skip "Expect: 100-continue": its extra round trip costs more than it saves.
@@ -273,6 +389,8 @@ def error_from(
     exc: Exception, *, target: S3Target, operation: str, key: str | None = None
 ) -> S3Error:
     """Translate a botocore failure into an S3Error; raw S3 text is never passed on."""
+    if isinstance(exc, sts.RoleError):
+        return S3Error(exc.reason, exc.message, retryable=exc.retryable)
     where = f"s3://{target.bucket}/{key}" if key else f"bucket '{target.bucket}'"
     if isinstance(exc, _WrongRegion):
         return _wrong_region(target, exc.region)
@@ -409,10 +527,14 @@ def object_upload(
 
 
 def presign_get(s3, target: S3Target, *, key: str, expires: int = PRESIGN_SECONDS) -> str:
-    """A SigV4 URL for one object; computed locally, no network call."""
-    return s3.generate_presigned_url(
-        "get_object", Params={"Bucket": target.bucket, "Key": key}, ExpiresIn=expires
-    )
+    """A SigV4 URL for one object; computed locally, no network call unless a role's
+    session is due."""
+    try:
+        return s3.generate_presigned_url(
+            "get_object", Params={"Bucket": target.bucket, "Key": key}, ExpiresIn=expires
+        )
+    except sts.RoleError as refused:
+        raise error_from(refused, target=target, operation="GetObject", key=key) from None
 
 
 def presign_gets(s3, target: S3Target, *, keys: list[str], expires: int = PRESIGN_SECONDS):
@@ -423,7 +545,7 @@ def presign_gets(s3, target: S3Target, *, keys: list[str], expires: int = PRESIG
     if not keys:
         return []
     template = presign_get(s3, target, key="k", expires=expires)
-    credentials = s3._request_signer._credentials  # botocore keeps a client's only here
+    credentials = s3._request_signer._credentials
     frozen = credentials.get_frozen_credentials() if credentials else None
     url = urlsplit(template)
     query = url.query.split("&")

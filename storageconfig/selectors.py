@@ -67,6 +67,9 @@ def storage_for_location(
         raise CredentialsErased()
     # The configuration's keys and encryption, at the location the media was pinned to.
     target = replace(
-        config.s3_target(), bucket=bucket, region=region, endpoint_url=endpoint_url or None
+        config.s3_target(tenant), bucket=bucket, region=region, endpoint_url=endpoint_url or None
     )
-    return ServingStorage(target, config.access_mode, (config.pk, region, endpoint_url))
+    # A role's clients are kept per external ID too: after a rotation every process assumes
+    # the role anew with the new one.
+    cache_key = (config.pk, region, endpoint_url, target.role and target.role.external_id)
+    return ServingStorage(target, config.access_mode, cache_key)

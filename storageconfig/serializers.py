@@ -16,6 +16,7 @@ from storageconfig.rules import (
     kms_key_id_check,
     prefix_normalize,
     region_check,
+    role_arn_check,
 )
 from storageconfig.services import StorageConfigInput
 
@@ -30,9 +31,10 @@ def _rule(check):
     return validate
 
 
-def _credential(label: str, max_length: int) -> StrictCharField:
+def _credential(label: str, max_length: int, **options) -> StrictCharField:
     # Messages never echo the value: it is a credential.
     return StrictCharField(
+        **options,
         max_length=max_length,
         trim_whitespace=False,
         error_messages={
@@ -94,10 +96,27 @@ class StorageLocationSerializer(StrictSerializer):
         return data
 
 
+def _credentials_problem(given: set[str]) -> dict[str, str]:
+    """A key pair or a role_arn, exactly one of them: what is wrong with the fields given."""
+    keys = sorted(given & {"access_key_id", "secret_key"})
+    if "role_arn" in given and keys:
+        return {"role_arn": "Give either role_arn or access_key_id and secret_key, not both."}
+    if "role_arn" in given or len(keys) == 2:
+        return {}
+    if keys:
+        missing = "secret_key" if keys == ["access_key_id"] else "access_key_id"
+        return {missing: f"{missing} goes with {keys[0]}."}
+    neither = "Give either access_key_id and secret_key, or a role_arn to assume."
+    return {"access_key_id": neither, "secret_key": neither}
+
+
 class StorageConfigInputSerializer(StorageLocationSerializer):
+    """A location with its credentials: a key pair, or a role_arn the platform assumes."""
+
     provider = StrictChoiceField(choices=["aws"])
-    access_key_id = _credential("The access key id", 128)
-    secret_key = _credential("The secret key", 256)
+    access_key_id = _credential("The access key id", 128, required=False)
+    secret_key = _credential("The secret key", 256, required=False)
+    role_arn = StrictCharField(max_length=2048, required=False)
 
     def validate_access_key_id(self, value):
         if not value.isascii() or not value.isprintable() or " " in value:
@@ -105,6 +124,24 @@ class StorageConfigInputSerializer(StorageLocationSerializer):
         return value
 
     validate_secret_key = validate_access_key_id
+    validate_role_arn = _rule(role_arn_check)
+
+    def to_internal_value(self, data):
+        # Which credentials are missing is told with the other fields' problems, not after.
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as invalid:
+            if isinstance(data, dict) and isinstance(invalid.detail, dict):
+                for name, problem in _credentials_problem(set(data)).items():
+                    invalid.detail.setdefault(name, [problem])
+            raise
+
+    def validate(self, data):
+        data = super().validate(data)
+        problem = _credentials_problem(set(data))
+        if problem:
+            raise serializers.ValidationError({name: [text] for name, text in problem.items()})
+        return data
 
     def create_input(self) -> StorageConfigInput:
         return StorageConfigInput(**{"prefixes": {}, **self.validated_data})
@@ -112,6 +149,13 @@ class StorageConfigInputSerializer(StorageLocationSerializer):
 
 class StorageConfigFieldsSerializer(serializers.Serializer):
     provider = serializers.CharField()
+    credentials = serializers.ChoiceField(
+        choices=["keys", "role"], help_text="A key pair, or a role the platform assumes."
+    )
+    role_arn = serializers.CharField(allow_null=True)
+    external_id = serializers.CharField(
+        allow_null=True, help_text="The ExternalId the role's trust policy must require."
+    )
     bucket_name = serializers.CharField()
     region = serializers.CharField()
     endpoint_url = serializers.CharField(allow_null=True)
@@ -142,7 +186,7 @@ class StorageConfigListSerializer(serializers.Serializer):
 
 
 class CheckOutcomeSerializer(serializers.Serializer):
-    check = serializers.ChoiceField(choices=["HeadBucket", "PutObject"])
+    check = serializers.ChoiceField(choices=["AssumeRole", "HeadBucket", "PutObject"])
     key = serializers.CharField(allow_null=True)
     ok = serializers.BooleanField()
     reason = serializers.CharField(allow_null=True)
@@ -158,3 +202,13 @@ class StorageCheckFailedSerializer(ErrorSerializer):
 class StorageChecksSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     checks = CheckOutcomeSerializer(many=True)
+
+
+class ExternalIdSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    role_session_name = serializers.CharField()
+
+
+class RolePoliciesSerializer(serializers.Serializer):
+    trust_policy = serializers.JSONField(help_text="The role's trust policy.")
+    permission_policy = serializers.JSONField(help_text="The policy to attach to the role.")

@@ -7,10 +7,11 @@ from django.utils import timezone
 
 from meetstream import outbound
 from meetstream.errors import ApiError, RuleError
+from meetstream.ids import new_external_id
 from meetstream.models import Tenant
 from storageconfig import s3
 from storageconfig.checks import CheckOutcome, storage_check
-from storageconfig.models import AccessMode, StorageConfig
+from storageconfig.models import AccessMode, StorageConfig, tenant_role
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_distinct
 
 
@@ -20,8 +21,9 @@ class StorageConfigInput:
 
     bucket_name: str
     region: str
-    access_key_id: str = field(repr=False)
-    secret_key: str = field(repr=False)
+    access_key_id: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    role_arn: str | None = None
     access_mode: str = AccessMode.READ_WRITE
     prefix: str = DEFAULT_PREFIX
     prefixes: dict[str, str] = field(default_factory=dict)
@@ -37,6 +39,7 @@ class StorageConfigInput:
             region=config.region,
             access_key_id=config.access_key_id,
             secret_key=config.secret_key,
+            role_arn=config.role_arn or None,
             access_mode=config.access_mode,
             prefix=config.prefix,
             prefixes=config.prefixes,
@@ -46,7 +49,7 @@ class StorageConfigInput:
             kms_key_id=config.kms_key_id or None,
         )
 
-    def s3_target(self) -> s3.S3Target:
+    def s3_target(self, tenant: Tenant) -> s3.S3Target:
         return s3.S3Target(
             bucket=self.bucket_name,
             region=self.region,
@@ -55,6 +58,7 @@ class StorageConfigInput:
             secret_key=self.secret_key,
             sse=self.server_side_encryption,
             kms_key_id=self.kms_key_id,
+            role=tenant_role(tenant, self.role_arn),
         )
 
 
@@ -69,7 +73,7 @@ class StorageCheckFailed(ApiError):
         )
 
 
-def storage_config_check(*, data: StorageConfigInput) -> list[CheckOutcome]:
+def storage_config_check(*, tenant: Tenant, data: StorageConfigInput) -> list[CheckOutcome]:
     """Guard the endpoint, then run the live check of the access mode; saves nothing."""
     if data.endpoint_url:
         try:
@@ -77,21 +81,21 @@ def storage_config_check(*, data: StorageConfigInput) -> list[CheckOutcome]:
         except RuleError as error:
             raise ValidationError({"endpoint_url": [str(error)]}) from None
     return storage_check(
-        target=data.s3_target(),
+        target=data.s3_target(tenant),
         access_mode=data.access_mode,
         prefixes=prefixes_distinct(data.prefix, data.prefixes),
     )
 
 
-def storage_config_check_or_raise(*, data: StorageConfigInput) -> None:
-    outcomes = storage_config_check(data=data)
+def storage_config_check_or_raise(*, tenant: Tenant, data: StorageConfigInput) -> None:
+    outcomes = storage_config_check(tenant=tenant, data=data)
     if not all(outcome.ok for outcome in outcomes):
         raise StorageCheckFailed(outcomes)
 
 
 def storage_config_put(*, tenant: Tenant, data: StorageConfigInput) -> StorageConfig:
     """Check the configuration live, then save it as the tenant's new active revision."""
-    storage_config_check_or_raise(data=data)
+    storage_config_check_or_raise(tenant=tenant, data=data)
     return storage_config_save(tenant=tenant, data=data)
 
 
@@ -119,30 +123,39 @@ def storage_config_save(*, tenant: Tenant, data: StorageConfigInput) -> StorageC
             kms_key_id=data.kms_key_id or "",
             access_key_id=data.access_key_id,
             secret_key=data.secret_key,
+            role_arn=data.role_arn or "",
             configured_at=now,
             last_validated_at=now,
             last_checked_at=now,
         )
 
 
-def storage_config_revalidate(*, config: StorageConfig) -> bool:
-    """Run the live check again on a saved revision and record when it passed or why not."""
+def storage_config_revalidate(*, config: StorageConfig) -> list[CheckOutcome]:
+    """Run the live check again on a saved revision and record when it passed or why not.
+
+    Raises ValidationError when its endpoint is refused now."""
+    outcomes = []
     if not config.has_credentials:
         error = "The credentials of this revision were deleted."
     else:
         try:
-            outcomes = storage_config_check(data=StorageConfigInput.from_config(config))
+            data = StorageConfigInput.from_config(config)
+            outcomes = storage_config_check(tenant=config.tenant, data=data)
         except ValidationError as refused:
-            error = " ".join(refused.messages)
-        else:
-            failed = [outcome for outcome in outcomes if not outcome.ok]
-            error = StorageCheckFailed(outcomes).message if failed else ""
+            _check_record(config, " ".join(refused.messages))
+            raise
+        failed = [outcome for outcome in outcomes if not outcome.ok]
+        error = StorageCheckFailed(outcomes).message if failed else ""
+    _check_record(config, error)
+    return outcomes
+
+
+def _check_record(config: StorageConfig, error: str) -> None:
     config.last_checked_at = timezone.now()
     config.last_check_error = error
     if not error:
         config.last_validated_at = config.last_checked_at
     config.save(update_fields=["last_checked_at", "last_check_error", "last_validated_at"])
-    return not error
 
 
 def storage_config_delete(*, tenant: Tenant) -> None:
@@ -160,6 +173,26 @@ def storage_config_delete(*, tenant: Tenant) -> None:
         erased = list(revisions.values_list("pk", flat=True))
     for pk in erased:
         s3.client_forget(pk)
+
+
+def external_id_rotate(*, tenant: Tenant) -> str:
+    """Give the tenant a new external ID. A role configuration must then pass a check again:
+    its role trusts the old ID until the customer changes the trust policy."""
+    now = timezone.now()
+    with transaction.atomic():
+        Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        tenant.storage_external_id = new_external_id()
+        tenant.save(update_fields=["storage_external_id"])
+        StorageConfig.objects.filter(tenant=tenant, is_active=True).exclude(role_arn="").update(
+            last_validated_at=None,
+            last_checked_at=now,
+            last_check_error="The external ID was rotated: put the new one in the role's trust "
+            "policy, then check the configuration again.",
+        )
+        revisions = list(StorageConfig.objects.filter(tenant=tenant).values_list("pk", flat=True))
+    for pk in revisions:
+        s3.client_forget(pk)
+    return tenant.storage_external_id
 
 
 def storage_credentials_reencrypt() -> int:

@@ -1,23 +1,27 @@
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
+    inline_serializer,
 )
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from meetstream.errors import ApiError
+from meetstream.models import Tenant
 from meetstream.parsers import json_loads
 from meetstream.serializers import ErrorSerializer, ThrottledSerializer, ValidationErrorSerializer
 from meetstream.throttling import StorageConfigWriteThrottle
-from storageconfig.models import AccessMode, StorageConfig
-from storageconfig.policy import iam_policy
+from storageconfig import s3
+from storageconfig.models import AccessMode, StorageConfig, role_session_name, tenant_role
+from storageconfig.policy import iam_policy, trust_policy
 from storageconfig.rules import prefixes_distinct
 from storageconfig.selectors import storage_config_get_active
 from storageconfig.serializers import (
+    ExternalIdSerializer,
+    RolePoliciesSerializer,
     StorageCheckFailedSerializer,
     StorageChecksSerializer,
     StorageConfigInputSerializer,
@@ -26,18 +30,22 @@ from storageconfig.serializers import (
     StorageLocationSerializer,
 )
 from storageconfig.services import (
-    StorageConfigInput,
     storage_config_check,
     storage_config_delete,
     storage_config_put,
+    storage_config_revalidate,
 )
 
 UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid API key.")
 
 
-def storage_config_fields(config: StorageConfig) -> dict:
+def storage_config_fields(config: StorageConfig, tenant: Tenant) -> dict:
+    role = tenant_role(tenant, config.role_arn)
     return {
         "provider": config.provider,
+        "credentials": config.credentials_kind,
+        "role_arn": role and role.arn,
+        "external_id": role and role.external_id,
         "bucket_name": config.bucket_name,
         "region": config.region,
         "endpoint_url": config.endpoint_url or None,
@@ -70,7 +78,7 @@ class StorageConfigView(APIView):
         if config is None:
             return Response({"StorageConfig": {}})
         body = {
-            **storage_config_fields(config),
+            **storage_config_fields(config, request.user.tenant),
             "active": True,
             "revision": config.revision,
             "configured_at": config.configured_at,
@@ -101,9 +109,13 @@ class StorageConfigView(APIView):
         _require_query(request, "config_type", "storage")
         serializer = StorageConfigInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        config = storage_config_put(tenant=request.user.tenant, data=serializer.create_input())
+        tenant = request.user.tenant
+        config = storage_config_put(tenant=tenant, data=serializer.create_input())
         return Response(
-            {"message": "Storage config saved successfully", **storage_config_fields(config)}
+            {
+                "message": "Storage config saved successfully",
+                **storage_config_fields(config, tenant),
+            }
         )
 
     @extend_schema(
@@ -133,7 +145,7 @@ def _location_from_query(request) -> dict:
     query = {
         key: request.query_params[key]
         for key in request.query_params
-        if key not in {"access_mode", "allow_delete"}
+        if key not in {"access_mode", "allow_delete", "credentials"}
     }
     if "prefixes" in query:
         try:
@@ -159,6 +171,12 @@ class StoragePolicyView(APIView):
             OpenApiParameter("server_side_encryption", str, enum=["AES256", "aws:kms"]),
             OpenApiParameter("kms_key_id", str),
             OpenApiParameter(
+                "credentials",
+                str,
+                enum=["keys", "role"],
+                description="'role': the role's trust policy and its permission policy, both.",
+            ),
+            OpenApiParameter(
                 "allow_delete",
                 str,
                 enum=["true", "false"],
@@ -167,10 +185,23 @@ class StoragePolicyView(APIView):
             ),
         ],
         responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="An IAM policy document."),
+            200: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="StoragePolicy",
+                    serializers=[
+                        inline_serializer("IamPolicy", {"Version": serializers.CharField()}),
+                        RolePoliciesSerializer,
+                    ],
+                    resource_type_field_name=None,
+                ),
+                description="An IAM policy document; with credentials=role, the role's two.",
+            ),
             400: ValidationErrorSerializer,
             401: UNAUTHORIZED,
             404: OpenApiResponse(ErrorSerializer, description="No configuration is active."),
+            503: OpenApiResponse(
+                ErrorSerializer, description="The platform's AWS principal could not be found."
+            ),
         },
     )
     def get(self, request):
@@ -182,6 +213,9 @@ class StoragePolicyView(APIView):
         allow_delete = request.query_params.get("allow_delete", "false")
         if allow_delete not in {"true", "false"}:
             raise serializers.ValidationError({"allow_delete": ["Use 'true' or 'false'."]})
+        credentials = request.query_params.get("credentials", "keys")
+        if credentials not in {"keys", "role"}:
+            raise serializers.ValidationError({"credentials": ["Use 'keys' or 'role'."]})
         if "bucket_name" in request.query_params:
             location = _location_from_query(request)
             prefixes = prefixes_distinct(location["prefix"], location.get("prefixes", {}))
@@ -192,20 +226,25 @@ class StoragePolicyView(APIView):
                     "No storage configuration is active: describe one in the query.",
                     status_code=404,
                 )
-            location = {**storage_config_fields(config), "access_mode": config.access_mode}
+            location = storage_config_fields(config, request.user.tenant)
             prefixes = config.distinct_prefixes
-        return Response(
-            iam_policy(
-                bucket=location["bucket_name"],
-                region=location["region"],
-                prefixes=prefixes,
-                access_mode=mode or location["access_mode"],
-                endpoint_url=location.get("endpoint_url"),
-                server_side_encryption=location.get("server_side_encryption"),
-                kms_key_id=location.get("kms_key_id"),
-                allow_delete=allow_delete == "true",
-            )
+        permissions = iam_policy(
+            bucket=location["bucket_name"],
+            region=location["region"],
+            prefixes=prefixes,
+            access_mode=mode or location["access_mode"],
+            endpoint_url=location.get("endpoint_url"),
+            server_side_encryption=location.get("server_side_encryption"),
+            kms_key_id=location.get("kms_key_id"),
+            allow_delete=allow_delete == "true",
         )
+        if credentials == "keys":
+            return Response(permissions)
+        trust = trust_policy(
+            principal_arn=platform_principal(),
+            external_id=request.user.tenant.storage_external_id,
+        )
+        return Response({"trust_policy": trust, "permission_policy": permissions})
 
 
 class StorageValidateView(APIView):
@@ -237,8 +276,37 @@ class StorageValidateView(APIView):
                 raise ApiError(
                     "No storage configuration is active: send one in the body.", status_code=404
                 )
-            data = StorageConfigInput.from_config(config)
-        outcomes = storage_config_check(data=data)
+            # The active configuration's outcome is recorded (after an external ID rotation,
+            # this is how it counts as checked again).
+            outcomes = storage_config_revalidate(config=config)
+            return Response(
+                {"ok": all(o.ok for o in outcomes), "checks": [o.as_dict() for o in outcomes]}
+            )
+        outcomes = storage_config_check(tenant=request.user.tenant, data=data)
         return Response(
             {"ok": all(o.ok for o in outcomes), "checks": [o.as_dict() for o in outcomes]}
+        )
+
+
+def platform_principal() -> str:
+    try:
+        return s3.platform_principal_arn()
+    except s3.S3Error as failure:
+        raise ApiError(failure.message, status_code=503, reason=failure.reason) from None
+
+
+class ExternalIdView(APIView):
+    @extend_schema(
+        operation_id="storage_config_external_id",
+        summary="The ExternalId a role you let the platform assume must require (no config "
+        "needed).",
+        responses={200: ExternalIdSerializer, 401: UNAUTHORIZED},
+    )
+    def get(self, request):
+        tenant = request.user.tenant
+        return Response(
+            {
+                "external_id": tenant.storage_external_id,
+                "role_session_name": role_session_name(tenant),
+            }
         )

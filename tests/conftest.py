@@ -5,6 +5,8 @@ import socket
 import threading
 
 import pytest
+from django.contrib.auth.models import Permission, User
+from django.test import Client
 from rest_framework.test import APIClient
 
 from meetstream.celery import app as celery_app
@@ -32,7 +34,7 @@ def media_root(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _platform(settings, s3_server, media_root):
+def _platform(settings, s3_server, media_root, monkeypatch):
     """Staging under a temporary folder, the platform bucket on the moto server, tasks inline."""
     settings.MEDIA_ROOT = str(media_root)
     # Tests share 127.0.0.1; the failure throttle has its own test with its own address.
@@ -42,6 +44,8 @@ def _platform(settings, s3_server, media_root):
     settings.PLATFORM_S3_ENDPOINT_URL = s3_server.url
     settings.PLATFORM_S3_ACCESS_KEY_ID = s3_server.access_key_id
     settings.PLATFORM_S3_SECRET_ACCESS_KEY = s3_server.secret_key
+    # moto answers STS too; no test ever reaches AWS.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", s3_server.url)
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
@@ -191,3 +195,19 @@ def json_log():
     root.addHandler(handler)
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     root.removeHandler(handler)
+
+
+@pytest.fixture
+def staff_client(db):
+    """A staff member holding exactly the given permissions (codenames)."""
+
+    def make(*codenames: str) -> Client:
+        user = User.objects.create_user(
+            f"staff-{len(codenames)}-{User.objects.count()}", password="pw-for-tests", is_staff=True
+        )
+        user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

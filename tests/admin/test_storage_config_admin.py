@@ -129,3 +129,28 @@ def test_encryption_can_be_chosen_in_the_admin_and_is_checked_like_the_api(
 
     config = StorageConfig.objects.get()
     assert (config.server_side_encryption, config.kms_key_id) == ("aws:kms", "alias/k-1")
+
+
+def test_staff_can_add_a_role_configuration_which_is_assumed_before_it_is_saved(
+    editor, tenant, bucket, s3_server
+):
+    role = "arn:aws:iam::123456789012:role/admin-added"
+    data = form(tenant, bucket, s3_server, access_key_id="", secret_key="", role_arn=role)
+
+    response = editor.post(f"{CONFIGS}add/", data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    config = StorageConfig.objects.get(tenant=tenant, is_active=True)
+    assert config.role_arn == role and config.access_key_id is None
+    page = editor.get(f"{CONFIGS}{config.pk}/change/").content.decode()
+    assert role in page and "role" in page
+
+
+def test_the_admin_form_asks_for_keys_or_a_role_not_both(editor, tenant, bucket, s3_server):
+    both = form(tenant, bucket, s3_server, role_arn="arn:aws:iam::123456789012:role/x")
+    neither = form(tenant, bucket, s3_server, access_key_id="", secret_key="")
+
+    for data, says in ((both, "not both"), (neither, "or a role_arn")):
+        page = editor.post(f"{CONFIGS}add/", data).content.decode()
+        assert says in page
+    assert not StorageConfig.objects.exists()

@@ -32,7 +32,7 @@ def test_many_keys_are_signed_exactly_as_botocore_signs_each(endpoint_url, sessi
     target = s3.S3Target("my-bucket", "eu-west-1", endpoint_url, "AKIDEXAMPLE", "secret/key+")
     client = s3.client(target, purpose="fetch")
     if session_token:
-        client = s3._session().client(
+        client = s3._session().create_client(
             "s3",
             region_name="eu-west-1",
             endpoint_url=endpoint_url,

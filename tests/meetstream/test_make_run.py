@@ -84,6 +84,35 @@ def assert_bots_finish_on_the_worker(api_port: int, output: str) -> None:
         time.sleep(0.5)
 
 
+def assert_the_readmes_role_variant_works(tmp_path, api_port: int, s3_port: int, output: str):
+    """The README's role quickstart for `make run`, pasted; then a bot's URL is a session's."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("**With `make run`**", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    key = output.split("Demo API key:", 1)[1].split()[0]
+    script = tmp_path / "role.sh"
+    script.write_text(
+        f"set -euo pipefail\nexport API=http://127.0.0.1:{api_port} KEY={key}\n"
+        + block.replace("127.0.0.1:9010", f"127.0.0.1:{s3_port}")
+    )
+
+    pasted = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+    assert '"external_id":"ext_' in pasted.stdout and '"trust_policy"' in pasted.stdout
+    assert '"message":"Storage config saved successfully"' in pasted.stdout
+    assert '"credentials":"role"' in pasted.stdout
+    link = '{"meeting_link": "https://meet.google.com/abc-defg-hij", "bot_name": "Role"}'
+    bot = curl_json(api_port, key, "/api/v1/bots/create_bot", link)["bot_id"]
+    deadline = time.monotonic() + 60
+    while curl_json(api_port, key, f"/api/v1/bots/{bot}/status")["status"] != "Done":
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    audio = curl_json(api_port, key, f"/api/v1/bots/{bot}/get_audio")
+    assert "X-Amz-Credential=ASIA" in audio["audio_url"], audio
+
+
 def test_the_printed_quickstart_works_when_pasted_into_a_shell(tmp_path):
     api_port, s3_port = free_port(), free_port()
     env = {
@@ -120,6 +149,7 @@ def test_the_printed_quickstart_works_when_pasted_into_a_shell(tmp_path):
         with wave.open(str(tmp_path / "audio.wav")) as audio:
             assert audio.getnchannels() == 1 and audio.getnframes() > 0
         assert_bots_finish_on_the_worker(api_port, output)
+        assert_the_readmes_role_variant_works(tmp_path, api_port, s3_port, output)
         stop(server, api_port, s3_port)
 
         # Started again over the same data: the tenant and its configuration are still there.

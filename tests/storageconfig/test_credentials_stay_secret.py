@@ -92,8 +92,8 @@ def test_reprs_of_configurations_and_targets_leave_credentials_out(api, tenant, 
     for text in (
         repr(config),
         str(config),
-        repr(config.s3_target()),
+        repr(config.s3_target(tenant)),
         repr(data),
-        repr(data.s3_target()),
+        repr(data.s3_target(tenant)),
     ):
         assert body["secret_key"] not in text and body["access_key_id"] not in text

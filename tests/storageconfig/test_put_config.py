@@ -19,6 +19,9 @@ def test_a_valid_read_write_config_is_saved_and_echoed_without_credentials(
     assert response.json() == {
         "message": "Storage config saved successfully",
         "provider": "aws",
+        "credentials": "keys",
+        "role_arn": None,
+        "external_id": None,
         "bucket_name": bucket,
         "region": "us-east-1",
         "endpoint_url": body["endpoint_url"],

@@ -19,16 +19,22 @@ STALL_SECONDS = 5
 SLOW_SECONDS = 0.5
 
 
+def serve(handler) -> tuple[ThreadingHTTPServer, str]:
+    """A threaded HTTP server on a free loopback port, serving in the background."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
 class FaultProxy:
     def __init__(self, upstream: str, decide: Callable[[str, str], Fault]) -> None:
         self.upstream = urlsplit(upstream)
         self.decide = decide
         self.seen: list[tuple[str, str, Fault]] = []
+        self.bodies: list[bytes] = []  # of the requests passed on or failed after reading
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve(self._handler())
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -51,6 +57,8 @@ class FaultProxy:
                     self.connection.close()
                     return
                 body = self._body()
+                with proxy._lock:
+                    proxy.bodies.append(body)
                 if fault == "slow":
                     time.sleep(SLOW_SECONDS)
                 if fault == "drop":
@@ -106,3 +114,39 @@ class FaultProxy:
                 pass
 
         return Handler
+
+
+class FixedAnswer:
+    """An HTTP server on loopback giving every request the same answer (an STS error, say)."""
+
+    def __init__(self, status: int, body: bytes, content_type: str = "text/xml") -> None:
+        answer = (status, body, content_type)
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(answer[0])
+                self.send_header("Content-Type", answer[2])
+                self.send_header("Content-Length", str(len(answer[1])))
+                self.end_headers()
+                self.wfile.write(answer[1])
+
+            do_GET = do_POST = do_PUT = do_HEAD = _any
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server, self.url = serve(Handler)
+
+    stop = FaultProxy.stop
+
+
+def sts_error(code: str, message: str = "refused") -> bytes:
+    """STS's error body (its query protocol answers in XML)."""
+    return (
+        "<ErrorResponse xmlns='https://sts.amazonaws.com/doc/2011-06-15/'><Error>"
+        f"<Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        "<RequestId>4a9c1f2e</RequestId></ErrorResponse>"
+    ).encode()

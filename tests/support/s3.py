@@ -65,6 +65,25 @@ class S3Server:
         watch(key["AccessKeyId"], key["SecretAccessKey"])
         return key["AccessKeyId"], key["SecretAccessKey"]
 
+    def role(self, statements: list[dict], *, trust: dict | None = None) -> str:
+        """A new IAM role holding exactly these policy statements; returns its ARN. (moto
+        neither checks the trust policy nor the external ID on AssumeRole.)"""
+        iam = self.client("iam")
+        name = f"role-{uuid.uuid4().hex[:12]}"
+        anyone = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust or anyone))
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName="storage",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        )
+        return arn["Role"]["Arn"]
+
     def policy_replace(self, key_id: str, statements: list[dict]) -> None:
         """Give the user owning this key exactly these statements instead of its old ones."""
         iam = self.client("iam")
@@ -103,7 +122,9 @@ def iam_s3_server_start() -> S3Server:
     return S3Server(server, access_key_id=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
 
 
-def presigned_by(url: str, *, access_key_id: str, secret_key: str, region: str) -> bool:
+def presigned_by(
+    url: str, *, access_key_id: str, secret_key: str, region: str, session_token: str | None = None
+) -> bool:
     """Whether `url` is a GET of its own bucket, key and expiry signed with this key pair:
     botocore, signing the same request at the URL's own X-Amz-Date, must give the same URL.
     (moto checks no presigned signature, so this stands in for S3's own check.)"""
@@ -121,6 +142,7 @@ def presigned_by(url: str, *, access_key_id: str, secret_key: str, region: str) 
         region_name=region,
         aws_access_key_id=access_key_id,
         aws_secret_access_key=secret_key,
+        aws_session_token=session_token,
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )
     with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):

@@ -67,6 +67,8 @@ class Command(BaseCommand):
                     PLATFORM_S3_ENDPOINT_URL=embedded.url,
                     PLATFORM_S3_ACCESS_KEY_ID=DEMO_S3_KEY,
                     PLATFORM_S3_SECRET_ACCESS_KEY=DEMO_S3_SECRET,
+                    # moto answers STS too: a role_arn configuration works in the demo.
+                    AWS_ENDPOINT_URL_STS=embedded.url,
                 )
                 self._buckets(embedded.url)
             key = api_key_create(tenant=tenant_get_or_create(name=DEMO_TENANT)).plaintext

@@ -1,0 +1,168 @@
+"""Assuming a tenant's IAM role: the platform's own credentials ask STS for a session, naming
+the tenant's external ID (AWS's confused-deputy guard), and the session is refreshed before a
+URL signed with it could outlive it.
+
+STS is reached through botocore's standard settings (`AWS_ENDPOINT_URL_STS` in tests and
+`make run`). The clients are made by `storageconfig.s3`, which owns timeouts and retries.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from botocore.credentials import DeferredRefreshableCredentials
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+from django.conf import settings
+
+# A presigned URL is valid this long unless its session ends sooner.
+URL_SECONDS = 3600
+# A session is used at least this long before it is refreshed.
+_SESSION_MIN_USE = 600
+_ADVISORY_MARGIN = 300
+
+
+@dataclass(frozen=True)
+class Role:
+    """A customer's role, as the platform assumes it for one tenant."""
+
+    arn: str
+    external_id: str
+    session_name: str
+
+
+class RoleError(Exception):
+    """STS refused, or could not be reached; the message is safe to show the customer."""
+
+    def __init__(self, reason: str, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.retryable = retryable
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def url_floor() -> int:
+    """The least life a URL signed by a session gets: the session is refreshed below it.
+
+    With the default 3,600 s session that is 3,000 s (50 minutes); a session of two hours or
+    more (STORAGE_ROLE_SESSION_SECONDS and the role's MaxSessionDuration) gives every URL the
+    full hour."""
+    return min(URL_SECONDS, settings.STORAGE_ROLE_SESSION_SECONDS - _SESSION_MIN_USE)
+
+
+class RoleCredentials(DeferredRefreshableCredentials):
+    """botocore's refreshable credentials, refreshed while they still have `url_floor()`
+    seconds left rather than botocore's 10 minutes, so a URL signed now lives that long."""
+
+    def __init__(self, refresh_using) -> None:
+        # The clock is looked up at each call, so that tests can move it.
+        super().__init__(refresh_using=refresh_using, method="assume-role", time_fetcher=_now)
+        floor = url_floor()
+        self._mandatory_refresh_timeout = floor
+        self._advisory_refresh_timeout = min(
+            floor + _ADVISORY_MARGIN, settings.STORAGE_ROLE_SESSION_SECONDS - _ADVISORY_MARGIN
+        )
+
+    def seconds_left(self) -> int:
+        """Whole seconds until the session ends, refreshed first when it is due."""
+        self.get_frozen_credentials()
+        return max(0, math.floor(self._seconds_remaining()))
+
+
+def _now() -> datetime:
+    return now()
+
+
+def assume(sts, role: Role, *, region: str) -> dict:
+    """One AssumeRole: the session's keys and expiry, in the form botocore refreshes from."""
+    try:
+        answer = sts.assume_role(
+            RoleArn=role.arn,
+            RoleSessionName=role.session_name,
+            ExternalId=role.external_id,
+            DurationSeconds=settings.STORAGE_ROLE_SESSION_SECONDS,
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise role_error(exc, role=role, region=region) from None
+    session = answer["Credentials"]
+    return {
+        "access_key": session["AccessKeyId"],
+        "secret_key": session["SecretAccessKey"],
+        "token": session["SessionToken"],
+        "expiry_time": session["Expiration"].isoformat(),
+    }
+
+
+def caller_arn(sts) -> str:
+    """The platform's own principal, as a trust policy names it: an assumed role (an instance
+    or task role) is named by its role's ARN. A role with a path needs
+    PLATFORM_AWS_PRINCIPAL_ARN, since STS does not tell the path."""
+    arn = sts.get_caller_identity()["Arn"]
+    _, partition, _, _, account, resource = arn.split(":", 5)
+    if resource.startswith("assumed-role/"):
+        return f"arn:{partition}:iam::{account}:role/{resource.split('/')[1]}"
+    return arn
+
+
+def role_error(exc: Exception, *, role: Role, region: str) -> RoleError:
+    if isinstance(exc, NoCredentialsError):
+        return RoleError(
+            "role_assumption_failed",
+            "The platform has no AWS credentials of its own to assume the role with.",
+        )
+    if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
+        return RoleError(
+            "timeout", f"STS in region '{region}' did not answer in time.", retryable=True
+        )
+    if isinstance(exc, EndpointConnectionError):
+        return RoleError(
+            "endpoint_unreachable",
+            f"Could not connect to STS in region '{region}': is it a region?",
+            retryable=True,
+        )
+    if not isinstance(exc, ClientError):
+        return RoleError(
+            "role_assumption_failed", f"AssumeRole on {role.arn} failed ({type(exc).__name__})."
+        )
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if code == "RegionDisabledException":
+        return RoleError(
+            "sts_region_disabled",
+            f"STS is not active in region '{region}' for the role's account: activate it in "
+            "the account's IAM settings, or configure the bucket's region where it is.",
+        )
+    if code in {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken"}:
+        return RoleError(
+            "role_assumption_failed",
+            "STS refused the platform's own credentials; this is ours to fix, not your role.",
+            retryable=True,
+        )
+    if code == "ValidationError" and "DurationSeconds" in str(error.get("Message", "")):
+        return RoleError(
+            "role_assumption_failed",
+            f"The role {role.arn} allows shorter sessions than the platform asks for "
+            f"({settings.STORAGE_ROLE_SESSION_SECONDS} s): raise its MaxSessionDuration.",
+        )
+    if code == "ValidationError":
+        return RoleError("invalid_role_arn", f"STS does not accept the role ARN {role.arn}.")
+    if code in {"Throttling", "ThrottlingException"} or status >= 500:
+        return RoleError(
+            "unavailable", f"STS could not answer right now ({code or status}).", retryable=True
+        )
+    return RoleError(
+        "role_assumption_failed",
+        f"The platform could not assume {role.arn}: check the role's trust policy and the "
+        "external ID.",
+    )
