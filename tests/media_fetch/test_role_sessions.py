@@ -66,7 +66,7 @@ def signer(url: str) -> str:
     return url_query(url)["X-Amz-Credential"].split("/")[0]
 
 
-def test_uploads_and_fetches_work_with_the_roles_session_under_its_policy(
+def test_uploads_fetches_and_deletions_work_with_the_roles_session_under_its_policy(
     api, recorder, config_body, iam_s3_server, settings, monkeypatch
 ):
     settings.PLATFORM_S3_ACCESS_KEY_ID = iam_s3_server.access_key_id
@@ -74,7 +74,8 @@ def test_uploads_and_fetches_work_with_the_roles_session_under_its_policy(
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", iam_s3_server.url)
     bucket = iam_s3_server.bucket()
     location = {"bucket_name": bucket, "endpoint_url": iam_s3_server.url}
-    policies = api.get(POLICY, {"region": "us-east-1", "credentials": "role", **location}).json()
+    query = {"region": "us-east-1", "credentials": "role", "allow_delete": "true", **location}
+    policies = api.get(POLICY, query).json()
     arn = iam_s3_server.role(policies["permission_policy"]["Statement"])
     assert api.put(PUT, config_body(**KEYS_GONE, role_arn=arn, **location), format="json").json()
     bot = create_bot(api)
@@ -90,6 +91,11 @@ def test_uploads_and_fetches_work_with_the_roles_session_under_its_policy(
     assert b"".join(chat.streaming_content) == files["chats.json"]
     session = session_of(StorageConfig.objects.get(is_active=True))
     assert session.access_key.startswith("ASIA") and session.token
+
+    deleted = api.post(f"/api/v1/bots/{bot['bot_id']}/delete_data")
+
+    assert deleted.status_code == 202
+    assert iam_s3_server.keys(bucket, containing=bot["bot_id"]) == []
 
 
 def test_a_presigned_url_carries_the_sessions_temporary_key_and_downloads_the_object(
@@ -209,3 +215,17 @@ def test_an_upload_whose_role_can_no_longer_be_assumed_fails_with_its_own_reason
     [failed] = WebhookEvent.objects.filter(event="storage.upload_failed")
     assert failed.payload["data"]["reason"] == "role_assumption_failed"
     assert "storage.upload_failed" in receiver.events()
+
+
+def test_a_bot_pinned_to_a_role_revision_keeps_its_role_after_a_switch_to_keys(
+    api, role_recorded, config_body, s3_server
+):
+    bot_id, files = role_recorded
+    other = s3_server.bucket()
+    assert api.put(PUT, config_body(bucket_name=other), format="json").status_code == 200
+
+    body = api.get(f"/api/v1/bots/{bot_id}/get_audio").json()
+
+    assert signer(body["audio_url"]).startswith("ASIA")
+    assert f"/{other}/" not in body["audio_url"]
+    assert requests.get(body["audio_url"], timeout=10).content == files["audio.wav"]
