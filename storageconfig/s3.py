@@ -35,6 +35,7 @@ from django.conf import settings
 
 from meetstream import outbound, timing
 from storageconfig import sts
+from storageconfig.failures import S3Error
 from storageconfig.sts import Role
 
 Purpose = Literal["check", "transfer", "fetch", "probe"]
@@ -153,23 +154,14 @@ class S3Target:
         return args
 
 
-class S3Error(Exception):
-    """A failed S3 call, told in words a customer can act on."""
-
-    def __init__(self, reason: str, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.retryable = retryable
-
-
 class _WrongRegion(Exception):
     def __init__(self, region: str) -> None:
         super().__init__(region)
         self.region = region
 
 
-_FAILURES = (BotoCoreError, ClientError, _WrongRegion, outbound.EgressRefused, sts.RoleError)
+# S3Error: a role's session that could not be refreshed inside an S3 call (storageconfig.sts).
+_FAILURES = (BotoCoreError, ClientError, _WrongRegion, outbound.EgressRefused, S3Error)
 
 
 @cache
@@ -271,10 +263,7 @@ def client_forget(revision: Hashable) -> None:
 
 def role_assume(target: S3Target) -> S3Target:
     """The live check's first step: the target holding a fresh session of its role."""
-    try:
-        session = sts.assume(_sts(target.region), target.role, region=target.region)
-    except sts.RoleError as refused:
-        raise error_from(refused, target=target, operation="AssumeRole") from None
+    session = sts.assume(_sts(target.region), target.role, region=target.region)
     return replace(
         target,
         access_key_id=session["access_key"],
@@ -287,17 +276,19 @@ def role_assume(target: S3Target) -> S3Target:
 def url_life(s3) -> int:
     """Seconds a URL the client signs now stays valid: PRESIGN_SECONDS, or what is left of its
     role's session (refreshed first when due, so never under `sts.url_floor()`)."""
-    credentials = s3._request_signer._credentials  # botocore keeps a client's only here
+    credentials = _signing_credentials(s3)
     if isinstance(credentials, sts.RoleCredentials):
-        try:
-            return min(PRESIGN_SECONDS, credentials.seconds_left())
-        except sts.RoleError as refused:
-            raise S3Error(refused.reason, refused.message, retryable=refused.retryable) from None
+        return min(PRESIGN_SECONDS, credentials.seconds_left())
     return PRESIGN_SECONDS
+
+
+def _signing_credentials(s3):
+    return s3._request_signer._credentials  # botocore keeps a client's only here
 
 
 @cache
 def _principal(key_id: str | None) -> str:
+    # Keyed by the platform's key id: a new key pair may be another principal.
     return sts.caller_arn(_sts(settings.PLATFORM_S3_REGION))
 
 
@@ -389,8 +380,8 @@ def error_from(
     exc: Exception, *, target: S3Target, operation: str, key: str | None = None
 ) -> S3Error:
     """Translate a botocore failure into an S3Error; raw S3 text is never passed on."""
-    if isinstance(exc, sts.RoleError):
-        return S3Error(exc.reason, exc.message, retryable=exc.retryable)
+    if isinstance(exc, S3Error):
+        return exc
     where = f"s3://{target.bucket}/{key}" if key else f"bucket '{target.bucket}'"
     if isinstance(exc, _WrongRegion):
         return _wrong_region(target, exc.region)
@@ -528,13 +519,10 @@ def object_upload(
 
 def presign_get(s3, target: S3Target, *, key: str, expires: int = PRESIGN_SECONDS) -> str:
     """A SigV4 URL for one object; computed locally, no network call unless a role's
-    session is due."""
-    try:
-        return s3.generate_presigned_url(
-            "get_object", Params={"Bucket": target.bucket, "Key": key}, ExpiresIn=expires
-        )
-    except sts.RoleError as refused:
-        raise error_from(refused, target=target, operation="GetObject", key=key) from None
+    session is due (its S3Error then passes through)."""
+    return s3.generate_presigned_url(
+        "get_object", Params={"Bucket": target.bucket, "Key": key}, ExpiresIn=expires
+    )
 
 
 def presign_gets(s3, target: S3Target, *, keys: list[str], expires: int = PRESIGN_SECONDS):
@@ -545,7 +533,7 @@ def presign_gets(s3, target: S3Target, *, keys: list[str], expires: int = PRESIG
     if not keys:
         return []
     template = presign_get(s3, target, key="k", expires=expires)
-    credentials = s3._request_signer._credentials
+    credentials = _signing_credentials(s3)
     frozen = credentials.get_frozen_credentials() if credentials else None
     url = urlsplit(template)
     query = url.query.split("&")

@@ -21,6 +21,8 @@ from botocore.exceptions import (
 )
 from django.conf import settings
 
+from storageconfig.failures import S3Error
+
 # A presigned URL is valid this long unless its session ends sooner.
 URL_SECONDS = 3600
 # A session is used at least this long before it is refreshed.
@@ -35,16 +37,6 @@ class Role:
     arn: str
     external_id: str
     session_name: str
-
-
-class RoleError(Exception):
-    """STS refused, or could not be reached; the message is safe to show the customer."""
-
-    def __init__(self, reason: str, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.retryable = retryable
 
 
 def now() -> datetime:
@@ -114,54 +106,54 @@ def caller_arn(sts) -> str:
     return arn
 
 
-def role_error(exc: Exception, *, role: Role, region: str) -> RoleError:
+def role_error(exc: Exception, *, role: Role, region: str) -> S3Error:
     if isinstance(exc, NoCredentialsError):
-        return RoleError(
+        return S3Error(
             "role_assumption_failed",
             "The platform has no AWS credentials of its own to assume the role with.",
         )
     if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
-        return RoleError(
+        return S3Error(
             "timeout", f"STS in region '{region}' did not answer in time.", retryable=True
         )
     if isinstance(exc, EndpointConnectionError):
-        return RoleError(
+        return S3Error(
             "endpoint_unreachable",
             f"Could not connect to STS in region '{region}': is it a region?",
             retryable=True,
         )
     if not isinstance(exc, ClientError):
-        return RoleError(
+        return S3Error(
             "role_assumption_failed", f"AssumeRole on {role.arn} failed ({type(exc).__name__})."
         )
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
     if code == "RegionDisabledException":
-        return RoleError(
+        return S3Error(
             "sts_region_disabled",
             f"STS is not active in region '{region}' for the role's account: activate it in "
             "the account's IAM settings, or configure the bucket's region where it is.",
         )
     if code in {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken"}:
-        return RoleError(
+        return S3Error(
             "role_assumption_failed",
             "STS refused the platform's own credentials; this is ours to fix, not your role.",
             retryable=True,
         )
     if code == "ValidationError" and "DurationSeconds" in str(error.get("Message", "")):
-        return RoleError(
+        return S3Error(
             "role_assumption_failed",
             f"The role {role.arn} allows shorter sessions than the platform asks for "
             f"({settings.STORAGE_ROLE_SESSION_SECONDS} s): raise its MaxSessionDuration.",
         )
     if code == "ValidationError":
-        return RoleError("invalid_role_arn", f"STS does not accept the role ARN {role.arn}.")
+        return S3Error("invalid_role_arn", f"STS does not accept the role ARN {role.arn}.")
     if code in {"Throttling", "ThrottlingException"} or status >= 500:
-        return RoleError(
+        return S3Error(
             "unavailable", f"STS could not answer right now ({code or status}).", retryable=True
         )
-    return RoleError(
+    return S3Error(
         "role_assumption_failed",
         f"The platform could not assume {role.arn}: check the role's trust policy and the "
         "external ID.",

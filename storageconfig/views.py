@@ -270,6 +270,7 @@ class StorageValidateView(APIView):
             serializer = StorageConfigInputSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = serializer.create_input()
+            outcomes = storage_config_check(tenant=request.user.tenant, data=data)
         else:
             config = storage_config_get_active(tenant=request.user.tenant)
             if config is None:
@@ -279,10 +280,6 @@ class StorageValidateView(APIView):
             # The active configuration's outcome is recorded (after an external ID rotation,
             # this is how it counts as checked again).
             outcomes = storage_config_revalidate(config=config)
-            return Response(
-                {"ok": all(o.ok for o in outcomes), "checks": [o.as_dict() for o in outcomes]}
-            )
-        outcomes = storage_config_check(tenant=request.user.tenant, data=data)
         return Response(
             {"ok": all(o.ok for o in outcomes), "checks": [o.as_dict() for o in outcomes]}
         )
