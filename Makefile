@@ -20,13 +20,19 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# Azurite, Microsoft's Azure Storage emulator, for the Azure provider's tests and `make run`.
+AZURITE := .tools/node_modules/.bin/azurite-blob
+$(AZURITE):
+	@command -v npm >/dev/null || { echo "npm is needed to install Azurite (Node.js 18+)" >&2; exit 1; }
+	npm install --prefix .tools --no-audit --no-fund --loglevel=error azurite@3.35.0
+
 # The embedded S3 listens on loopback, so the demo allows private endpoints.
 run: $(INSTALLED)
 	STORAGE_ALLOW_PRIVATE_ENDPOINTS=$${STORAGE_ALLOW_PRIVATE_ENDPOINTS:-true} \
 	RECORDER_MODE=$${RECORDER_MODE:-simulated} \
 	$(BIN)/python manage.py serve_demo
 
-test: $(INSTALLED)
+test: $(INSTALLED) $(AZURITE)
 	$(BIN)/python -m pytest
 
 worker: $(INSTALLED)
@@ -36,7 +42,7 @@ $(VENV)/.bench-installed: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
-bench: $(VENV)/.bench-installed
+bench: $(VENV)/.bench-installed $(AZURITE)
 	$(BIN)/python -m bench
 
 lint: $(INSTALLED)

@@ -24,7 +24,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from bench import config, curve, deployed, fetch, listing, upload  # noqa: E402
+from bench import config, curve, deployed, fetch, listing, providers, upload  # noqa: E402
 from bench.setup import Bench  # noqa: E402
 from bench.timing import table  # noqa: E402
 
@@ -33,6 +33,7 @@ def main(sections: list[str]) -> None:
     modules = (
         ("config", config),
         ("upload", upload),
+        ("providers", providers),
         ("deployed", deployed),
         ("fetch", fetch),
         ("listing", listing),

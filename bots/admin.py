@@ -13,7 +13,7 @@ from bots.upload_lifecycle import UploadState
 from bots.uploads import uploads_retry
 from bots.webhooks import webhook_resend
 from meetstream.admin import shortened
-from meetstream.errors import ApiError
+from meetstream.errors import Conflict
 
 
 class ReadOnly:
@@ -41,7 +41,7 @@ class BotPartInline(ReadOnly):
 
 class PinInline(BotPartInline, admin.StackedInline):
     model = Pin
-    fields = ["storage_config", "bucket", "region", "endpoint_url", "prefixes", "pinned_at"]
+    fields = ["storage_config", "provider", "location", "prefixes", "pinned_at"]
     readonly_fields = fields
 
 
@@ -272,7 +272,7 @@ class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
             try:
                 deletion_request(bot=bot, actor=f"staff:{request.user.get_username()}")
                 asked += 1
-            except ApiError:
+            except Conflict:
                 refused.append(bot.public_id)
         self.message_user(request, f"Deleting the media of {asked} bot(s).", messages.SUCCESS)
         if refused:

@@ -20,13 +20,13 @@ from bots.staging import staged_delete
 from bots.upload_lifecycle import GONE, STORED, UploadEvent, UploadState, upload_move
 from bots.webhooks import webhook_emit
 from meetstream.celery import task_queue
-from meetstream.errors import ApiError
-from storageconfig import s3
+from meetstream.errors import Conflict
+from storageconfig.failures import StorageError
 from storageconfig.models import AccessMode
 from storageconfig.selectors import CredentialsErased, platform_storage
 
 logger = logging.getLogger(__name__)
-WRITE_ONLY_KEPT = s3.S3Error(
+WRITE_ONLY_KEPT = StorageError(
     "write_only",
     "Only write access was granted, so the platform may not delete it: delete it from your bucket.",
 )
@@ -40,10 +40,8 @@ def staged_copies_delete(files: list[BotArtifact]) -> None:
             logger.warning("Could not delete staged file %s", artifact.staged_name, exc_info=True)
 
 
-def platform_objects_delete(keys: list[str]) -> dict[str, s3.S3Error]:
-    storage = platform_storage()
-    client = s3.client(storage.target, purpose="fetch", cache_key=storage.cache_key)
-    return s3.objects_delete(client, storage.target, keys=keys)
+def platform_objects_delete(keys: list[str]) -> dict[str, StorageError]:
+    return platform_storage().backend.objects_delete(keys)
 
 
 def deletable(bot: Bot) -> bool:
@@ -57,10 +55,9 @@ def deletion_request(*, bot: Bot, actor: str) -> Bot:
     with transaction.atomic():
         locked = Bot.objects.select_for_update().get(pk=bot.pk)
         if not deletable(locked):
-            raise ApiError(
+            raise Conflict(
                 f"The bot is {locked.status} and its media is still being recorded or "
                 "uploaded: ask again once it is Done.",
-                status_code=409,
                 status=locked.status,
             )
         locked.deletion_requested_at = timezone.now()
@@ -71,7 +68,7 @@ def deletion_request(*, bot: Bot, actor: str) -> Bot:
     return locked
 
 
-def _refusals(bot: Bot, stored: list[BotArtifact]) -> dict[str, s3.S3Error]:
+def _refusals(bot: Bot, stored: list[BotArtifact]) -> dict[str, StorageError]:
     """Delete the stored objects; the keys that stay in the bucket, with why."""
     keys = [artifact.key for artifact in stored]
     if not keys:
@@ -81,11 +78,10 @@ def _refusals(bot: Bot, stored: list[BotArtifact]) -> dict[str, s3.S3Error]:
     try:
         storage = pin_storage(bot=bot, pin=bot.pin)
     except CredentialsErased as erased:
-        return dict.fromkeys(keys, s3.S3Error("credentials_erased", erased.message))
+        return dict.fromkeys(keys, StorageError("credentials_erased", erased.message))
     if storage.access_mode == AccessMode.WRITE_ONLY:
         return dict.fromkeys(keys, WRITE_ONLY_KEPT)
-    client = s3.client(storage.target, purpose="fetch", cache_key=storage.cache_key)
-    return s3.objects_delete(client, storage.target, keys=keys)
+    return storage.backend.objects_delete(keys)
 
 
 def media_delete(*, bot_pk: int) -> None:

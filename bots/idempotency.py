@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bots.models import Bot, IdempotencyKey
-from meetstream.errors import ApiError
+from meetstream.errors import Conflict, DomainError
 from meetstream.models import Tenant
 
 REPLAY_WINDOW = timedelta(hours=24)
@@ -23,7 +23,7 @@ MAX_KEY_LENGTH = 255
 
 def idempotency_key_check(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-        raise ApiError(
+        raise DomainError(
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
             errors={"Idempotency-Key": ["Use 1 to 255 printable ASCII characters."]},
         )
@@ -42,10 +42,9 @@ def _live(tenant: Tenant, key: str) -> IdempotencyKey | None:
 
 def _replay(record: IdempotencyKey, digest: str) -> dict:
     if record.request_sha256 != digest:
-        raise ApiError(
+        raise Conflict(
             "This Idempotency-Key was used with a different request in the last 24 hours: "
-            "use a new key for a new bot.",
-            status_code=409,
+            "use a new key for a new bot."
         )
     return record.response
 

@@ -11,21 +11,19 @@ import hashlib
 
 from django.conf import settings
 
-from meetstream.errors import ApiError
+from meetstream.errors import DomainError, LengthRequired, TooLarge
 
 CHUNK = 1024 * 1024
 _DIGEST_HEADERS = {"HTTP_CONTENT_DIGEST": "Content-Digest", "HTTP_REPR_DIGEST": "Repr-Digest"}
 
 
-class BodyRefused(ApiError):
+class BodyRefused(DomainError):
     """The body is not a whole file as declared: nothing of it is kept."""
 
 
-def _too_large() -> BodyRefused:
+def _too_large() -> TooLarge:
     limit = settings.MEDIA_MAX_FILE_BYTES
-    return BodyRefused(
-        f"A file may be at most {limit} bytes (MEDIA_MAX_FILE_BYTES).", status_code=413
-    )
+    return TooLarge(f"A file may be at most {limit} bytes (MEDIA_MAX_FILE_BYTES).")
 
 
 def _sha256_digests(meta) -> list[bytes]:
@@ -117,9 +115,8 @@ def recorder_intake(meta, stream) -> Intake:
         # Only a server that de-chunks the body and ends it (gunicorn does) can be read to
         # its end; Django's development server passes chunked bodies on raw.
         if not meta.get("wsgi.input_terminated"):
-            raise BodyRefused(
-                "A chunked body needs a server that decodes it; send Content-Length instead.",
-                status_code=411,
+            raise LengthRequired(
+                "A chunked body needs a server that decodes it; send Content-Length instead."
             )
         return Intake(meta["wsgi.input"], length=None, digests=digests)
     length = meta.get("CONTENT_LENGTH") or "0"

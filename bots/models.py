@@ -99,14 +99,19 @@ class Pin(models.Model):
     storage_config = models.ForeignKey(
         StorageConfig, on_delete=models.RESTRICT, null=True, blank=True, related_name="pins"
     )
-    bucket = models.CharField(max_length=63)
-    region = models.CharField(max_length=32)
-    endpoint_url = models.CharField(max_length=2048, blank=True, default="")
+    # The provider's backend and where, in its terms: {"bucket": ..., ...} (aws adds region and
+    # endpoint_url; azure, account_name and endpoint_url).
+    provider = models.CharField(max_length=16, default="aws")
+    location = models.JSONField(default=dict)
     prefixes = models.JSONField()  # every category's resolved prefix
     pinned_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"{self.bot_id} → s3://{self.bucket}"
+        return f"{self.bot_id} → {self.provider}://{self.bucket}"
+
+    @property
+    def bucket(self) -> str:
+        return self.location["bucket"]
 
     @property
     def is_platform(self) -> bool:

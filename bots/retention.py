@@ -17,7 +17,7 @@ from bots.selectors import upload_over
 from bots.services import bot_transition
 from bots.upload_lifecycle import GONE, STORED, UploadEvent, upload_move
 from bots.webhooks import webhook_emit
-from meetstream.errors import ApiError
+from meetstream.errors import Conflict
 
 logger = logging.getLogger(__name__)
 BOTS_PER_ROUND = 200
@@ -84,7 +84,7 @@ def _bot_expire(bot: Bot, held: list[BotArtifact], files: list[BotArtifact], now
         upload_move(rows, UploadEvent.EXPIRED, deleted_at=now, staged_name="")
         try:
             bot_transition(bot=bot, event=BotEventType.MEDIA_EXPIRED, actor="retention")
-        except ApiError:  # its status changed meanwhile: the next round looks again
+        except Conflict:  # its status changed meanwhile: the next round looks again
             transaction.set_rollback(True)
             return
         expired = {a.pk for a in held}

@@ -5,14 +5,12 @@ from bots.media_state import COUNTS, with_media
 from bots.models import Bot, BotArtifact, Pin
 from bots.upload_lifecycle import UNFINISHED
 from bots.upload_lifecycle import UploadState as S
-from meetstream.errors import ApiError
+from meetstream.errors import NotFound
 from meetstream.models import Tenant
 from storageconfig.selectors import ServingStorage, storage_for_location
 
 
-class BotNotFound(ApiError):
-    status_code = 404
-
+class BotNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("Bot not found.")
 
@@ -49,9 +47,8 @@ def pin_storage(*, bot: Bot, pin: Pin) -> ServingStorage:
     return storage_for_location(
         tenant=bot.tenant,
         revision=pin.storage_config,
-        bucket=pin.bucket,
-        region=pin.region,
-        endpoint_url=pin.endpoint_url,
+        provider=pin.provider,
+        location=pin.location,
     )
 
 

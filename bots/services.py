@@ -13,7 +13,7 @@ from bots.models import Bot, BotArtifact, BotEvent
 from bots.staging import stage, staged_delete, staged_read
 from bots.webhooks import LIFECYCLE_EVENTS, webhook_emit
 from meetstream.celery import task_queue
-from meetstream.errors import ApiError, RuleError
+from meetstream.errors import Conflict, RuleError
 from meetstream.models import Tenant
 from meetstream.parsers import json_loads
 
@@ -54,7 +54,7 @@ def bot_transition(*, bot: Bot, event: str, actor: str = "") -> Bot:
         try:
             status = next_status(locked.status, event)
         except IllegalTransition as refused:
-            raise ApiError(str(refused), status_code=409, status=locked.status) from None
+            raise Conflict(str(refused), status=locked.status) from None
         BotEvent.objects.create(
             bot=locked, event=event, from_status=locked.status, to_status=status, actor=actor
         )
@@ -162,8 +162,5 @@ def _artifact_record(bot, spec, staged, captured_at) -> tuple[BotArtifact, str]:
     return artifact, previous.staged_name if previous else ""
 
 
-def _left_already(bot: Bot) -> ApiError:
-    return ApiError(
-        f"The bot is {bot.status}: it has left the meeting and takes no more files.",
-        status_code=409,
-    )
+def _left_already(bot: Bot) -> Conflict:
+    return Conflict(f"The bot is {bot.status}: it has left the meeting and takes no more files.")

@@ -29,13 +29,10 @@ from bots.staging import staged_delete, staged_exists, staged_source
 from bots.upload_lifecycle import UPLOAD_TRANSITIONS, UploadEvent, UploadState, upload_move
 from bots.webhooks import webhook_emit
 from meetstream import metrics, timing
-from storageconfig import s3
+from storageconfig.backends.base import Backend
+from storageconfig.failures import StorageError
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_resolve
-from storageconfig.selectors import (
-    CredentialsErased,
-    platform_target,
-    storage_config_get_active,
-)
+from storageconfig.selectors import CredentialsErased, platform_storage, storage_config_get_active
 
 logger = logging.getLogger(__name__)
 
@@ -65,17 +62,15 @@ def _pin_create(bot: Bot) -> Pin:
         return Pin.objects.create(
             bot=bot,
             storage_config=config,
-            bucket=config.bucket_name,
-            region=config.region,
-            endpoint_url=config.endpoint_url,
+            provider=config.provider,
+            location=config.location,
             prefixes=config.resolved_prefixes,
         )
-    platform = platform_target()
+    platform = platform_storage().backend
     return Pin.objects.create(
         bot=bot,
-        bucket=platform.bucket,
-        region=platform.region,
-        endpoint_url=platform.endpoint_url or "",
+        provider=platform.provider,
+        location=platform.location,
         prefixes=prefixes_resolve(DEFAULT_PREFIX, {}),
     )
 
@@ -123,24 +118,22 @@ def _lease_kept(bot: Bot, owner: str):
         renewer.join()
 
 
-def _transfer(client, target: s3.S3Target, artifact: BotArtifact, body: bytes | None):
-    """Runs in a worker thread: S3 only, no database. Returns the failure, or None."""
+def _transfer(backend: Backend, artifact: BotArtifact, body: bytes | None):
+    """Runs in a worker thread: storage only, no database. Returns the failure, or None."""
     if body is None and not staged_exists(artifact.staged_name):
-        return s3.S3Error(
+        return StorageError(
             "staged_file_missing", "The staged file is missing; it cannot be uploaded."
         )
     source = io.BytesIO(body) if body is not None else staged_source(artifact.staged_name)
     started = time.perf_counter()
     try:
-        s3.object_upload(
-            client,
-            target,
+        backend.object_upload(
             key=artifact.key,
             source=source,
             content_type=artifact.content_type,
             metadata={"sha256": artifact.sha256},
         )
-    except s3.S3Error as failure:
+    except StorageError as failure:
         return failure
     finally:
         if not isinstance(source, str):
@@ -161,7 +154,7 @@ def _processed_event(artifact: BotArtifact) -> str | None:
     return _PROCESSED.get(artifact.category)
 
 
-def _announce(bot: Bot, artifact: BotArtifact, failure: s3.S3Error | None) -> None:
+def _announce(bot: Bot, artifact: BotArtifact, failure: StorageError | None) -> None:
     """Stored: its event. First wait of a round: `upload_retrying`. Given up: `upload_failed`."""
     where = {"file": artifact.name, "bucket": artifact.bucket, "key": artifact.key}
     if artifact.state == UploadState.UPLOADED and (event := _processed_event(artifact)):
@@ -187,7 +180,7 @@ def _announce(bot: Bot, artifact: BotArtifact, failure: s3.S3Error | None) -> No
         )
 
 
-def _outcome(artifact: BotArtifact, failure: s3.S3Error | None) -> tuple[str, dict]:
+def _outcome(artifact: BotArtifact, failure: StorageError | None) -> tuple[str, dict]:
     """The event a finished attempt applies to its file, with the fields it sets."""
     attempts = artifact.attempts + 1
     fields = {"attempts": attempts, "claimed_by": "", "claimed_until": None}
@@ -226,7 +219,7 @@ def _stored_move(stored: list[BotArtifact]) -> set[int]:
 
 
 def _record(
-    bot: Bot, finished: list[tuple[BotArtifact, s3.S3Error | None]], *, discard=None
+    bot: Bot, finished: list[tuple[BotArtifact, StorageError | None]], *, discard=None
 ) -> list[str]:
     """Apply finished attempts to their files and announce them, in one transaction (the
     successes in one UPDATE); the files' new states. The manifest's upload also makes the bot
@@ -334,10 +327,9 @@ def _claimed_upload(bot: Bot, pin: Pin, owner: str, manifest: bytes | None = Non
     try:
         storage = pin_storage(bot=bot, pin=pin)
     except CredentialsErased as erased:
-        failure = s3.S3Error("credentials_erased", erased.message)
+        failure = StorageError("credentials_erased", erased.message)
         return Counter(_record(bot, [(artifact, failure) for artifact in claimed]))
 
-    client = s3.client(storage.target, cache_key=storage.cache_key)
     # The manifest is made again from the rows unless the caller has just made it.
     bodies = {a.pk: manifest or _manifest_body(bot, pin) for a in claimed if a.name == MANIFEST}
     outcomes: Counter = Counter()
@@ -351,9 +343,7 @@ def _claimed_upload(bot: Bot, pin: Pin, owner: str, manifest: bytes | None = Non
         # recorded is recorded together. (concurrent.futures.wait would cost O(files) a call.)
         finished: queue.SimpleQueue = queue.SimpleQueue()
         for artifact in claimed:
-            future = pool.submit(
-                _transfer, client, storage.target, artifact, bodies.get(artifact.pk)
-            )
+            future = pool.submit(_transfer, storage.backend, artifact, bodies.get(artifact.pk))
             future.add_done_callback(lambda done, a=artifact: finished.put((a, done)))
         recorded = 0
         while recorded < len(claimed):

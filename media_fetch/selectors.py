@@ -7,7 +7,7 @@ from bots.lifecycle import RECORDING, BotStatus
 from bots.models import Bot, BotArtifact, Platform
 from bots.selectors import BotNotFound, pin_storage
 from bots.upload_lifecycle import GONE, STORED, UploadState
-from meetstream.errors import ApiError
+from meetstream.errors import DomainError, Forbidden, Gone, NotFound
 from meetstream.models import Tenant
 from storageconfig.models import AccessMode
 from storageconfig.selectors import ServingStorage
@@ -18,12 +18,12 @@ WRITE_ONLY_MESSAGE = (
 )
 
 
-class MediaNotFound(ApiError):
-    status_code = 404
+class MediaNotFound(NotFound):
+    pass
 
 
-class MediaGone(ApiError):
-    status_code = 410
+class MediaGone(Gone):
+    pass
 
 
 def gone_message(bot: Bot, label: str, deleted_at) -> str:
@@ -36,9 +36,7 @@ def gone_message(bot: Bot, label: str, deleted_at) -> str:
     return f"The {label} was deleted at {when}, on request (delete_data)."
 
 
-class WriteOnly(ApiError):
-    status_code = 403
-
+class WriteOnly(Forbidden):
     def __init__(self, *, bucket: str, key: str) -> None:
         super().__init__(
             WRITE_ONLY_MESSAGE, access_mode=AccessMode.WRITE_ONLY, bucket=bucket, key=key
@@ -97,7 +95,7 @@ def serving_storage(*, bot: Bot, key: str) -> ServingStorage:
 
 def require_screenshots(bot: Bot) -> None:
     if bot.platform == Platform.ZOOM:
-        raise ApiError("Screenshots are not supported for Zoom bots.", status_code=400)
+        raise DomainError("Screenshots are not supported for Zoom bots.")
 
 
 def _screenshots(bot: Bot):
@@ -140,8 +138,7 @@ def screenshots_page(*, bot: Bot, number: int, size: int) -> Page:
     count = screenshots.count()
     pages = max(1, -(-count // size))
     if number > pages:
-        raise ApiError(
+        raise DomainError(
             f"Page {number} does not exist: there {'is' if pages == 1 else 'are'} {pages}.",
-            status_code=400,
         )
     return Page(count, number, pages, list(screenshots[(number - 1) * size : number * size]))

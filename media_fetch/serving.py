@@ -4,24 +4,21 @@ from django.http import StreamingHttpResponse
 
 from bots.models import Bot, BotArtifact
 from media_fetch.selectors import serving_storage
-from meetstream.errors import ApiError
-from storageconfig import s3
+from meetstream.errors import DomainError, Forbidden, NotFound, UpstreamFailed
+from storageconfig.failures import StorageError
 
-STREAM_CHUNK = 64 * 1024
-_READ_STATUS = {
-    "access_denied": 403,
-    "role_assumption_failed": 403,
-    "no_such_key": 404,
-    "no_such_bucket": 404,
+# What a bucket's refusal means for the request; anything else is the bucket failing us.
+_READ_KIND: dict[str, type[DomainError]] = {
+    "access_denied": Forbidden,
+    "role_assumption_failed": Forbidden,
+    "no_such_key": NotFound,
+    "no_such_bucket": NotFound,
 }
 
 
-def _unserved(failure: s3.S3Error) -> ApiError:
-    return ApiError(
-        f"Your bucket did not serve the file: {failure.message}",
-        status_code=_READ_STATUS.get(failure.reason, 502),
-        reason=failure.reason,
-    )
+def _unserved(failure: StorageError) -> DomainError:
+    kind = _READ_KIND.get(failure.reason, UpstreamFailed)
+    return kind(f"Your bucket did not serve the file: {failure.message}", reason=failure.reason)
 
 
 def presigned_url(*, bot: Bot, artifact: BotArtifact) -> tuple[str, int]:
@@ -31,29 +28,18 @@ def presigned_url(*, bot: Bot, artifact: BotArtifact) -> tuple[str, int]:
 
 
 def presigned_urls(*, bot: Bot, artifacts: list[BotArtifact], folder: str) -> tuple[list[str], int]:
-    storage = serving_storage(bot=bot, key=folder)
-    client = s3.client(storage.target, purpose="fetch", cache_key=storage.cache_key)
-    keys = [artifact.key for artifact in artifacts]
+    backend = serving_storage(bot=bot, key=folder).backend
     try:
-        life = s3.url_life(client)
-        return s3.presign_gets(client, storage.target, keys=keys, expires=life), life
-    except s3.S3Error as failure:
+        return backend.presign_gets([artifact.key for artifact in artifacts])
+    except StorageError as failure:
         raise _unserved(failure) from None
 
 
 def json_response(*, bot: Bot, artifact: BotArtifact) -> StreamingHttpResponse:
     """The object's bytes as stored, streamed through in chunks."""
-    storage = serving_storage(bot=bot, key=artifact.key)
-    client = s3.client(storage.target, purpose="fetch", cache_key=storage.cache_key)
+    backend = serving_storage(bot=bot, key=artifact.key).backend
     try:
-        body = s3.object_open(client, storage.target, key=artifact.key)
-    except s3.S3Error as failure:
+        chunks = backend.object_chunks(artifact.key)
+    except StorageError as failure:
         raise _unserved(failure) from None
-
-    def chunks():
-        try:
-            yield from body.iter_chunks(STREAM_CHUNK)
-        finally:
-            body.close()
-
-    return StreamingHttpResponse(chunks(), content_type="application/json")
+    return StreamingHttpResponse(chunks, content_type="application/json")

@@ -1,4 +1,8 @@
-"""One error shape for every response: `{"message": ..., "errors": {field: [messages]}}`."""
+"""One error shape for every response: `{"message": ..., "errors": {field: [messages]}}`.
+
+Services raise domain errors: what went wrong, in words, never an HTTP status. This module alone
+decides how each kind is answered (`_STATUS`).
+"""
 
 import logging
 
@@ -18,17 +22,63 @@ class RuleError(ValueError):
     """A value that breaks a rule; its text is safe to show the user."""
 
 
-class ApiError(Exception):
-    """A refusal a service raises, rendered as `{"message": ..., **extra}` with its status."""
+class DomainError(Exception):
+    """A refusal a service raises; rendered as `{"message": ..., **extra}`. Its kind (the
+    subclass) says what went wrong: a request that cannot be done as asked, by default."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-
-    def __init__(self, message: str, *, status_code: int | None = None, **extra) -> None:
+    def __init__(self, message: str, **extra) -> None:
         super().__init__(message)
         self.message = message
         self.extra = extra
-        if status_code is not None:
-            self.status_code = status_code
+
+
+class NotFound(DomainError):
+    """No such thing for this tenant."""
+
+
+class Gone(DomainError):
+    """It existed and was deleted."""
+
+
+class Conflict(DomainError):
+    """Not in this state: the thing's state says why."""
+
+
+class Forbidden(DomainError):
+    """What the credentials (or the access mode) do not allow."""
+
+
+class TooLarge(DomainError):
+    """More than a limit allows."""
+
+
+class LengthRequired(DomainError):
+    """A body whose length cannot be known."""
+
+
+class UpstreamFailed(DomainError):
+    """A customer's storage (or another service) did not do its part."""
+
+
+class Unavailable(DomainError):
+    """Something the platform needs is not there right now."""
+
+
+_STATUS = {
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Gone: status.HTTP_410_GONE,
+    Conflict: status.HTTP_409_CONFLICT,
+    Forbidden: status.HTTP_403_FORBIDDEN,
+    TooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    LengthRequired: status.HTTP_411_LENGTH_REQUIRED,
+    UpstreamFailed: status.HTTP_502_BAD_GATEWAY,
+    Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+def status_of(error: DomainError) -> int:
+    kind = next((kind for kind in type(error).__mro__ if kind in _STATUS), None)
+    return _STATUS.get(kind, status.HTTP_400_BAD_REQUEST)
 
 
 def flatten_errors(detail, path: str = "") -> dict[str, list[str]]:
@@ -57,9 +107,9 @@ def validation_body(errors: dict[str, list[str]]) -> dict:
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, ApiError):
+    if isinstance(exc, DomainError):
         set_rollback()
-        return Response({"message": exc.message, **exc.extra}, status=exc.status_code)
+        return Response({"message": exc.message, **exc.extra}, status=status_of(exc))
     if isinstance(exc, RuleError):
         set_rollback()
         return Response({"message": str(exc)}, status=400)

@@ -253,8 +253,9 @@ CELERY_BEAT_SCHEDULE = {
     "expire-media": {"task": "bots.tasks.expire_media", "schedule": 300.0},
 }
 
-# botocore logs signed request headers (which name the access key id) at DEBUG:
-# its loggers stay at WARNING whatever the root level is.
+# botocore logs signed request headers (which name the access key id) at DEBUG, Azure's SDK
+# every request's URL and headers at INFO: the storage SDKs' loggers stay at WARNING whatever
+# the root level is.
 # LOG_FORMAT=json: one JSON object per line with request_id, tenant, bot_id and task_id.
 LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
@@ -275,7 +276,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {
         name: {"level": "WARNING", "propagate": True}
-        for name in ("botocore", "boto3", "s3transfer", "urllib3")
+        for name in ("botocore", "boto3", "s3transfer", "urllib3", "azure", "google")
     },
 }
 

@@ -1,17 +1,20 @@
 from contextlib import suppress
+from functools import cache
 from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
+from rest_framework import serializers
 
 from meetstream.admin import shortened
 from meetstream.errors import flatten_errors
 from meetstream.models import Tenant
-from storageconfig.models import AccessMode, Encryption, StorageConfig
-from storageconfig.serializers import StorageConfigInputSerializer
+from storageconfig.backends import PROVIDERS, backend_class
+from storageconfig.models import AccessMode, StorageConfig
+from storageconfig.serializers import config_input
 from storageconfig.services import (
     StorageCheckFailed,
     storage_config_check_or_raise,
@@ -21,33 +24,36 @@ from storageconfig.services import (
 )
 
 
-class StorageConfigAddForm(forms.ModelForm):
-    """A new revision, checked live like the API does. Secrets are inputs only, never rendered."""
+class _SecretTextarea(forms.Textarea):
+    def format_value(self, value):
+        return None  # a secret is typed in, never sent back
 
+
+def _form_field(name: str, field, secret: bool) -> forms.Field:
+    """The admin's input for one of a provider's API fields."""
+    common = {"required": field.required, "help_text": field.help_text or ""}
+    if isinstance(field, serializers.ChoiceField):
+        choices = [("", "—")] * (not field.required) + [(c, c) for c in field.choices]
+        return forms.ChoiceField(choices=choices, **common)
+    if not isinstance(field, serializers.CharField):
+        widget = _SecretTextarea if secret else forms.Textarea
+        return forms.CharField(widget=widget, strip=False, **common)
+    widget = forms.PasswordInput(render_value=False) if secret else None
+    return forms.CharField(max_length=field.max_length, widget=widget, strip=not secret, **common)
+
+
+class StorageConfigAddForm(forms.ModelForm):
+    """A new revision, checked live like the API does. Secrets are inputs only, never rendered.
+    Each provider's form is made from its API fields (`provider_form`)."""
+
+    provider = "aws"
     tenant = forms.ModelChoiceField(queryset=Tenant.objects.all())
-    bucket_name = forms.CharField(max_length=63)
-    region = forms.CharField(max_length=32, initial="us-east-1")
-    endpoint_url = forms.CharField(max_length=2048, required=False, help_text="Empty for AWS S3.")
     access_mode = forms.ChoiceField(choices=AccessMode.choices, initial=AccessMode.READ_WRITE)
     prefix = forms.CharField(max_length=600, initial="meetstream")
     prefixes = forms.JSONField(
         required=False,
         initial=dict,
         help_text='Per-category prefixes, e.g. {"audio": "recordings/audio"}.',
-    )
-    server_side_encryption = forms.ChoiceField(choices=Encryption.choices, required=False)
-    kms_key_id = forms.CharField(max_length=2048, required=False, help_text="Only with aws:kms.")
-    access_key_id = forms.CharField(
-        widget=forms.PasswordInput(render_value=False), strip=False, required=False
-    )
-    secret_key = forms.CharField(
-        widget=forms.PasswordInput(render_value=False), strip=False, required=False
-    )
-    role_arn = forms.CharField(
-        max_length=2048,
-        required=False,
-        help_text="Instead of a key pair: the customer's role, assumed with the tenant's "
-        "external ID (see the tenant's page).",
     )
 
     class Meta:
@@ -58,25 +64,16 @@ class StorageConfigAddForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        credentials = ("access_key_id", "secret_key", "role_arn")
-        serializer = StorageConfigInputSerializer(
-            data={
-                "provider": "aws",
-                **{name: cleaned[name] for name in ("bucket_name", "region", "access_mode")},
-                "prefix": cleaned["prefix"],
-                **{name: cleaned[name] for name in credentials if cleaned[name]},
-                "prefixes": cleaned["prefixes"] or {},
-                "endpoint_url": cleaned["endpoint_url"] or None,
-                "server_side_encryption": cleaned["server_side_encryption"] or None,
-                "kms_key_id": cleaned["kms_key_id"] or None,
-            }
-        )
-        if not serializer.is_valid():
-            for path, problems in flatten_errors(serializer.errors).items():
+        given = {name: value for name, value in cleaned.items() if value not in ("", None)}
+        body = {**given, "provider": self.provider, "prefixes": cleaned["prefixes"] or {}}
+        del body["tenant"]
+        try:
+            self.storage_input = config_input(body)
+        except serializers.ValidationError as invalid:
+            for path, problems in flatten_errors(invalid.detail).items():
                 field = path.split(".")[0]
                 self.add_error(field if field in self.fields else None, problems)
             return cleaned
-        self.storage_input = serializer.create_input()
         try:
             storage_config_check_or_raise(tenant=cleaned["tenant"], data=self.storage_input)
         except ValidationError as refused:
@@ -84,6 +81,18 @@ class StorageConfigAddForm(forms.ModelForm):
         except StorageCheckFailed as failed:
             raise ValidationError(failed.message) from None
         return cleaned
+
+
+@cache
+def provider_form(provider: str) -> type[StorageConfigAddForm]:
+    backend = backend_class(provider)
+    fields = {
+        name: _form_field(name, field, name in backend.secret_fields)
+        for name, field in backend.Fields().fields.items()
+    }
+    return type(
+        f"{backend.__name__}AddForm", (StorageConfigAddForm,), {"provider": provider, **fields}
+    )
 
 
 @admin.register(StorageConfig)
@@ -103,8 +112,8 @@ class StorageConfigAdmin(admin.ModelAdmin):
         "check_passed",
     ]
     # Tenants are found by search: a filter listing every tenant would not fit.
-    list_filter = ["is_active", "access_mode"]
-    search_fields = ["tenant__name", "bucket_name"]
+    list_filter = ["is_active", "provider", "access_mode"]
+    search_fields = ["tenant__name", "options__bucket_name", "options__container"]
     list_select_related = ["tenant"]
     actions = ["validate_now", "erase_credentials"]
     readonly_fields = [
@@ -112,16 +121,10 @@ class StorageConfigAdmin(admin.ModelAdmin):
         "revision",
         "is_active",
         "provider",
-        "credentials_kind",
-        "role_arn",
-        "bucket_name",
-        "region",
-        "endpoint_url",
+        "settings",
         "access_mode",
         "prefix",
         "prefixes",
-        "server_side_encryption",
-        "kms_key_id",
         "configured_at",
         "last_validated_at",
         "last_checked_at",
@@ -142,10 +145,21 @@ class StorageConfigAdmin(admin.ModelAdmin):
     def active(self, config: StorageConfig) -> bool:
         return config.is_active
 
-    @admin.display(description="bucket, region", ordering="bucket_name")
+    @admin.display(description="bucket, where", ordering="provider")
     def bucket(self, config: StorageConfig) -> str:
+        location = config.location
+        where = location.get("region") or location.get("account_name") or config.provider
         return format_html(
-            "{}<br><small>{}</small>", shortened(config.bucket_name, 20, head=True), config.region
+            "{}<br><small>{}</small>", shortened(location["bucket"], 20, head=True), where
+        )
+
+    @admin.display(description="provider's settings")
+    def settings(self, config: StorageConfig) -> str:
+        """What the API shows of the configuration: never a secret."""
+        shown = config.backend_class.shown(config.options, config.tenant)
+        rows = ((name, "—" if value is None else value) for name, value in shown.items())
+        return format_html(
+            "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
         )
 
     @admin.display(description="configured", ordering="configured_at")
@@ -155,22 +169,37 @@ class StorageConfigAdmin(admin.ModelAdmin):
 
     @admin.display(description="endpoint")
     def endpoint(self, config: StorageConfig) -> str:
-        if not config.endpoint_url:
-            return "AWS"
-        host = urlsplit(config.endpoint_url).netloc or config.endpoint_url
-        return shortened(host, 20, title=config.endpoint_url)
+        endpoint_url = config.options.get("endpoint_url")
+        if not endpoint_url:
+            return config.backend_class.label
+        host = urlsplit(endpoint_url).netloc or endpoint_url
+        return shortened(host, 20, title=endpoint_url)
 
     @admin.display(boolean=True, description="last check")
     def check_passed(self, config: StorageConfig) -> bool:
         return not config.last_check_error
 
+    def _add_form(self, request) -> type[StorageConfigAddForm]:
+        provider = request.GET.get("provider")
+        return provider_form(provider if provider in PROVIDERS else "aws")
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
-            kwargs["form"] = StorageConfigAddForm
+            kwargs["form"] = self._add_form(request)
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return list(StorageConfigAddForm.base_fields) if obj is None else self.readonly_fields
+        return list(self._add_form(request).base_fields) if obj is None else self.readonly_fields
+
+    def add_view(self, request, form_url="", extra_context=None):
+        chosen = self._add_form(request).provider
+        links = format_html_join(
+            " · ",
+            '<a href="?provider={}">{}</a>',
+            ((name, backend_class(name).label) for name in PROVIDERS if name != chosen),
+        )
+        subtitle = format_html("{} (or: {})", backend_class(chosen).label, links)
+        return super().add_view(request, form_url, {**(extra_context or {}), "subtitle": subtitle})
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields

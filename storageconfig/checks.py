@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 from functools import partial
 
 from meetstream import metrics
-from storageconfig import s3
+from storageconfig.backends.base import Backend
+from storageconfig.failures import StorageError
 from storageconfig.selectors import platform_storage
 
 # The whole check, however many probes, answers within this; the request within 10 s.
@@ -17,7 +18,7 @@ PROBE_BODY = b"MeetStream write probe: safe to delete.\n"
 
 @dataclass(frozen=True)
 class CheckOutcome:
-    check: str  # "AssumeRole", "HeadBucket" or "PutObject"
+    check: str  # the backend's first_check, read_check or write_check
     key: str | None
     ok: bool
     reason: str | None = None
@@ -31,35 +32,25 @@ def probe_key(prefix: str) -> str:
     return f"{prefix}/.write_probe_{uuid.uuid4().hex}"
 
 
-def _head(client, target: s3.S3Target, prefix: str) -> CheckOutcome:
+def _outcome(check: str, key: str | None, step) -> CheckOutcome:
     try:
-        s3.bucket_head(client, target, diagnose_prefix=prefix)
-    except s3.S3Error as failure:
-        return CheckOutcome("HeadBucket", None, False, failure.reason, failure.message)
-    return CheckOutcome("HeadBucket", None, True)
+        step()
+    except StorageError as failure:
+        return CheckOutcome(check, key, False, failure.reason, failure.message)
+    return CheckOutcome(check, key, True)
 
 
-def _probe(client, target: s3.S3Target, key: str) -> CheckOutcome:
+def _prepared(backend: Backend) -> tuple[CheckOutcome, Backend | None]:
     try:
-        s3.object_put(client, target, key=key, body=PROBE_BODY, content_type="text/plain")
-    except s3.S3Error as failure:
-        return CheckOutcome("PutObject", key, False, failure.reason, failure.message)
-    return CheckOutcome("PutObject", key, True)
+        prepared = backend.prepare()
+    except StorageError as failure:
+        return CheckOutcome(backend.first_check, None, False, failure.reason, failure.message), None
+    return CheckOutcome(backend.first_check, None, True), prepared
 
 
-def _assume(target: s3.S3Target) -> tuple[CheckOutcome, s3.S3Target | None]:
-    try:
-        session = s3.role_assume(target)
-    except s3.S3Error as failure:
-        return CheckOutcome("AssumeRole", None, False, failure.reason, failure.message), None
-    return CheckOutcome("AssumeRole", None, True), session
-
-
-def storage_check(
-    *, target: s3.S3Target, access_mode: str, prefixes: list[str]
-) -> list[CheckOutcome]:
-    """A role is assumed first. Then `read_write`: HeadBucket; `write_only`: a probe object
-    under each distinct prefix.
+def storage_check(*, backend: Backend, access_mode: str, prefixes: list[str]) -> list[CheckOutcome]:
+    """The backend's first step when it has one (a role assumed). Then `read_write`: its read
+    check; `write_only`: a probe object under each distinct prefix.
 
     Probes run side by side under one deadline, so a silent endpoint costs the deadline once.
     """
@@ -67,18 +58,19 @@ def storage_check(
     pool = ThreadPoolExecutor(max_workers=len(prefixes), thread_name_prefix="storage-check")
     try:
         outcomes = []
-        if target.role is not None:
-            assumed = pool.submit(_assume, target)
-            wait([assumed], timeout=CHECK_DEADLINE_SECONDS)
-            silent = f"STS did not answer within {CHECK_DEADLINE_SECONDS:g} s."
-            outcome, target = (
-                assumed.result()
-                if assumed.done()
-                else (CheckOutcome("AssumeRole", None, False, "timeout", silent), None)
+        ready: Backend | None = backend
+        if backend.prepare_needed():
+            prepared = pool.submit(_prepared, backend)
+            wait([prepared], timeout=CHECK_DEADLINE_SECONDS)
+            silent = f"{backend.first_check} did not answer within {CHECK_DEADLINE_SECONDS:g} s."
+            outcome, ready = (
+                prepared.result()
+                if prepared.done()
+                else (CheckOutcome(backend.first_check, None, False, "timeout", silent), None)
             )
             outcomes.append(outcome)
-        if target is not None:
-            outcomes += _bucket_checks(pool, target, access_mode, prefixes, deadline)
+        if ready is not None:
+            outcomes += _bucket_checks(pool, ready, access_mode, prefixes, deadline)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     failed = next((outcome.reason for outcome in outcomes if not outcome.ok), None)
@@ -86,25 +78,30 @@ def storage_check(
     return outcomes
 
 
-def _bucket_checks(pool, target, access_mode, prefixes, deadline) -> list[CheckOutcome]:
-    client = s3.client(target, purpose="check")
+def _bucket_checks(pool, backend: Backend, access_mode, prefixes, deadline) -> list[CheckOutcome]:
     if access_mode == "read_write":
-        jobs = [("HeadBucket", None, partial(_head, client, target, prefixes[0]))]
+        read = partial(backend.bucket_read, diagnose_prefix=prefixes[0])
+        jobs = [(backend.read_check, None, read)]
     else:
         jobs = [
-            ("PutObject", key, partial(_probe, client, target, key))
+            (
+                backend.write_check,
+                key,
+                partial(backend.object_put, key=key, body=PROBE_BODY, content_type="text/plain"),
+            )
             for key in map(probe_key, prefixes)
         ]
-    futures = [pool.submit(job) for _, _, job in jobs]
+    futures = [pool.submit(_outcome, *job) for job in jobs]
     wait(futures, timeout=max(0.0, deadline - time.monotonic()))
-    timeout = f"The endpoint {target.endpoint} did not answer within {CHECK_DEADLINE_SECONDS:g} s."
+    timeout = (
+        f"The endpoint {backend.endpoint()} did not answer within {CHECK_DEADLINE_SECONDS:g} s."
+    )
     return [
         future.result() if future.done() else CheckOutcome(check, key, False, "timeout", timeout)
         for future, (check, key, _) in zip(futures, jobs, strict=True)
     ]
 
 
-def platform_bucket_probe() -> s3.S3Error | None:
+def platform_bucket_probe() -> StorageError | None:
     """Readiness and `check --deploy`: does the platform bucket answer a HeadBucket in 2 s?"""
-    storage = platform_storage()
-    return s3.bucket_probe(storage.target, cache_key=storage.cache_key)
+    return platform_storage().backend.bucket_probe()

@@ -1,9 +1,10 @@
-"""What the storage modules raise when S3 or STS says no: one error, in words a customer can
-act on (never credentials, never the service's raw text)."""
+"""What the storage modules raise when a provider (or STS, for a role's session) says no: one
+error, in words a customer can act on (never credentials, never the service's raw text)."""
 
 
-class S3Error(Exception):
-    """A failed S3 (or STS, for a role's session) call."""
+class StorageError(Exception):
+    """A failed storage call. `reason` is one of the README's values: the API, the upload rows
+    and the webhooks all carry it."""
 
     def __init__(self, reason: str, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)

@@ -85,15 +85,24 @@ def prefixes_distinct(prefix: str, overrides: dict[str, str]) -> list[str]:
     return list(dict.fromkeys([prefix, *prefixes_resolve(prefix, overrides).values()]))
 
 
-def endpoint_url_normalize(raw: str) -> str:
+_ACCOUNT_PATH = re.compile(r"/[a-z0-9]{3,24}")
+
+
+def endpoint_url_normalize(raw: str, *, account_path: bool = False) -> str:
+    """`http(s)://host[:port]`; with `account_path`, an account URL may add `/<account>` (the
+    path style of Azurite and other emulators)."""
     url_parse(raw)  # the rules every tenant URL follows: scheme, port, no user info, no tricks
     parts = urlsplit(raw)
-    if parts.path not in {"", "/"} or parts.query or parts.fragment:
-        raise RuleError("The endpoint URL may not have a path, query or fragment.")
+    path = parts.path.rstrip("/")
+    if (path and not (account_path and _ACCOUNT_PATH.fullmatch(path))) or (
+        parts.query or parts.fragment or "?" in raw or "#" in raw
+    ):
+        allowed = "a path other than the account's" if account_path else "a path"
+        raise RuleError(f"The endpoint URL may not have {allowed}, a query or a fragment.")
     netloc = parts.netloc
     if parts.port is not None:
         netloc = netloc.rsplit(":", 1)[0] + f":{parts.port}"
-    return f"{parts.scheme.lower()}://{netloc}"
+    return f"{parts.scheme.lower()}://{netloc}{path}"
 
 
 # IAM: a path of printable ASCII segments (512 characters with its slashes), then a name.

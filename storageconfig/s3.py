@@ -1,7 +1,7 @@
 """The one module that talks to S3: clients, timeouts, retries and readable errors.
 
 Everything else asks it for a client or an operation and gets back either a result or an
-`S3Error` whose message is safe to show a customer (it never carries credentials nor raw
+`StorageError` whose message is safe to show a customer (it never carries credentials nor raw
 S3 text).
 """
 
@@ -35,7 +35,7 @@ from django.conf import settings
 
 from meetstream import outbound, timing
 from storageconfig import sts
-from storageconfig.failures import S3Error
+from storageconfig.failures import StorageError
 from storageconfig.sts import Role
 
 Purpose = Literal["check", "transfer", "fetch", "probe"]
@@ -160,8 +160,8 @@ class _WrongRegion(Exception):
         self.region = region
 
 
-# S3Error: a role's session that could not be refreshed inside an S3 call (storageconfig.sts).
-_FAILURES = (BotoCoreError, ClientError, _WrongRegion, outbound.EgressRefused, S3Error)
+# StorageError: a role's session that could not be refreshed inside an S3 call (storageconfig.sts).
+_FAILURES = (BotoCoreError, ClientError, _WrongRegion, outbound.EgressRefused, StorageError)
 
 
 @cache
@@ -299,7 +299,7 @@ def platform_principal_arn() -> str:
     try:
         return _principal(settings.PLATFORM_S3_ACCESS_KEY_ID or None)
     except (BotoCoreError, ClientError) as exc:
-        raise S3Error(
+        raise StorageError(
             "platform_principal_unknown",
             f"STS did not name the platform's principal ({type(exc).__name__}): "
             "set PLATFORM_AWS_PRINCIPAL_ARN.",
@@ -378,27 +378,27 @@ def _refuse_other_region(expected: str):
 
 def error_from(
     exc: Exception, *, target: S3Target, operation: str, key: str | None = None
-) -> S3Error:
-    """Translate a botocore failure into an S3Error; raw S3 text is never passed on."""
-    if isinstance(exc, S3Error):
+) -> StorageError:
+    """Translate a botocore failure into an StorageError; raw S3 text is never passed on."""
+    if isinstance(exc, StorageError):
         return exc
     where = f"s3://{target.bucket}/{key}" if key else f"bucket '{target.bucket}'"
     if isinstance(exc, _WrongRegion):
         return _wrong_region(target, exc.region)
     if (refused := outbound.refusal_in(exc)) is not None:
-        return S3Error(refused.reason, f"Refused to connect to the endpoint: {refused}")
+        return StorageError(refused.reason, f"Refused to connect to the endpoint: {refused}")
     if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
-        return S3Error(
+        return StorageError(
             "timeout", f"The endpoint {target.endpoint} did not answer in time.", retryable=True
         )
     if isinstance(exc, EndpointConnectionError | ConnectionClosedError | HTTPClientError):
-        return S3Error(
+        return StorageError(
             "endpoint_unreachable",
             f"Could not connect to the endpoint {target.endpoint}.",
             retryable=True,
         )
     if not isinstance(exc, ClientError):
-        return S3Error("s3_error", f"{operation} on {where} failed ({type(exc).__name__}).")
+        return StorageError("s3_error", f"{operation} on {where} failed ({type(exc).__name__}).")
 
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
@@ -407,46 +407,48 @@ def error_from(
     region = error.get("Region") or meta.get("HTTPHeaders", {}).get("x-amz-bucket-region")
 
     if code == "NoSuchBucket" or (operation == "HeadBucket" and status == 404):
-        return S3Error("no_such_bucket", f"The bucket '{target.bucket}' does not exist.")
+        return StorageError("no_such_bucket", f"The bucket '{target.bucket}' does not exist.")
     if code in _REGION_CODES or status == 301:
         return _wrong_region(target, region)
     if code == "InvalidAccessKeyId":
-        return S3Error("invalid_access_key_id", "S3 does not recognise the access key id.")
+        return StorageError("invalid_access_key_id", "S3 does not recognise the access key id.")
     if code == "SignatureDoesNotMatch":
-        return S3Error("signature_mismatch", "The secret key does not match the access key id.")
+        return StorageError(
+            "signature_mismatch", "The secret key does not match the access key id."
+        )
     if code.startswith("KMS.") or (
         status == 403 and "kms" in str(error.get("Message", "")).lower()
     ):
-        return S3Error(
+        return StorageError(
             "kms_access_denied",
             f"KMS refused the key {target.kms_key_id or '(the default aws/s3 key)'} for {where}: "
             "the credentials need kms:GenerateDataKey (and kms:Decrypt) on it.",
         )
     if code in {"InvalidToken", "ExpiredToken", "TokenRefreshRequired"}:
-        return S3Error("invalid_credentials", "The credentials are expired or not valid.")
+        return StorageError("invalid_credentials", "The credentials are expired or not valid.")
     if code in {"AccessDenied", "AllAccessDisabled", "403"} or status == 403:
         action = _ACTIONS.get(operation, operation)
-        return S3Error(
+        return StorageError(
             "access_denied", f"Access denied: the credentials may not {action} on {where}."
         )
     if code == "NoSuchKey" or status == 404:
-        return S3Error("no_such_key", f"{where} does not exist.")
+        return StorageError("no_such_key", f"{where} does not exist.")
     if code in _RETRYABLE_CODES or status >= 500:
-        return S3Error(
+        return StorageError(
             "unavailable",
             f"S3 could not serve {operation} on {where} right now ({code or status}).",
             retryable=True,
         )
-    return S3Error("s3_error", f"S3 refused {operation} on {where} ({code or status}).")
+    return StorageError("s3_error", f"S3 refused {operation} on {where} ({code or status}).")
 
 
-def _wrong_region(target: S3Target, region: str | None) -> S3Error:
+def _wrong_region(target: S3Target, region: str | None) -> StorageError:
     if region:
-        return S3Error(
+        return StorageError(
             "wrong_region",
             f"The bucket '{target.bucket}' is in region '{region}', not '{target.region}'.",
         )
-    return S3Error(
+    return StorageError(
         "wrong_region", f"The bucket '{target.bucket}' is not in region '{target.region}'."
     )
 
@@ -463,7 +465,7 @@ def bucket_head(s3, target: S3Target, *, diagnose_prefix: str) -> None:
         raise failure from None
 
 
-def bucket_probe(target: S3Target, *, cache_key: Hashable) -> S3Error | None:
+def bucket_probe(target: S3Target, *, cache_key: Hashable) -> StorageError | None:
     """One HeadBucket, bounded to PROBE_SECONDS: None when the bucket answers, else why not."""
     try:
         client(target, purpose="probe", cache_key=cache_key).head_bucket(Bucket=target.bucket)
@@ -472,7 +474,7 @@ def bucket_probe(target: S3Target, *, cache_key: Hashable) -> S3Error | None:
     return None
 
 
-def _credential_failure(s3, target: S3Target, prefix: str) -> S3Error | None:
+def _credential_failure(s3, target: S3Target, prefix: str) -> StorageError | None:
     key = f"{prefix}/.read_probe_{uuid.uuid4().hex}"
     try:
         s3.get_object(Bucket=target.bucket, Key=key)
@@ -519,7 +521,7 @@ def object_upload(
 
 def presign_get(s3, target: S3Target, *, key: str, expires: int = PRESIGN_SECONDS) -> str:
     """A SigV4 URL for one object; computed locally, no network call unless a role's
-    session is due (its S3Error then passes through)."""
+    session is due (its StorageError then passes through)."""
     return s3.generate_presigned_url(
         "get_object", Params={"Bucket": target.bucket, "Key": key}, ExpiresIn=expires
     )
@@ -574,14 +576,14 @@ def object_open(s3, target: S3Target, *, key: str):
         raise error_from(exc, target=target, operation="GetObject", key=key) from None
 
 
-def objects_delete(s3, target: S3Target, *, keys: list[str]) -> dict[str, S3Error]:
+def objects_delete(s3, target: S3Target, *, keys: list[str]) -> dict[str, StorageError]:
     """Delete the keys, DELETE_BATCH per DeleteObjects call; the keys S3 refused, with why.
 
     A key refused for access, or for a passing fault botocore did not retry (a per-key error
     in a successful answer), is tried once more alone with DeleteObject: some S3-compatible
     servers authorise a batch against the bucket rather than each key, as AWS does. Deleting
     a key that is already gone succeeds, so running this again is harmless."""
-    refused: dict[str, S3Error] = {}
+    refused: dict[str, StorageError] = {}
     for start in range(0, len(keys), DELETE_BATCH):
         batch = keys[start : start + DELETE_BATCH]
         refused |= _batch_delete(s3, target, batch)
@@ -596,7 +598,7 @@ def objects_delete(s3, target: S3Target, *, keys: list[str]) -> dict[str, S3Erro
     return refused
 
 
-def _batch_delete(s3, target: S3Target, keys: list[str]) -> dict[str, S3Error]:
+def _batch_delete(s3, target: S3Target, keys: list[str]) -> dict[str, StorageError]:
     try:
         answer = s3.delete_objects(
             Bucket=target.bucket,

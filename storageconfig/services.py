@@ -1,3 +1,4 @@
+import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -6,63 +7,56 @@ from django.db.models import Max
 from django.utils import timezone
 
 from meetstream import outbound
-from meetstream.errors import ApiError, RuleError
+from meetstream.errors import DomainError, NotFound, RuleError
 from meetstream.ids import new_external_id
 from meetstream.models import Tenant
-from storageconfig import s3
+from storageconfig.backends import PROVIDERS, backend_class
+from storageconfig.backends.base import Backend
 from storageconfig.checks import CheckOutcome, storage_check
-from storageconfig.models import AccessMode, StorageConfig, tenant_role
+from storageconfig.models import AccessMode, StorageConfig
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_distinct
 
 
 @dataclass(frozen=True)
 class StorageConfigInput:
-    """A validated configuration as a tenant sent it; credentials stay out of repr()."""
+    """A validated configuration as a tenant sent it; its secrets stay out of repr()."""
 
-    bucket_name: str
-    region: str
-    access_key_id: str | None = field(default=None, repr=False)
-    secret_key: str | None = field(default=None, repr=False)
-    role_arn: str | None = None
+    provider: str
+    options: dict
+    secrets: dict = field(repr=False)
     access_mode: str = AccessMode.READ_WRITE
     prefix: str = DEFAULT_PREFIX
     prefixes: dict[str, str] = field(default_factory=dict)
-    endpoint_url: str | None = None
-    provider: str = "aws"
-    server_side_encryption: str | None = None
-    kms_key_id: str | None = None
+
+    @classmethod
+    def from_fields(cls, data: dict) -> "StorageConfigInput":
+        """From the API's flat fields: the common ones, the provider's options and secrets."""
+        data = dict(data)
+        common = {name: data.pop(name) for name in ("access_mode", "prefix") if name in data}
+        provider, prefixes = data.pop("provider"), data.pop("prefixes", {})
+        secret_fields = backend_class(provider).secret_fields
+        secrets = {name: data.pop(name) for name in secret_fields if name in data}
+        options = {name: value for name, value in data.items() if value is not None}
+        return cls(provider, options, secrets, prefixes=prefixes, **common)
 
     @classmethod
     def from_config(cls, config: StorageConfig) -> "StorageConfigInput":
         return cls(
-            bucket_name=config.bucket_name,
-            region=config.region,
-            access_key_id=config.access_key_id,
-            secret_key=config.secret_key,
-            role_arn=config.role_arn or None,
+            provider=config.provider,
+            options=config.options,
+            secrets=config.secrets,
             access_mode=config.access_mode,
             prefix=config.prefix,
             prefixes=config.prefixes,
-            endpoint_url=config.endpoint_url or None,
-            provider=config.provider,
-            server_side_encryption=config.server_side_encryption or None,
-            kms_key_id=config.kms_key_id or None,
         )
 
-    def s3_target(self, tenant: Tenant) -> s3.S3Target:
-        return s3.S3Target(
-            bucket=self.bucket_name,
-            region=self.region,
-            endpoint_url=self.endpoint_url,
-            access_key_id=self.access_key_id,
-            secret_key=self.secret_key,
-            sse=self.server_side_encryption,
-            kms_key_id=self.kms_key_id,
-            role=tenant_role(tenant, self.role_arn),
-        )
+    def backend(self, tenant: Tenant) -> Backend:
+        backend = backend_class(self.provider)
+        location = backend.location_of(self.options)
+        return backend(location=location, options=self.options, secrets=self.secrets, tenant=tenant)
 
 
-class StorageCheckFailed(ApiError):
+class StorageCheckFailed(DomainError):
     def __init__(self, outcomes: list[CheckOutcome]) -> None:
         failures = [outcome for outcome in outcomes if not outcome.ok]
         super().__init__(
@@ -75,13 +69,13 @@ class StorageCheckFailed(ApiError):
 
 def storage_config_check(*, tenant: Tenant, data: StorageConfigInput) -> list[CheckOutcome]:
     """Guard the endpoint, then run the live check of the access mode; saves nothing."""
-    if data.endpoint_url:
+    if endpoint_url := data.options.get("endpoint_url"):
         try:
-            outbound.url_vet(data.endpoint_url)
+            outbound.url_vet(endpoint_url)
         except RuleError as error:
             raise ValidationError({"endpoint_url": [str(error)]}) from None
     return storage_check(
-        target=data.s3_target(tenant),
+        backend=data.backend(tenant),
         access_mode=data.access_mode,
         prefixes=prefixes_distinct(data.prefix, data.prefixes),
     )
@@ -113,17 +107,11 @@ def storage_config_save(*, tenant: Tenant, data: StorageConfigInput) -> StorageC
             tenant=tenant,
             revision=(latest["revision__max"] or 0) + 1,
             provider=data.provider,
-            bucket_name=data.bucket_name,
-            region=data.region,
-            endpoint_url=data.endpoint_url or "",
             access_mode=data.access_mode,
             prefix=data.prefix,
             prefixes=data.prefixes,
-            server_side_encryption=data.server_side_encryption or "",
-            kms_key_id=data.kms_key_id or "",
-            access_key_id=data.access_key_id,
-            secret_key=data.secret_key,
-            role_arn=data.role_arn or "",
+            options=data.options,
+            secrets_json=json.dumps(data.secrets) if data.secrets else None,
             configured_at=now,
             last_validated_at=now,
             last_checked_at=now,
@@ -158,21 +146,23 @@ def _check_record(config: StorageConfig, error: str) -> None:
     config.save(update_fields=["last_checked_at", "last_check_error", "last_validated_at"])
 
 
-def storage_config_delete(*, tenant: Tenant) -> None:
-    """Retire the active revision and erase the credentials of every revision of the tenant."""
+def storage_config_delete(*, tenant: Tenant, provider: str | None = None) -> None:
+    """Retire the active revision and erase the credentials of every revision of the tenant.
+    With a provider, only when the active revision is that provider's."""
     now = timezone.now()
     with transaction.atomic():
         Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
         revisions = StorageConfig.objects.filter(tenant=tenant)
-        if not revisions.filter(is_active=True).exists():
-            raise ApiError("No storage configuration is active.", status_code=404)
+        active = revisions.filter(is_active=True)
+        if not active.filter(**({"provider": provider} if provider else {})).exists():
+            which = f"{provider} storage configuration" if provider else "storage configuration"
+            raise NotFound(f"No {which} is active.")
         revisions.filter(is_active=True).update(is_active=False, retired_at=now)
         revisions.filter(credentials_erased_at__isnull=True).update(
-            access_key_id=None, secret_key=None, credentials_erased_at=now
+            secrets_json=None, credentials_erased_at=now
         )
         erased = list(revisions.values_list("pk", flat=True))
-    for pk in erased:
-        s3.client_forget(pk)
+    _clients_forget(erased)
 
 
 def external_id_rotate(*, tenant: Tenant) -> str:
@@ -183,16 +173,22 @@ def external_id_rotate(*, tenant: Tenant) -> str:
         Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
         tenant.storage_external_id = new_external_id()
         tenant.save(update_fields=["storage_external_id"])
-        StorageConfig.objects.filter(tenant=tenant, is_active=True).exclude(role_arn="").update(
+        roles = StorageConfig.objects.filter(options__has_key="role_arn")
+        roles.filter(tenant=tenant, is_active=True).update(
             last_validated_at=None,
             last_checked_at=now,
             last_check_error="The external ID was rotated: put the new one in the role's trust "
             "policy, then check the configuration again.",
         )
         revisions = list(StorageConfig.objects.filter(tenant=tenant).values_list("pk", flat=True))
-    for pk in revisions:
-        s3.client_forget(pk)
+    _clients_forget(revisions)
     return tenant.storage_external_id
+
+
+def _clients_forget(revisions: list[int]) -> None:
+    for provider in PROVIDERS:
+        for pk in revisions:
+            backend_class(provider).forget(pk)
 
 
 def storage_credentials_reencrypt() -> int:
@@ -202,6 +198,6 @@ def storage_credentials_reencrypt() -> int:
         for config in StorageConfig.objects.select_for_update().filter(
             credentials_erased_at__isnull=True
         ):
-            config.save(update_fields=["access_key_id", "secret_key"])
+            config.save(update_fields=["secrets_json"])
             count += 1
     return count

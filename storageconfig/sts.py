@@ -21,7 +21,7 @@ from botocore.exceptions import (
 )
 from django.conf import settings
 
-from storageconfig.failures import S3Error
+from storageconfig.failures import StorageError
 
 # A presigned URL is valid this long unless its session ends sooner.
 URL_SECONDS = 3600
@@ -106,54 +106,54 @@ def caller_arn(sts) -> str:
     return arn
 
 
-def role_error(exc: Exception, *, role: Role, region: str) -> S3Error:
+def role_error(exc: Exception, *, role: Role, region: str) -> StorageError:
     if isinstance(exc, NoCredentialsError):
-        return S3Error(
+        return StorageError(
             "role_assumption_failed",
             "The platform has no AWS credentials of its own to assume the role with.",
         )
     if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
-        return S3Error(
+        return StorageError(
             "timeout", f"STS in region '{region}' did not answer in time.", retryable=True
         )
     if isinstance(exc, EndpointConnectionError):
-        return S3Error(
+        return StorageError(
             "endpoint_unreachable",
             f"Could not connect to STS in region '{region}': is it a region?",
             retryable=True,
         )
     if not isinstance(exc, ClientError):
-        return S3Error(
+        return StorageError(
             "role_assumption_failed", f"AssumeRole on {role.arn} failed ({type(exc).__name__})."
         )
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
     if code == "RegionDisabledException":
-        return S3Error(
+        return StorageError(
             "sts_region_disabled",
             f"STS is not active in region '{region}' for the role's account: activate it in "
             "the account's IAM settings, or configure the bucket's region where it is.",
         )
     if code in {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken"}:
-        return S3Error(
+        return StorageError(
             "role_assumption_failed",
             "STS refused the platform's own credentials; this is ours to fix, not your role.",
             retryable=True,
         )
     if code == "ValidationError" and "DurationSeconds" in str(error.get("Message", "")):
-        return S3Error(
+        return StorageError(
             "role_assumption_failed",
             f"The role {role.arn} allows shorter sessions than the platform asks for "
             f"({settings.STORAGE_ROLE_SESSION_SECONDS} s): raise its MaxSessionDuration.",
         )
     if code == "ValidationError":
-        return S3Error("invalid_role_arn", f"STS does not accept the role ARN {role.arn}.")
+        return StorageError("invalid_role_arn", f"STS does not accept the role ARN {role.arn}.")
     if code in {"Throttling", "ThrottlingException"} or status >= 500:
-        return S3Error(
+        return StorageError(
             "unavailable", f"STS could not answer right now ({code or status}).", retryable=True
         )
-    return S3Error(
+    return StorageError(
         "role_assumption_failed",
         f"The platform could not assume {role.arn}: check the role's trust policy and the "
         "external ID.",

@@ -9,14 +9,17 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from meetstream.errors import ApiError
+from meetstream.errors import NotFound, Unavailable
 from meetstream.models import Tenant
 from meetstream.parsers import json_loads
 from meetstream.serializers import ErrorSerializer, ThrottledSerializer, ValidationErrorSerializer
 from meetstream.throttling import StorageConfigWriteThrottle
 from storageconfig import s3
-from storageconfig.models import AccessMode, StorageConfig, role_session_name, tenant_role
-from storageconfig.policy import iam_policy, trust_policy
+from storageconfig.backends import PROVIDERS
+from storageconfig.backends.aws import S3Backend, S3Location, role_session_name
+from storageconfig.failures import StorageError
+from storageconfig.models import AccessMode, StorageConfig
+from storageconfig.policy import trust_policy
 from storageconfig.rules import prefixes_distinct
 from storageconfig.selectors import storage_config_get_active
 from storageconfig.serializers import (
@@ -24,10 +27,11 @@ from storageconfig.serializers import (
     RolePoliciesSerializer,
     StorageCheckFailedSerializer,
     StorageChecksSerializer,
-    StorageConfigInputSerializer,
+    StorageCommonFields,
     StorageConfigListSerializer,
-    StorageConfigSavedSerializer,
-    StorageLocationSerializer,
+    config_input,
+    config_input_schema,
+    config_saved_schema,
 )
 from storageconfig.services import (
     storage_config_check,
@@ -40,20 +44,12 @@ UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid 
 
 
 def storage_config_fields(config: StorageConfig, tenant: Tenant) -> dict:
-    role = tenant_role(tenant, config.role_arn)
     return {
         "provider": config.provider,
-        "credentials": config.credentials_kind,
-        "role_arn": role and role.arn,
-        "external_id": role and role.external_id,
-        "bucket_name": config.bucket_name,
-        "region": config.region,
-        "endpoint_url": config.endpoint_url or None,
+        **config.backend_class.shown(config.options, tenant),
         "access_mode": config.access_mode,
         "prefix": config.prefix,
         "prefixes": config.prefixes,
-        "server_side_encryption": config.server_side_encryption or None,
-        "kms_key_id": config.kms_key_id or None,
     }
 
 
@@ -84,15 +80,15 @@ class StorageConfigView(APIView):
             "configured_at": config.configured_at,
             "last_validated_at": config.last_validated_at,
         }
-        return Response({"StorageConfig": {"aws": body}})
+        return Response({"StorageConfig": {config.provider: body}})
 
     @extend_schema(
         operation_id="storage_config_put",
         summary="Check a bucket live and save it as the tenant's storage configuration.",
         parameters=[OpenApiParameter("config_type", str, required=True, enum=["storage"])],
-        request=StorageConfigInputSerializer,
+        request=config_input_schema(),
         responses={
-            200: StorageConfigSavedSerializer,
+            200: config_saved_schema(),
             400: OpenApiResponse(
                 PolymorphicProxySerializer(
                     component_name="StorageConfigPutError",
@@ -107,10 +103,8 @@ class StorageConfigView(APIView):
     )
     def put(self, request):
         _require_query(request, "config_type", "storage")
-        serializer = StorageConfigInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         tenant = request.user.tenant
-        config = storage_config_put(tenant=tenant, data=serializer.create_input())
+        config = storage_config_put(tenant=tenant, data=config_input(request.data))
         return Response(
             {
                 "message": "Storage config saved successfully",
@@ -121,7 +115,7 @@ class StorageConfigView(APIView):
     @extend_schema(
         operation_id="storage_config_delete",
         summary="Erase the tenant's storage credentials; objects in the bucket are kept.",
-        parameters=[OpenApiParameter("key_name", str, required=True, enum=["aws"])],
+        parameters=[OpenApiParameter("key_name", str, required=True, enum=list(PROVIDERS))],
         responses={
             200: ErrorSerializer,
             400: ValidationErrorSerializer,
@@ -130,14 +124,26 @@ class StorageConfigView(APIView):
         },
     )
     def delete(self, request):
-        _require_query(request, "key_name", "aws")
-        storage_config_delete(tenant=request.user.tenant)
+        _key_name_check(request)
+        storage_config_delete(tenant=request.user.tenant, provider=request.query_params["key_name"])
         return Response(
             {
                 "message": "Storage config deleted. New bots will use the platform bucket; "
                 "files already in your bucket were not touched."
             }
         )
+
+
+def _key_name_check(request) -> None:
+    value = request.query_params.get("key_name")
+    if value is None or value not in PROVIDERS:
+        problem = "is required" if value is None else "is not supported"
+        choices = ", ".join(f"'{name}'" for name in PROVIDERS)
+        raise serializers.ValidationError({"key_name": [f"'key_name' {problem}: use {choices}."]})
+
+
+class _S3Described(S3Location, StorageCommonFields):
+    """An S3 configuration described in the policy endpoint's query: no credentials."""
 
 
 def _location_from_query(request) -> dict:
@@ -152,7 +158,7 @@ def _location_from_query(request) -> dict:
             query["prefixes"] = json_loads(query["prefixes"])
         except ValueError:
             raise serializers.ValidationError({"prefixes": ["Give a JSON object."]}) from None
-    serializer = StorageLocationSerializer(data=query)
+    serializer = _S3Described(data=query)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
 
@@ -217,27 +223,25 @@ class StoragePolicyView(APIView):
         if credentials not in {"keys", "role"}:
             raise serializers.ValidationError({"credentials": ["Use 'keys' or 'role'."]})
         if "bucket_name" in request.query_params:
-            location = _location_from_query(request)
-            prefixes = prefixes_distinct(location["prefix"], location.get("prefixes", {}))
+            options = _location_from_query(request)
+            prefixes = prefixes_distinct(options.pop("prefix"), options.pop("prefixes", {}))
+            backend, access_mode = S3Backend, options.pop("access_mode")
         else:
             config = storage_config_get_active(tenant=request.user.tenant)
             if config is None:
-                raise ApiError(
-                    "No storage configuration is active: describe one in the query.",
-                    status_code=404,
-                )
-            location = storage_config_fields(config, request.user.tenant)
-            prefixes = config.distinct_prefixes
-        permissions = iam_policy(
-            bucket=location["bucket_name"],
-            region=location["region"],
+                raise NotFound("No storage configuration is active: describe one in the query.")
+            backend, options = config.backend_class, config.options
+            prefixes, access_mode = config.distinct_prefixes, config.access_mode
+        permissions = backend.policy(
+            options=options,
             prefixes=prefixes,
-            access_mode=mode or location["access_mode"],
-            endpoint_url=location.get("endpoint_url"),
-            server_side_encryption=location.get("server_side_encryption"),
-            kms_key_id=location.get("kms_key_id"),
+            access_mode=mode or access_mode,
             allow_delete=allow_delete == "true",
         )
+        if credentials == "role" and backend is not S3Backend:
+            raise serializers.ValidationError(
+                {"credentials": ["Only an aws configuration assumes a role."]}
+            )
         if credentials == "keys":
             return Response(permissions)
         trust = trust_policy(
@@ -254,7 +258,7 @@ class StorageValidateView(APIView):
     @extend_schema(
         operation_id="storage_config_validate",
         summary="Run the live check again on the active configuration, or on a body (not saved).",
-        request=StorageConfigInputSerializer,
+        request=config_input_schema(),
         responses={
             200: StorageChecksSerializer,
             400: ValidationErrorSerializer,
@@ -267,16 +271,12 @@ class StorageValidateView(APIView):
     )
     def post(self, request):
         if request.data:
-            serializer = StorageConfigInputSerializer(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            data = serializer.create_input()
+            data = config_input(request.data)
             outcomes = storage_config_check(tenant=request.user.tenant, data=data)
         else:
             config = storage_config_get_active(tenant=request.user.tenant)
             if config is None:
-                raise ApiError(
-                    "No storage configuration is active: send one in the body.", status_code=404
-                )
+                raise NotFound("No storage configuration is active: send one in the body.")
             # The active configuration's outcome is recorded (after an external ID rotation,
             # this is how it counts as checked again).
             outcomes = storage_config_revalidate(config=config)
@@ -288,8 +288,8 @@ class StorageValidateView(APIView):
 def platform_principal() -> str:
     try:
         return s3.platform_principal_arn()
-    except s3.S3Error as failure:
-        raise ApiError(failure.message, status_code=503, reason=failure.reason) from None
+    except StorageError as failure:
+        raise Unavailable(failure.message, reason=failure.reason) from None
 
 
 class ExternalIdView(APIView):

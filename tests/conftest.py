@@ -1,6 +1,7 @@
 import io
 import json
 import logging
+import os
 import socket
 import threading
 
@@ -211,3 +212,41 @@ def staff_client(db):
         return client
 
     return make
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator():
+    """gcp-storage-emulator, named by STORAGE_EMULATOR_HOST as Google's libraries expect."""
+    from meetstream.emulators import gcs_emulator_start
+
+    emulator = gcs_emulator_start()
+    before = os.environ.get("STORAGE_EMULATOR_HOST")
+    os.environ["STORAGE_EMULATOR_HOST"] = emulator.url
+    yield emulator
+    if before is None:
+        os.environ.pop("STORAGE_EMULATOR_HOST", None)
+    else:
+        os.environ["STORAGE_EMULATOR_HOST"] = before
+    emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    """Azurite's blob service (installed by `make test`), its development account's URL."""
+    from meetstream.emulators import azurite_start
+
+    emulator = azurite_start(workspace=tmp_path_factory.mktemp("azurite"))
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture(params=["aws", "gcs", "azure"])
+def provider(request, s3_server):
+    """Each storage provider in turn, on its local server: moto, the GCS emulator, Azurite."""
+    from tests.support.providers import AzureProvider, GcsProvider, S3Provider
+
+    if request.param == "gcs":
+        return GcsProvider(request.getfixturevalue("gcs_emulator").url)
+    if request.param == "azure":
+        return AzureProvider(request.getfixturevalue("azurite").url)
+    return S3Provider(s3_server)

@@ -110,7 +110,7 @@ def test_staff_save_a_configuration_and_never_see_the_secret_again(
         # apart from the test's own: closed here, or the test database could not be dropped.
         connections.close_all()
 
-    assert config.secret_key == secret and config.access_key_id == key_id
+    assert config.secrets == {"access_key_id": key_id, "secret_key": secret}
     assert len(seen) >= 8
     for html in seen:
         assert secret not in html and wrong not in html and key_id not in html
@@ -180,14 +180,15 @@ def test_the_storage_config_list_fits_1280_pixels(live_server, admin_user, tenan
             tenant=owner,
             revision=revision,
             is_active=True,
-            provider="custom",
-            bucket_name="b" * 63,
-            region="ap-southeast-2",
-            endpoint_url="https://" + "s3-compatible-storage." * 3 + "example.com:9000",
+            provider="aws",
+            options={
+                "bucket_name": "b" * 63,
+                "region": "ap-southeast-2",
+                "endpoint_url": "https://" + "s3-compatible-storage." * 3 + "example.com:9000",
+            },
             access_mode="write_only",
             prefix="/".join(["a-customer-prefix-that-goes-on"] * 4),
-            access_key_id="AKIAEXAMPLEKEY123456",
-            secret_key="never-shown-" + "s" * 30,
+            secrets_json='{"access_key_id": "AKIAEXAMPLEKEY123456", "secret_key": "never"}',
             configured_at=timezone.now(),
             last_check_error="Access denied: the credentials may not s3:PutObject on " + "k" * 80,
         )

@@ -34,7 +34,7 @@ def test_adding_a_configuration_runs_the_live_check_and_saves_a_revision(
 
     assert response.status_code == 302, response.content.decode()[:3000]
     config = StorageConfig.objects.get(tenant=tenant, is_active=True)
-    assert (config.revision, config.prefixes, config.secret_key) == (
+    assert (config.revision, config.prefixes, config.secrets["secret_key"]) == (
         1,
         {"audio": "rec/audio"},
         data["secret_key"],
@@ -128,7 +128,10 @@ def test_encryption_can_be_chosen_in_the_admin_and_is_checked_like_the_api(
     )
 
     config = StorageConfig.objects.get()
-    assert (config.server_side_encryption, config.kms_key_id) == ("aws:kms", "alias/k-1")
+    assert (config.options["server_side_encryption"], config.options["kms_key_id"]) == (
+        "aws:kms",
+        "alias/k-1",
+    )
 
 
 def test_staff_can_add_a_role_configuration_which_is_assumed_before_it_is_saved(
@@ -141,7 +144,7 @@ def test_staff_can_add_a_role_configuration_which_is_assumed_before_it_is_saved(
 
     assert response.status_code == 302, response.content.decode()[:3000]
     config = StorageConfig.objects.get(tenant=tenant, is_active=True)
-    assert config.role_arn == role and config.access_key_id is None
+    assert config.options["role_arn"] == role and config.secrets == {}
     page = editor.get(f"{CONFIGS}{config.pk}/change/").content.decode()
     assert role in page and "role" in page
 

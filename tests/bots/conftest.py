@@ -37,5 +37,5 @@ def write_only(api, config_body, iam_s3_server):
 
 
 def policy_set(iam_s3_server, bucket: str, effect: str) -> None:
-    key_id = StorageConfig.objects.get(is_active=True).access_key_id
+    key_id = StorageConfig.objects.get(is_active=True).secrets["access_key_id"]
     iam_s3_server.policy_replace(key_id, guide_policy(bucket, effect))

@@ -76,7 +76,7 @@ def test_read_write_credentials_allowed_to_delete_remove_every_key(
                              "kept_keys": []}  # fmt: skip
     # The bot, its pin and its record stay.
     bot = Bot.objects.get(public_id=bot_id)
-    assert Pin.objects.filter(bot=bot, bucket=bucket).exists()
+    assert Pin.objects.filter(bot=bot, location__bucket=bucket).exists()
     events = list(bot.events.values_list("event", "actor"))
     assert events[-2][0] == "deletion_requested" and events[-2][1].startswith("api key ms_")
     assert events[-1] == ("media_deleted", "")
@@ -110,7 +110,7 @@ def test_asking_again_tries_the_kept_keys_once_more_and_is_otherwise_harmless(
     bot_id, _ = recorded_bot(api, recorder)
     api.post(DELETE.format(bot_id))
     # The customer adds the grant, and asks again.
-    key_id = Pin.objects.get(bot__public_id=bot_id).storage_config.access_key_id
+    key_id = Pin.objects.get(bot__public_id=bot_id).storage_config.secrets["access_key_id"]
     granted = statements(iam_s3_server, bucket, "read_write", allow_delete=True)
     iam_s3_server.policy_replace(key_id, granted)
 

@@ -157,7 +157,9 @@ def test_platform_keys_go_at_most_1000_per_delete_objects_call(api, s3_server, s
     for artifact in BotArtifact.objects.filter(bot=bot):
         client.put_object(Bucket=PLATFORM_BUCKET, Key=artifact.key, Body=b"x")
     Pin.objects.create(
-        bot=bot, bucket=PLATFORM_BUCKET, region="us-east-1", prefixes={"metadata": "meetstream"}
+        bot=bot,
+        location={"bucket": PLATFORM_BUCKET, "region": "us-east-1", "endpoint_url": ""},
+        prefixes={"metadata": "meetstream"},
     )
     Bot.objects.update(status="Done", media_expires_at=timezone.now() - timedelta(minutes=1))
     proxy = FaultProxy(s3_server.url, lambda method, path: None)

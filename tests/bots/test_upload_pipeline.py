@@ -50,10 +50,10 @@ def test_with_no_configuration_every_file_lands_in_the_platform_bucket_byte_for_
     for name, data in files.items():
         assert stored[keys[name]] == data, name
     pin = Pin.objects.get(bot__public_id=bot["bot_id"])
-    assert (pin.storage_config, pin.bucket, pin.endpoint_url) == (
+    assert (pin.storage_config, pin.provider, pin.location) == (
         None,
-        PLATFORM_BUCKET,
-        s3_server.url,
+        "aws",
+        {"bucket": PLATFORM_BUCKET, "region": "us-east-1", "endpoint_url": s3_server.url},
     )
     assert not list((Path(media_root) / "staging" / bot["bot_id"]).glob("*"))
 

@@ -86,7 +86,7 @@ def test_uploads_fetches_and_webhooks_never_reach_a_name_rebound_to_loopback(
     # While the names point at the stand-in public address: the check, one bot's upload.
     saved = api.put(PUT, config_body(bucket_name=bucket, endpoint_url=endpoint), format="json")
     assert saved.status_code == 200, saved.json()
-    assert StorageConfig.objects.filter(is_active=True, endpoint_url=endpoint).exists()
+    assert StorageConfig.objects.filter(is_active=True, options__endpoint_url=endpoint).exists()
     before = create_bot(api, callback_url=callback)
     after = create_bot(api, callback_url=callback)
     hand_over(recorder, before["bot_id"], sample_media(before, screenshots=1))

@@ -16,6 +16,7 @@ import pytest
 from meetstream.embedded_s3 import free_port, process_stop
 
 ROOT = Path(__file__).resolve().parents[2]
+EMULATOR_PORTS = (free_port(), free_port())
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="the quickstart uses curl")
 
 
@@ -37,6 +38,7 @@ def port_open(port: int) -> bool:
 
 
 def start(tmp_path, env, api_port, s3_port, log_name: str) -> tuple[subprocess.Popen, str]:
+    emulator_ports = [str(port) for port in EMULATOR_PORTS]
     log = tmp_path / log_name
     with log.open("wb") as out:
         server = subprocess.Popen(  # the Makefile's `run` command
@@ -48,6 +50,10 @@ def start(tmp_path, env, api_port, s3_port, log_name: str) -> tuple[subprocess.P
                 f"127.0.0.1:{api_port}",
                 "--s3-port",
                 str(s3_port),
+                "--gcs-port",
+                emulator_ports[0],
+                "--azure-port",
+                emulator_ports[1],
             ],
             cwd=ROOT,
             env=env,
@@ -113,6 +119,35 @@ def assert_the_readmes_role_variant_works(tmp_path, api_port: int, s3_port: int,
     assert "X-Amz-Credential=ASIA" in audio["audio_url"], audio
 
 
+def assert_each_other_provider_works(tmp_path, api_port: int, output: str) -> None:
+    """The commented PUT of each emulated provider, pasted; then a bot's audio comes back
+    from that emulator."""
+    key = output.split("Demo API key:", 1)[1].split()[0]
+    lines = output.splitlines()
+    starts = [n for n, line in enumerate(lines) if line.startswith("  # or, ")]
+    assert [lines[n].split()[2] for n in starts] == ["gcs", "azure"], output
+    for n in starts:
+        provider = lines[n].split()[2]
+        put = "\n".join(line.replace("  # ", "", 1) for line in lines[n + 1 : n + 3])
+        script = tmp_path / f"{provider}.sh"
+        script.write_text(
+            f"set -euo pipefail\nexport API=http://127.0.0.1:{api_port} KEY={key}\n{put}\n"
+        )
+        pasted = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+        assert '"message":"Storage config saved successfully"' in pasted.stdout, pasted
+        link = '{"meeting_link": "https://meet.google.com/abc-defg-hij", "bot_name": "Other"}'
+        bot = curl_json(api_port, key, "/api/v1/bots/create_bot", link)["bot_id"]
+        deadline = time.monotonic() + 60
+        while curl_json(api_port, key, f"/api/v1/bots/{bot}/status")["status"] != "Done":
+            assert time.monotonic() < deadline, provider
+            time.sleep(0.5)
+        url = curl_json(api_port, key, f"/api/v1/bots/{bot}/get_audio")["audio_url"]
+        wav = tmp_path / f"{provider}.wav"
+        subprocess.run(["curl", "-sf", "-o", str(wav), url], check=True, timeout=30)
+        with wave.open(str(wav)) as audio:
+            assert audio.getnframes() > 0, provider
+
+
 def test_the_printed_quickstart_works_when_pasted_into_a_shell(tmp_path):
     api_port, s3_port = free_port(), free_port()
     env = {
@@ -150,6 +185,7 @@ def test_the_printed_quickstart_works_when_pasted_into_a_shell(tmp_path):
             assert audio.getnchannels() == 1 and audio.getnframes() > 0
         assert_bots_finish_on_the_worker(api_port, output)
         assert_the_readmes_role_variant_works(tmp_path, api_port, s3_port, output)
+        assert_each_other_provider_works(tmp_path, api_port, output)
         stop(server, api_port, s3_port)
 
         # Started again over the same data: the tenant and its configuration are still there.
@@ -168,7 +204,7 @@ def test_the_printed_quickstart_works_when_pasted_into_a_shell(tmp_path):
             timeout=30,
             check=True,
         )
-        assert '"bucket_name":"customer-sample-bucket"' in config.stdout
+        assert '"container":"customer-sample-container"' in config.stdout  # the last one saved
         stop(server, api_port, s3_port)
     finally:
         if server.poll() is None:

@@ -14,10 +14,19 @@ def test_the_schema_covers_the_storage_config_endpoint_with_its_errors():
     assert set(operations) >= {"get", "put", "delete"}
     assert set(operations["put"]["responses"]) == {"200", "400", "401", "429"}
     assert set(operations["delete"]["responses"]) == {"200", "400", "401", "404"}
-    request = schema["components"]["schemas"]["StorageConfigInputRequest"]
+    components = schema["components"]["schemas"]
+    bodies = components["StorageConfigInputRequest"]
+    assert bodies["discriminator"]["propertyName"] == "provider"
+    assert set(bodies["discriminator"]["mapping"]) == {"aws", "gcs", "azure"}
+    request = components["S3ConfigInputRequest"]
     # A key pair or a role_arn: which one is checked by the serializer, not the schema.
     assert set(request["required"]) == {"provider", "bucket_name", "region"}
     assert {"access_key_id", "secret_key", "role_arn"} <= set(request["properties"])
+    assert set(components["GcsConfigInputRequest"]["required"]) == {
+        "provider",
+        "bucket_name",
+        "service_account_json",
+    }
     assert schema["components"]["securitySchemes"]["ApiKey"]["name"] == "Authorization"
 
 

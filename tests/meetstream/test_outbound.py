@@ -218,7 +218,7 @@ def test_a_name_that_does_not_resolve_at_upload_time_is_worth_a_retry():
     target = s3.S3Target("bucket", "us-east-1", "http://no-such-host.invalid:9000", "AKIAX", "x")
     client = s3.client(target, purpose="check")
 
-    with pytest.raises(s3.S3Error) as failed:
+    with pytest.raises(s3.StorageError) as failed:
         s3.object_put(client, target, key="p/x", body=b"x", content_type="text/plain")
 
     assert (failed.value.reason, failed.value.retryable) == ("endpoint_unreachable", True)
@@ -229,7 +229,7 @@ def test_a_refused_address_at_upload_time_is_final(guarded, monkeypatch):
     target = s3.S3Target("bucket", "us-east-1", "http://bucket.example.com:9", "AKIAX", "x")
     client = s3.client(target, purpose="check")
 
-    with pytest.raises(s3.S3Error) as failed:
+    with pytest.raises(s3.StorageError) as failed:
         s3.object_put(client, target, key="p/x", body=b"x", content_type="text/plain")
 
     assert (failed.value.reason, failed.value.retryable) == ("endpoint_refused", False)

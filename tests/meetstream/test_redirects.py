@@ -61,7 +61,7 @@ def test_uploads_and_reads_are_not_redirected_elsewhere(trap, status):
     with stub_s3(status, "TemporaryRedirect", "Elsewhere.", location) as url:
         target = s3.S3Target("bucket", "us-east-1", url, "AKIAEXAMPLE", "secret")
         client = s3.client(target)
-        with pytest.raises(s3.S3Error):
+        with pytest.raises(s3.StorageError):
             s3.object_upload(
                 client,
                 target,
@@ -70,7 +70,7 @@ def test_uploads_and_reads_are_not_redirected_elsewhere(trap, status):
                 content_type="audio/wav",
                 metadata={},
             )
-        with pytest.raises(s3.S3Error):
+        with pytest.raises(s3.StorageError):
             s3.object_open(s3.client(target, purpose="fetch"), target, key="media/chats.json")
 
     assert trap.connections == 0

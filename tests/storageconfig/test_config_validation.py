@@ -8,7 +8,7 @@ PUT = "/api/v1/admin/configs?config_type=storage"
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"provider": "gcs"}, "provider"),
+        ({"provider": "dropbox"}, "provider"),
         ({"provider": 1}, "provider"),
         ({"bucket_name": "ab"}, "bucket_name"),
         ({"bucket_name": "x" * 64}, "bucket_name"),

@@ -56,7 +56,7 @@ def test_credentials_appear_in_no_response_nor_log_line(
 
 
 def test_botocore_never_logs_at_debug_even_when_the_root_logger_does():
-    for name in ("botocore", "boto3", "s3transfer", "urllib3"):
+    for name in ("botocore", "boto3", "s3transfer", "urllib3", "azure.core", "google.auth"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING
 
 
@@ -66,34 +66,32 @@ def test_credentials_are_stored_as_ciphertext(api, tenant, config_body):
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT access_key_id, secret_key FROM storageconfig_storageconfig"
-            " WHERE tenant_id = %s",
+            "SELECT secrets_json, options FROM storageconfig_storageconfig WHERE tenant_id = %s",
             [tenant.pk],
         )
-        raw_key_id, raw_secret = (bytes(value) for value in cursor.fetchone())
+        raw_secrets, options = cursor.fetchone()
+    raw_secrets, options = bytes(raw_secrets), str(options)
 
-    assert body["secret_key"].encode() not in raw_secret
-    assert body["access_key_id"].encode() not in raw_key_id
-    assert raw_secret.startswith(b"gAAAAA")  # a Fernet token
-    assert StorageConfig.objects.get(tenant=tenant).secret_key == body["secret_key"]
+    for raw in (raw_secrets, options.encode()):
+        assert body["secret_key"].encode() not in raw
+        assert body["access_key_id"].encode() not in raw
+    assert raw_secrets.startswith(b"gAAAAA")  # a Fernet token
+    assert StorageConfig.objects.get(tenant=tenant).secrets["secret_key"] == body["secret_key"]
 
 
-def test_reprs_of_configurations_and_targets_leave_credentials_out(api, tenant, config_body):
+def test_reprs_of_configurations_and_backends_leave_credentials_out(api, tenant, config_body):
     body = config_body()
     api.put(PUT, body, format="json")
     config = StorageConfig.objects.get(tenant=tenant)
-    data = StorageConfigInput(
-        bucket_name="b",
-        region="us-east-1",
-        access_key_id=body["access_key_id"],
-        secret_key=body["secret_key"],
-    )
+    secrets = {"access_key_id": body["access_key_id"], "secret_key": body["secret_key"]}
+    data = StorageConfigInput("aws", {"bucket_name": "b", "region": "us-east-1"}, secrets)
 
     for text in (
         repr(config),
         str(config),
-        repr(config.s3_target(tenant)),
+        repr(config.backend()),
+        repr(config.backend().target),
         repr(data),
-        repr(data.s3_target(tenant)),
+        repr(data.backend(tenant)),
     ):
         assert body["secret_key"] not in text and body["access_key_id"] not in text

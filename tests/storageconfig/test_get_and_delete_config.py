@@ -58,7 +58,7 @@ def test_delete_erases_the_credentials_of_every_revision(api, tenant, config_bod
     revisions = StorageConfig.objects.filter(tenant=tenant)
     assert revisions.count() == 2
     for revision in revisions:
-        assert (revision.access_key_id, revision.secret_key) == (None, None)
+        assert (revision.secrets_json, revision.secrets) == (None, {})
         assert not revision.is_active and not revision.has_credentials
         assert revision.credentials_erased_at is not None and revision.retired_at is not None
     assert api.get(CONFIGS).json() == {"StorageConfig": {}}
@@ -81,10 +81,10 @@ def test_delete_without_an_active_configuration_is_404(api, config_body):
     response = api.delete(DELETE)
 
     assert response.status_code == 404
-    assert response.json() == {"message": "No storage configuration is active."}
+    assert response.json() == {"message": "No aws storage configuration is active."}
 
 
-@pytest.mark.parametrize("query", ["", "?key_name=gcs", "?key_name="])
+@pytest.mark.parametrize("query", ["", "?key_name=dropbox", "?key_name="])
 def test_delete_with_a_missing_or_other_key_name_is_400_and_erases_nothing(
     api, tenant, config_body, query
 ):

@@ -5,7 +5,7 @@ from django.db import connection
 from storageconfig.models import StorageConfig
 
 PUT = "/api/v1/admin/configs?config_type=storage"
-CREDENTIAL_FIELDS = ("access_key_id", "secret_key")
+CREDENTIAL_FIELDS = ("secrets_json",)
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def fernet_keys(settings):
 
 def raw_secret(pk: int) -> bytes:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT secret_key FROM storageconfig_storageconfig WHERE id = %s", [pk])
+        cursor.execute("SELECT secrets_json FROM storageconfig_storageconfig WHERE id = %s", [pk])
         return bytes(cursor.fetchone()[0])
 
 
@@ -42,13 +42,16 @@ def test_rotation_prepends_a_key_then_reencrypts_so_the_old_key_can_go(
     before = raw_secret(config.pk)
 
     fernet_keys("new-key", "old-key")
-    assert StorageConfig.objects.get(pk=config.pk).secret_key == body["secret_key"]
+    assert StorageConfig.objects.get(pk=config.pk).secrets["secret_key"] == body["secret_key"]
     call_command("reencrypt_credentials")
     assert raw_secret(config.pk) != before
 
     fernet_keys("new-key")
     reread = StorageConfig.objects.get(pk=config.pk)
-    assert (reread.access_key_id, reread.secret_key) == (body["access_key_id"], body["secret_key"])
+    assert reread.secrets == {
+        "access_key_id": body["access_key_id"],
+        "secret_key": body["secret_key"],
+    }
 
 
 def test_without_the_key_that_encrypted_them_credentials_do_not_decrypt(

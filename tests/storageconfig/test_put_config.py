@@ -33,7 +33,10 @@ def test_a_valid_read_write_config_is_saved_and_echoed_without_credentials(
     }
     saved = StorageConfig.objects.get(tenant=tenant)
     assert saved.is_active and saved.revision == 1
-    assert saved.access_key_id == body["access_key_id"] and saved.secret_key == body["secret_key"]
+    assert saved.secrets == {
+        "access_key_id": body["access_key_id"],
+        "secret_key": body["secret_key"],
+    }
     assert saved.configured_at == saved.last_validated_at
     assert saved.resolved_prefixes == {
         "audio": "recordings/audio",
@@ -104,11 +107,12 @@ def test_the_database_allows_one_active_revision_per_tenant(api, tenant, config_
 def test_a_put_is_a_full_replacement_so_required_fields_are_required_every_time(api, config_body):
     api.put(PUT, config_body(), format="json")
 
-    response = api.put(PUT, {"prefix": "only-this"}, format="json")
+    no_provider = api.put(PUT, {"prefix": "only-this"}, format="json")
+    response = api.put(PUT, {"provider": "aws", "prefix": "only-this"}, format="json")
 
+    assert no_provider.status_code == 400 and list(no_provider.json()["errors"]) == ["provider"]
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {
-        "provider",
         "bucket_name",
         "region",
         "access_key_id",

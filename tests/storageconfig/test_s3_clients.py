@@ -9,20 +9,20 @@ def test_a_client_is_built_once_per_revision_and_reused(api, tenant, config_body
     api.put(PUT, config_body(prefix="two"), format="json")
     first, second = StorageConfig.objects.filter(tenant=tenant).order_by("revision")
 
-    client = s3.client(first.s3_target(first.tenant), cache_key=first.pk)
+    client = s3.client(first.backend().target, cache_key=first.pk)
 
-    assert s3.client(first.s3_target(first.tenant), cache_key=first.pk) is client
-    assert s3.client(second.s3_target(second.tenant), cache_key=second.pk) is not client
+    assert s3.client(first.backend().target, cache_key=first.pk) is client
+    assert s3.client(second.backend().target, cache_key=second.pk) is not client
 
 
 def test_deleting_the_configuration_forgets_the_clients_of_its_revisions(api, tenant, config_body):
     api.put(PUT, config_body(), format="json")
     config = StorageConfig.objects.get(tenant=tenant)
-    client = s3.client(config.s3_target(config.tenant), cache_key=config.pk)
+    client = s3.client(config.backend().target, cache_key=config.pk)
 
     api.delete("/api/v1/admin/configs?key_name=aws")
 
-    assert s3.client(config.s3_target(config.tenant), cache_key=config.pk) is not client
+    assert s3.client(config.backend().target, cache_key=config.pk) is not client
 
 
 def test_the_cache_holds_a_bounded_number_of_clients(monkeypatch):

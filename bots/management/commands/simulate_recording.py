@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from bots.models import Bot
 from bots.selectors import bot_media_summary
 from bots.simulation import DEMO_SECONDS, meeting_simulate
-from meetstream.errors import ApiError
+from meetstream.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 seconds=seconds,
                 video_bytes=video_bytes,
             )
-        except ApiError as refused:
+        except DomainError as refused:
             raise CommandError(refused.message) from None
         bot.refresh_from_db()
         media = bot_media_summary(bot=bot)

@@ -1,5 +1,6 @@
 """`make run`: the whole product on one machine, with an embedded S3 unless one is configured."""
 
+import json
 import os
 import secrets
 import signal
@@ -7,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 import boto3
 from django.conf import settings
@@ -14,6 +16,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from meetstream import emulators
 from meetstream.embedded_s3 import embedded_s3_start, process_stop
 from meetstream.services import api_key_create, tenant_get_or_create
 
@@ -22,6 +25,19 @@ STAFF_USER = "admin"
 SAMPLE_BUCKET = "customer-sample-bucket"
 DEMO_S3_KEY = "demo-key"
 DEMO_S3_SECRET = "demo-secret"  # noqa: S105 - the embedded S3 accepts any key
+SAMPLE_CONTAINER = "customer-sample-container"
+
+
+@dataclass
+class Others:
+    """The other providers' emulators the demo started: a PUT body for each."""
+
+    bodies: dict[str, str]
+    started: list
+
+    def stop(self) -> None:
+        for emulator in self.started:
+            emulator.stop()
 
 
 def _wait_for(addr: str, seconds: float = 30) -> None:
@@ -46,6 +62,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--gcs-port", type=int, default=9011)
+        parser.add_argument("--azure-port", type=int, default=9012)
         parser.add_argument(
             "--s3-port",
             type=int,
@@ -53,13 +71,14 @@ class Command(BaseCommand):
             help="Port of the embedded S3; fixed so that restarts keep pinned endpoints valid.",
         )
 
-    def handle(self, *args, addr: str, s3_port: int, **options):
+    def handle(self, *args, addr: str, s3_port: int, gcs_port: int, azure_port: int, **options):
         _stop_on_sigterm()
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         env = dict(os.environ)
         children: list[subprocess.Popen] = []
         embedded = None
+        others = Others({}, [])
         try:
             if not settings.PLATFORM_S3_ENDPOINT_URL:
                 embedded = embedded_s3_start(port=s3_port)
@@ -71,13 +90,14 @@ class Command(BaseCommand):
                     AWS_ENDPOINT_URL_STS=embedded.url,
                 )
                 self._buckets(embedded.url)
+                others = self._others(env, gcs_port, azure_port)
             key = api_key_create(tenant=tenant_get_or_create(name=DEMO_TENANT)).plaintext
             password = self._staff_user()
             children.append(self._worker(env))
             children.append(self._start("manage.py", "runserver", addr, "--noreload", env=env))
             _wait_for(addr)
             self.stdout.write(
-                self._quickstart(addr, key, password, embedded.url if embedded else None)
+                self._quickstart(addr, key, password, embedded.url if embedded else None, others)
             )
             children[-1].wait()
         except KeyboardInterrupt:
@@ -85,6 +105,7 @@ class Command(BaseCommand):
         finally:
             for child in reversed(children):
                 process_stop(child)
+            others.stop()
             if embedded:
                 embedded.stop()
 
@@ -117,6 +138,46 @@ class Command(BaseCommand):
         for bucket in (settings.PLATFORM_S3_BUCKET, SAMPLE_BUCKET):
             s3.create_bucket(Bucket=bucket)
 
+    def _others(self, env: dict, gcs_port: int, azure_port: int) -> Others:
+        """The GCS emulator and Azurite (when `make test` has installed it), each with a sample
+        bucket, so that every provider can be configured in the demo."""
+        from azure.storage.blob import BlobServiceClient
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import storage
+
+        others = Others({}, [])
+        gcs = emulators.gcs_emulator_start(port=gcs_port)
+        others.started.append(gcs)
+        env["STORAGE_EMULATOR_HOST"] = os.environ["STORAGE_EMULATOR_HOST"] = gcs.url
+        client = storage.Client(project="demo", credentials=AnonymousCredentials())
+        client.create_bucket(SAMPLE_BUCKET)
+        key_file = settings.VAR_DIR / "demo-gcs-key.json"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(json.dumps(emulators.service_account_key("meetstream-demo")))
+        others.bodies["gcs"] = (
+            f'"{{\\"provider\\": \\"gcs\\", \\"bucket_name\\": \\"{SAMPLE_BUCKET}\\", '
+            f'\\"service_account_json\\": $(cat {key_file})}}"'
+        )
+        if emulators.azurite_path() is None:
+            return others
+        azurite = emulators.azurite_start(workspace=settings.VAR_DIR, port=azure_port)
+        others.started.append(azurite)
+        credential = {
+            "account_name": emulators.AZURITE_ACCOUNT,
+            "account_key": emulators.AZURITE_KEY,
+        }
+        BlobServiceClient(azurite.url, credential=credential).create_container(SAMPLE_CONTAINER)
+        body = {
+            "provider": "azure",
+            "account_name": emulators.AZURITE_ACCOUNT,
+            "container": SAMPLE_CONTAINER,
+            "account_key": emulators.AZURITE_KEY,
+            "endpoint_url": azurite.url,
+        }
+        others.bodies["azure"] = f"'{json.dumps(body)}'"
+        return others
+
     def _staff_user(self) -> str:
         """A superuser for the admin, with a new password at every start."""
         password = secrets.token_urlsafe(12)
@@ -126,7 +187,9 @@ class Command(BaseCommand):
         user.save()
         return password
 
-    def _quickstart(self, addr: str, key: str, password: str, s3_url: str | None) -> str:
+    def _quickstart(
+        self, addr: str, key: str, password: str, s3_url: str | None, others: Others
+    ) -> str:
         base = f"http://{addr}"
         auth = '-H "Authorization: Token $KEY"'
         lines = [
@@ -141,6 +204,8 @@ class Command(BaseCommand):
                 f"  Embedded S3:   {s3_url} (platform bucket '{settings.PLATFORM_S3_BUCKET}', "
                 f"sample customer bucket '{SAMPLE_BUCKET}'; objects live in memory only)"
             )
+        for emulator in others.started:
+            lines.append(f"  Emulator:      {emulator.url} (sample bucket or container, in memory)")
         body = (
             f'{{"provider": "aws", "bucket_name": "{SAMPLE_BUCKET}", "region": "us-east-1", '
             f'"access_key_id": "{DEMO_S3_KEY}", "secret_key": "{DEMO_S3_SECRET}", '
@@ -156,6 +221,12 @@ class Command(BaseCommand):
             lines += [
                 f'  curl -s -X PUT "$API/api/v1/admin/configs?config_type=storage" {auth} \\',
                 f"    -H 'Content-Type: application/json' -d '{body}'",
+            ]
+        for provider, body in others.bodies.items():
+            lines += [
+                f"  # or, {provider} on its emulator (then create a bot as below):",
+                f'  # curl -s -X PUT "$API/api/v1/admin/configs?config_type=storage" {auth} \\',
+                f"  #   -H 'Content-Type: application/json' -d {body}",
             ]
         lines += [
             f'  BOT=$(curl -s -X POST "$API/api/v1/bots/create_bot" {auth} \\',

@@ -1,0 +1,196 @@
+"""What every storage provider does for the platform, whatever its SDK.
+
+A provider is one module beside this one, with a `Backend` subclass named in the registry
+(`storageconfig.backends`). The rest of the platform speaks only this interface, and hears
+only `StorageError`s whose `reason` is one the API already uses.
+"""
+
+import threading
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any, ClassVar
+
+from rest_framework import serializers
+
+from storageconfig.failures import StorageError
+
+# Every transfer or read times out: a blip is retried by the SDK, a longer outage is the
+# upload scheduler's (meetstream.timing). The live check answers a person waiting.
+CHECK_TIMEOUT = (2.0, 2.5)
+FETCH_TIMEOUT = (3.0, 10.0)
+URL_SECONDS = 3600
+STREAM_CHUNK = 64 * 1024
+
+
+class Backend(ABC):
+    """One provider's way to a bucket (a container, for Azure), bound to a place and to the
+    credentials of one configuration revision.
+
+    `location` is where the media is (what a pin records: `{"bucket": ...}` and the provider's
+    other coordinates), `options` the revision's other settings, `secrets` its credentials.
+    Backends made with the same `cache_key` share their SDK clients."""
+
+    provider: ClassVar[str]
+    label: ClassVar[str]
+    # The provider's fields as the API and the admin take them, and as the model stores them:
+    # the `secret_fields` encrypted and never shown, the others as options.
+    Fields: ClassVar[type[serializers.Serializer]]
+    # What a saved configuration shows (GET, the PUT's answer): `Fields` without the secrets.
+    Shown: ClassVar[type[serializers.Serializer]]
+    secret_fields: ClassVar[tuple[str, ...]]
+    # The live check's steps, as its outcomes name them.
+    first_check: ClassVar[str | None] = None
+    read_check: ClassVar[str]
+    write_check: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        location: dict,
+        options: dict,
+        secrets: dict,
+        tenant: Any = None,
+        cache_key: Hashable | None = None,
+    ) -> None:
+        self.location = location
+        self.options = options
+        self.secrets = secrets
+        self.tenant = tenant
+        self.cache_key = cache_key
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"<{type(self).__name__} {self.location}>"
+
+    @property
+    def bucket(self) -> str:
+        return self.location["bucket"]
+
+    # What a configuration means, without reaching the provider.
+
+    @classmethod
+    @abstractmethod
+    def location_of(cls, options: dict) -> dict:
+        """Where a configuration with these options writes: its pins' location."""
+
+    @classmethod
+    def has_credentials(cls, options: dict, secrets: dict) -> bool:
+        return bool(secrets)
+
+    @classmethod
+    def shown(cls, options: dict, tenant: Any) -> dict:
+        """The configuration's provider fields as the API shows them (never a secret)."""
+        return {name: options.get(name) for name in cls.Shown().fields}
+
+    @classmethod
+    def options_valid(cls, options: dict, secrets: dict, access_mode: str) -> dict[str, str]:
+        """Problems of fields taken together, by field (no network)."""
+        return {}
+
+    @classmethod
+    @abstractmethod
+    def policy(cls, *, options: dict, prefixes: list[str], access_mode: str, **extra) -> dict:
+        """The least privilege a configuration needs, in the provider's own terms."""
+
+    @classmethod
+    @abstractmethod
+    def forget(cls, revision: Hashable) -> None:
+        """Drop whatever the process keeps for a revision (its credentials were changed)."""
+
+    # The live check.
+
+    def prepare_needed(self) -> bool:
+        return self.first_check is not None
+
+    def prepare(self) -> "Backend":
+        """The `first_check` step (a role assumed): the backend the other checks use."""
+        return self
+
+    @abstractmethod
+    def bucket_read(self, *, diagnose_prefix: str) -> None:
+        """The `read_check`: can these credentials read the bucket? Raises StorageError."""
+
+    @abstractmethod
+    def object_put(self, *, key: str, body: bytes, content_type: str) -> None:
+        """One small object (the `write_check`'s probe)."""
+
+    def endpoint(self) -> str:
+        """Where the bucket is reached, as messages name it."""
+        return self.location.get("endpoint_url") or self.label
+
+    # Media.
+
+    @abstractmethod
+    def object_upload(self, *, key: str, source, content_type: str, metadata: dict) -> None:
+        """A file path or binary stream, streamed in parts: memory stays flat."""
+
+    @abstractmethod
+    def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
+        """Read-only URLs of the keys, and the seconds they stay valid."""
+
+    @abstractmethod
+    def object_chunks(self, key: str) -> Iterator[bytes]:
+        """The object's bytes in chunks. A missing key or a refusal raises here, before the
+        first chunk is given; the iterator closes its connection when it is closed."""
+
+    @abstractmethod
+    def objects_delete(self, keys: list[str]) -> dict[str, StorageError]:
+        """Delete the keys in batches; those refused, with why. A key already gone counts
+        as deleted, so running this again is harmless."""
+
+
+class ClientCache:
+    """A provider's SDK clients, kept per key (its first part a configuration revision)."""
+
+    size = 256
+
+    def __init__(self) -> None:
+        self._clients: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable | None, build: Callable[[], Any]):
+        if key is None:
+            return build()
+        with self._lock:
+            if key in self._clients:
+                self._clients.move_to_end(key)
+                return self._clients[key]
+        built = build()
+        with self._lock:
+            self._clients[key] = built
+            while len(self._clients) > self.size:
+                self._clients.popitem(last=False)
+        return built
+
+    def forget(self, revision: Hashable) -> None:
+        with self._lock:
+            for key in [key for key in self._clients if revision_of(key) == revision]:
+                del self._clients[key]
+
+
+def revision_of(key: Hashable) -> Hashable:
+    """The revision a cache key starts with (after its purpose, when it has one)."""
+    while isinstance(key, tuple) and key:
+        if not isinstance(key[0], str):
+            return key[0]
+        key = key[1]
+    return key
+
+
+def chunks_first_read(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Read the first chunk now, so a failure raises before a response starts streaming."""
+    try:
+        first = next(chunks)
+    except StopIteration:
+        return iter(())
+
+    def rest():
+        try:
+            yield first
+            yield from chunks
+        finally:
+            close = getattr(chunks, "close", None)
+            if close:
+                close()
+
+    return rest()

@@ -1,0 +1,322 @@
+"""Google Cloud Storage, with a service account's JSON key.
+
+Google's own endpoints only (the emulator through the libraries' `STORAGE_EMULATOR_HOST`):
+no tenant names a host here, so nothing needs the egress guard. The key's `token_uri` is
+refused unless it is Google's, or its JWT would be posted wherever a tenant pointed it.
+"""
+
+import json
+import os
+import re
+from collections.abc import Hashable, Iterator
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from google.api_core import exceptions as google
+from google.api_core.retry import Retry, if_transient_error
+from google.auth import exceptions as auth
+from google.auth.credentials import AnonymousCredentials
+from google.auth.transport.requests import AuthorizedSession
+from google.cloud import storage
+from google.oauth2 import service_account
+from rest_framework import serializers
+
+from meetstream.serializers import StrictCharField
+from storageconfig.backends.base import (
+    CHECK_TIMEOUT,
+    FETCH_TIMEOUT,
+    STREAM_CHUNK,
+    URL_SECONDS,
+    Backend,
+    ClientCache,
+    chunks_first_read,
+)
+from storageconfig.failures import StorageError
+from storageconfig.fields import ProviderFields
+
+TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (an address)
+SCOPE = "https://www.googleapis.com/auth/devstorage.read_write"
+API = "https://storage.googleapis.com"
+DELETE_BATCH = 100  # the JSON API's limit of calls per batch request
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+_KEY_FIELDS = ("type", "client_email", "private_key")
+MAX_KEY_BYTES = 16 * 1024
+MiB = 1024 * 1024
+
+
+def bucket_name_check(name: str) -> str:
+    if not _BUCKET.fullmatch(name) or name.startswith("goog") or ".." in name:
+        raise serializers.ValidationError(
+            "A bucket name is 3-63 lowercase letters, digits, '-', '_' or '.', starting and "
+            "ending with a letter or digit, and not starting with 'goog'."
+        )
+    return name
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "object", "additionalProperties": {}}, {"type": "string"}]}
+)
+class ServiceAccountKeyField(serializers.Field):
+    """A service account key, as the JSON object Google gives (or that object as a string).
+    Kept as compact JSON. Messages never echo it."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            if len(data.encode()) > MAX_KEY_BYTES:
+                raise serializers.ValidationError("The key is larger than any service account key.")
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError(
+                    "Give the key's JSON, as Google gave it."
+                ) from None
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Give the key's JSON object, as Google gave it.")
+        if data.get("type") != "service_account" or not all(
+            isinstance(data.get(name), str) for name in _KEY_FIELDS
+        ):
+            raise serializers.ValidationError(
+                "This is not a service account key: it needs type 'service_account', "
+                "client_email and private_key."
+            )
+        if data.get("token_uri", TOKEN_URI) != TOKEN_URI:
+            raise serializers.ValidationError(f"The key's token_uri must be {TOKEN_URI}.")
+        try:
+            _signer(data)
+        except (ValueError, TypeError):
+            raise serializers.ValidationError("The key's private_key cannot be read.") from None
+        return json.dumps(data, separators=(",", ":"))
+
+    def to_representation(self, value):
+        raise NotImplementedError("A key is never shown.")
+
+
+class GcsFields(ProviderFields):
+    bucket_name = StrictCharField(max_length=63)
+    service_account_json = ServiceAccountKeyField(
+        help_text="The service account's JSON key (an object, or that object as a string)."
+    )
+
+    def validate_bucket_name(self, value):
+        return bucket_name_check(value)
+
+
+class GcsShown(serializers.Serializer):
+    bucket_name = serializers.CharField()
+
+
+def _signer(info: dict) -> service_account.Credentials:
+    return service_account.Credentials.from_service_account_info(
+        {**info, "token_uri": TOKEN_URI}, scopes=[SCOPE]
+    )
+
+
+def _emulator() -> str | None:
+    return os.environ.get("STORAGE_EMULATOR_HOST") or None
+
+
+def _retry(seconds: float) -> Retry:
+    return Retry(predicate=if_transient_error, initial=0.25, maximum=2.0, timeout=seconds)
+
+
+_TIMEOUTS = {
+    "check": (CHECK_TIMEOUT, _retry(4.0)),
+    "fetch": (FETCH_TIMEOUT, _retry(20.0)),
+}
+_clients = ClientCache()
+
+
+def _transfer() -> tuple[tuple[float, float], Retry]:
+    return (5.0, float(settings.S3_TRANSFER_READ_TIMEOUT)), _retry(120.0)
+
+
+class GcsBackend(Backend):
+    provider = "gcs"
+    label = "Google Cloud Storage"
+    Fields = GcsFields
+    Shown = GcsShown
+    secret_fields = ("service_account_json",)
+    read_check = "GetBucket"
+    write_check = "PutObject"
+
+    @classmethod
+    def location_of(cls, options: dict) -> dict:
+        return {"bucket": options["bucket_name"]}
+
+    @classmethod
+    def policy(cls, *, options: dict, prefixes: list[str], access_mode: str, **extra) -> dict:
+        """A custom role's permissions, granted on the bucket under an IAM condition that
+        holds them to the prefixes."""
+        bucket = options["bucket_name"]
+        permissions = ["storage.objects.create"]
+        if access_mode == "read_write":
+            permissions += ["storage.objects.get", "storage.buckets.get"]
+        if extra.get("allow_delete"):
+            permissions.append("storage.objects.delete")
+        places = [f'resource.name == "projects/_/buckets/{bucket}"'] + [
+            f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{prefix}/")'
+            for prefix in prefixes
+        ]
+        return {
+            "provider": cls.provider,
+            "role": {"title": "MeetStream media", "includedPermissions": sorted(permissions)},
+            "condition": {"title": "MeetStream prefixes", "expression": " || ".join(places)},
+        }
+
+    @classmethod
+    def forget(cls, revision: Hashable) -> None:
+        _clients.forget(revision)
+
+    def endpoint(self) -> str:
+        return _emulator() or API
+
+    def _info(self) -> dict:
+        return json.loads(self.secrets["service_account_json"])
+
+    def _client(self) -> storage.Client:
+        return _clients.get(self.cache_key, self._client_build)
+
+    def _client_build(self) -> storage.Client:
+        info = self._info()
+        if _emulator():
+            # The emulator takes no tokens; URLs are still signed with the key.
+            credentials, project = AnonymousCredentials(), info.get("project_id") or "emulator"
+        else:
+            credentials, project = _signer(info), info.get("project_id")
+        # A token is fetched within the check's time, whatever google-auth's default.
+        session = AuthorizedSession(credentials, refresh_timeout=sum(CHECK_TIMEOUT))
+        return storage.Client(project=project, credentials=credentials, _http=session)
+
+    def _bucket(self) -> storage.Bucket:
+        return self._client().bucket(self.bucket)
+
+    def bucket_read(self, *, diagnose_prefix: str) -> None:
+        timeout, retry = _TIMEOUTS["check"]
+        try:
+            self._bucket().reload(timeout=timeout, retry=retry)
+        except Exception as exc:
+            raise self._error(exc, "GetBucket") from None
+
+    def object_put(self, *, key: str, body: bytes, content_type: str) -> None:
+        timeout, retry = _TIMEOUTS["check"]
+        try:
+            self._bucket().blob(key).upload_from_string(
+                body, content_type=content_type, timeout=timeout, retry=retry
+            )
+        except Exception as exc:
+            raise self._error(exc, "PutObject", key) from None
+
+    def object_upload(self, *, key: str, source, content_type: str, metadata: dict) -> None:
+        # Resumable, one part at a time: memory holds one part, whatever the file's size.
+        blob = self._bucket().blob(key, chunk_size=settings.S3_UPLOAD_PART_MB * MiB)
+        blob.metadata = metadata
+        timeout, retry = _transfer()
+        try:
+            if isinstance(source, str):
+                blob.upload_from_filename(
+                    source, content_type=content_type, timeout=timeout, retry=retry
+                )
+            else:
+                blob.upload_from_file(
+                    source, content_type=content_type, timeout=timeout, retry=retry
+                )
+        except Exception as exc:
+            raise self._error(exc, "PutObject", key) from None
+
+    def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
+        """V4 signed URLs, signed here with the key: no call to Google."""
+        try:
+            signer = _signer(self._info())
+        except (ValueError, TypeError, KeyError):
+            raise StorageError(
+                "invalid_credentials", "The service account key cannot sign."
+            ) from None
+        bucket = self._bucket()
+        expires = timedelta(seconds=URL_SECONDS)
+        urls = [
+            bucket.blob(key).generate_signed_url(
+                version="v4",
+                expiration=expires,
+                method="GET",
+                credentials=signer,
+                api_access_endpoint=self.endpoint(),
+            )
+            for key in keys
+        ]
+        return urls, URL_SECONDS
+
+    def object_chunks(self, key: str) -> Iterator[bytes]:
+        timeout, retry = _TIMEOUTS["fetch"]
+
+        def read():
+            try:
+                with (
+                    self._bucket()
+                    .blob(key)
+                    .open("rb", chunk_size=MiB, timeout=timeout, retry=retry) as reader
+                ):
+                    while chunk := reader.read(STREAM_CHUNK):
+                        yield chunk
+            except Exception as exc:
+                raise self._error(exc, "GetObject", key) from None
+
+        return chunks_first_read(read())
+
+    def objects_delete(self, keys: list[str]) -> dict[str, StorageError]:
+        refused: dict[str, StorageError] = {}
+        client, bucket = self._client(), self._bucket()
+        timeout, retry = _TIMEOUTS["fetch"]
+        for start in range(0, len(keys), DELETE_BATCH):
+            batch_keys = keys[start : start + DELETE_BATCH]
+            try:
+                with client.batch(raise_exception=False) as batch:
+                    for key in batch_keys:
+                        bucket.blob(key).delete(timeout=timeout, retry=retry)
+            except Exception as exc:
+                failure = self._error(exc, "DeleteObjects")
+                refused |= dict.fromkeys(batch_keys, failure)
+                continue
+            for key, answer in zip(batch_keys, batch._responses, strict=False):
+                if answer.status_code not in (200, 204, 404):  # 404: gone already
+                    error = google.from_http_status(answer.status_code, answer.reason or "")
+                    refused[key] = self._error(error, "DeleteObjects", key)
+        return refused
+
+    def _error(self, exc: Exception, operation: str, key: str | None = None) -> StorageError:
+        """A Google failure in words a customer can act on; never the service's raw text."""
+        if isinstance(exc, StorageError):
+            return exc
+        where = f"gs://{self.bucket}/{key}" if key else f"bucket '{self.bucket}'"
+        if isinstance(exc, google.RetryError) and exc.cause is not None:
+            exc = exc.cause
+        if isinstance(exc, requests.Timeout):
+            return StorageError(
+                "timeout", f"{self.label} did not answer {operation} in time.", retryable=True
+            )
+        if isinstance(exc, requests.ConnectionError | auth.TransportError):
+            return StorageError(
+                "endpoint_unreachable", f"Could not connect to {self.endpoint()}.", retryable=True
+            )
+        if isinstance(exc, auth.RefreshError | google.Unauthorized):
+            return StorageError(
+                "invalid_credentials", "Google did not accept the service account's key."
+            )
+        if isinstance(exc, google.NotFound):
+            if key is None or operation == "GetBucket":
+                return StorageError("no_such_bucket", f"The bucket '{self.bucket}' does not exist.")
+            return StorageError("no_such_key", f"{where} does not exist.")
+        if isinstance(exc, google.Forbidden):
+            return StorageError(
+                "access_denied",
+                f"Access denied: the service account may not {operation} on {where}.",
+            )
+        if isinstance(exc, google.TooManyRequests | google.ServerError):
+            return StorageError(
+                "unavailable",
+                f"{self.label} could not serve {operation} on {where} right now.",
+                retryable=True,
+            )
+        code = getattr(exc, "code", None) or type(exc).__name__
+        return StorageError("storage_error", f"{operation} on {where} failed ({code}).")
