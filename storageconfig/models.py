@@ -58,8 +58,8 @@ class StorageConfig(models.Model):
         ]
 
     def __str__(self) -> str:
-        where = "/".join(str(v) for k, v in self.location.items() if k != "endpoint_url" and v)
-        return f"{self.tenant} r{self.revision}: {self.provider}://{where}/{self.prefix}"
+        bucket = self.location["bucket"]
+        return f"{self.tenant} r{self.revision}: {self.provider}://{bucket}/{self.prefix}"
 
     @property
     def backend_class(self) -> type[Backend]:

@@ -126,6 +126,7 @@ _TIMEOUTS = {
     "fetch": (FETCH_TIMEOUT, _retry(20.0)),
 }
 _clients = ClientCache()
+_signers = ClientCache()  # reading a private key costs a millisecond: once per revision
 
 
 def _transfer() -> tuple[tuple[float, float], Retry]:
@@ -168,6 +169,7 @@ class GcsBackend(Backend):
     @classmethod
     def forget(cls, revision: Hashable) -> None:
         _clients.forget(revision)
+        _signers.forget(revision)
 
     def endpoint(self) -> str:
         return _emulator() or API
@@ -209,8 +211,11 @@ class GcsBackend(Backend):
             raise self._error(exc, "PutObject", key) from None
 
     def object_upload(self, *, key: str, source, content_type: str, metadata: dict) -> None:
-        # Resumable, one part at a time: memory holds one part, whatever the file's size.
-        blob = self._bucket().blob(key, chunk_size=settings.S3_UPLOAD_PART_MB * MiB)
+        # Above one part, resumable, one part at a time: memory holds one part, whatever the
+        # file's size. Below, one request (a resumable upload would cost two).
+        part = settings.S3_UPLOAD_PART_MB * MiB
+        small = _size(source) <= part
+        blob = self._bucket().blob(key, chunk_size=None if small else part)
         blob.metadata = metadata
         timeout, retry = _transfer()
         try:
@@ -228,7 +233,7 @@ class GcsBackend(Backend):
     def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
         """V4 signed URLs, signed here with the key: no call to Google."""
         try:
-            signer = _signer(self._info())
+            signer = _signers.get(self.cache_key, lambda: _signer(self._info()))
         except (ValueError, TypeError, KeyError):
             raise StorageError(
                 "invalid_credentials", "The service account key cannot sign."
@@ -320,3 +325,12 @@ class GcsBackend(Backend):
             )
         code = getattr(exc, "code", None) or type(exc).__name__
         return StorageError("storage_error", f"{operation} on {where} failed ({code}).")
+
+
+def _size(source) -> int:
+    if isinstance(source, str):
+        return os.path.getsize(source)
+    at = source.tell()
+    size = source.seek(0, os.SEEK_END) - at
+    source.seek(at)
+    return size

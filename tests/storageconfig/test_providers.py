@@ -138,6 +138,23 @@ def test_media_lands_in_the_bucket_and_fetch_urls_download_the_same_bytes(api, r
     assert Pin.objects.get(bot__public_id=bot["bot_id"]).provider == provider.name
 
 
+def test_delete_data_removes_every_object_of_the_bot_from_the_bucket(api, recorder, provider):
+    bucket = provider.bucket()
+    api.put(PUT, provider.body(bucket), format="json")
+    bot, files = recorded(api, recorder)
+    kept, _ = recorded(api, recorder)
+    stored = [key for key in provider.keys(bucket) if bot["bot_id"] in key]
+
+    response = api.post(f"/api/v1/bots/{bot['bot_id']}/delete_data")
+
+    media = api.get(f"/api/v1/bots/{bot['bot_id']}/status").json()["media"]
+    assert len(stored) == len(files) + 1  # and the manifest
+    assert response.status_code == 202
+    assert (media["state"], media["deleted"], media["kept"]) == ("deleted", len(files) + 1, 0)
+    assert not [key for key in provider.keys(bucket) if bot["bot_id"] in key]
+    assert [key for key in provider.keys(bucket) if kept["bot_id"] in key]
+
+
 def test_old_bots_keep_their_storage_after_a_switch_to_another_provider(
     api, recorder, config_body, s3_server, bucket, provider
 ):
