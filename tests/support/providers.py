@@ -108,6 +108,7 @@ class AzureProvider:
         return name
 
     def body(self, bucket: str, **overrides) -> dict:
+        watch(AZURITE_KEY)
         return {
             "provider": "azure",
             "account_name": AZURITE_ACCOUNT,
