@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from meetstream.admin import shortened
 from meetstream.errors import flatten_errors
@@ -32,6 +33,8 @@ class _SecretTextarea(forms.Textarea):
 def _form_field(name: str, field, secret: bool) -> forms.Field:
     """The admin's input for one of a provider's API fields."""
     common = {"required": field.required, "help_text": field.help_text or ""}
+    if field.initial not in (None, empty, ""):
+        common["initial"] = field.initial
     if isinstance(field, serializers.ChoiceField):
         choices = [("", "—")] * (not field.required) + [(c, c) for c in field.choices]
         return forms.ChoiceField(choices=choices, **common)

@@ -49,7 +49,7 @@ class S3Location(ProviderFields):
     """Where an S3 bucket is, and how its objects are encrypted."""
 
     bucket_name = StrictCharField(max_length=63)
-    region = StrictCharField(max_length=32)
+    region = StrictCharField(max_length=32, initial="us-east-1")
     endpoint_url = StrictCharField(max_length=2048, required=False, allow_null=True)
     server_side_encryption = StrictChoiceField(
         choices=["AES256", "aws:kms"], required=False, allow_null=True

@@ -115,6 +115,10 @@ def test_a_whole_day_leaks_the_secret_nowhere(
         assert SECRET not in text, place
         assert KEY_ID not in text.replace(f"X-Amz-Credential={KEY_ID}", ""), place
     with connection.cursor() as cursor:
-        cursor.execute("SELECT access_key_id, secret_key FROM storageconfig_storageconfig")
-        stored = [bytes(value) for row in cursor.fetchall() for value in row if value is not None]
+        cursor.execute(
+            "SELECT secrets_json, CAST(options AS TEXT) FROM storageconfig_storageconfig"
+        )
+        rows = cursor.fetchall()
+    stored = [bytes(secrets) for secrets, _ in rows if secrets is not None]
+    stored += [options.encode() for _, options in rows]
     assert all(SECRET.encode() not in value and KEY_ID.encode() not in value for value in stored)
