@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from meetstream.embedded_s3 import EmbeddedS3, embedded_s3_start
+from meetstream.embedded_s3 import LocalServer, embedded_s3_start
 from meetstream.models import Tenant
 from meetstream.services import api_key_create, tenant_get_or_create
 from storageconfig import s3
@@ -14,7 +14,7 @@ from storageconfig import s3
 @dataclass
 class Bench:
     work: str
-    server: EmbeddedS3
+    server: LocalServer
     tenant: Tenant
     key: str
     api: APIClient

@@ -27,7 +27,9 @@ def process_stop(process: subprocess.Popen, *, timeout: float = 10) -> None:
 
 
 @dataclass
-class EmbeddedS3:
+class LocalServer:
+    """A server of ours on loopback (moto, a storage emulator), in its own process."""
+
     url: str
     process: subprocess.Popen = field(repr=False)
 
@@ -35,9 +37,24 @@ class EmbeddedS3:
         process_stop(self.process)
 
 
+def local_server_wait(process: subprocess.Popen, url: str, *, probe: str, name: str) -> LocalServer:
+    """The server once `url + probe` answers; it is killed if it has not within 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        try:
+            requests.get(f"{url}{probe}", timeout=1)
+            return LocalServer(url=url, process=process)
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{name} did not start within 30 s")
+
+
 def embedded_s3_start(
     *, port: int | None = None, env: dict[str, str] | None = None, host: str = "127.0.0.1"
-) -> EmbeddedS3:
+) -> LocalServer:
     """Start moto's S3 server in its own process; `env` can turn on IAM enforcement."""
     port = port or free_port(host)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
@@ -46,16 +63,10 @@ def embedded_s3_start(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://{host}:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the S3 server on port {port} exited with {process.returncode}")
-        try:
-            # moto's own API does not count as an action against INITIAL_NO_AUTH_ACTION_COUNT.
-            requests.get(f"{url}/moto-api/data.json", timeout=1)
-            return EmbeddedS3(url=url, process=process)
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"the S3 server on port {port} did not start within 30 s")
+    # moto's own API does not count as an action against INITIAL_NO_AUTH_ACTION_COUNT.
+    return local_server_wait(
+        process,
+        f"http://{host}:{port}",
+        probe="/moto-api/data.json",
+        name=f"the S3 server on port {port}",
+    )

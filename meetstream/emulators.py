@@ -4,32 +4,20 @@ tests: gcp-storage-emulator (from PyPI) and Azurite (from npm, installed by `mak
 import shutil
 import subprocess
 import sys
-import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
-from meetstream.embedded_s3 import free_port, process_stop
+from meetstream.embedded_s3 import LocalServer, free_port, local_server_wait
 
 # Azurite's well-known development account: public, in Microsoft's documentation.
 AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
-
-
-@dataclass
-class Emulator:
-    url: str
-    process: subprocess.Popen = field(repr=False)
-
-    def stop(self) -> None:
-        process_stop(self.process)
 
 
 def service_account_key(project: str) -> dict:
@@ -58,21 +46,7 @@ def azurite_path() -> str | None:
     return str(local) if local.exists() else shutil.which("azurite-blob")
 
 
-def _started(process: subprocess.Popen, url: str, probe: str, name: str) -> Emulator:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}")
-        try:
-            requests.get(f"{url}{probe}", timeout=1)
-            return Emulator(url=url, process=process)
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{name} did not start within 30 s on {url}")
-
-
-def gcs_emulator_start(*, port: int | None = None) -> Emulator:
+def gcs_emulator_start(*, port: int | None = None) -> LocalServer:
     """Its URL is what STORAGE_EMULATOR_HOST must name."""
     port = port or free_port()
     command = [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1"]
@@ -80,10 +54,11 @@ def gcs_emulator_start(*, port: int | None = None) -> Emulator:
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    return _started(process, f"http://127.0.0.1:{port}", "/", "gcp-storage-emulator")
+    url = f"http://127.0.0.1:{port}"
+    return local_server_wait(process, url, probe="/", name=f"gcp-storage-emulator on {url}")
 
 
-def azurite_start(*, workspace: Path, port: int | None = None) -> Emulator:
+def azurite_start(*, workspace: Path, port: int | None = None) -> LocalServer:
     """Its URL is the development account's: http://127.0.0.1:<port>/devstoreaccount1."""
     binary = azurite_path()
     if binary is None:
@@ -96,5 +71,7 @@ def azurite_start(*, workspace: Path, port: int | None = None) -> Emulator:
         command, cwd=workspace, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
-    started = _started(process, base, f"/{AZURITE_ACCOUNT}?comp=list", "Azurite")
-    return Emulator(url=f"{base}/{AZURITE_ACCOUNT}", process=started.process)
+    local_server_wait(
+        process, base, probe=f"/{AZURITE_ACCOUNT}?comp=list", name=f"Azurite on {base}"
+    )
+    return LocalServer(url=f"{base}/{AZURITE_ACCOUNT}", process=process)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import boto3
 from botocore.config import Config
 
-from meetstream.embedded_s3 import EmbeddedS3, embedded_s3_start
+from meetstream.embedded_s3 import LocalServer, embedded_s3_start
 from tests.support.leaks import watch
 
 # moto lets this many actions through unauthenticated, enough to create an admin user.
@@ -16,7 +16,7 @@ _BOOTSTRAP_ACTIONS = 3
 
 @dataclass
 class S3Server:
-    server: EmbeddedS3
+    server: LocalServer
     access_key_id: str = "test-admin-key"
     secret_key: str = field(default="test-admin-secret", repr=False)
 
