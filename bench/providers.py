@@ -5,17 +5,17 @@ on its local server: moto, gcp-storage-emulator, Azurite."""
 import os
 import statistics
 import uuid
+from functools import partial
 from pathlib import Path
 
-import boto3
 from azure.storage.blob import BlobServiceClient
 from django.test import override_settings
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from bench.setup import Bench, tenant_client
+from bench.setup import Bench, tenant_configured
 from bench.timing import Row, spread, timed
-from bench.upload import _ours, left_bot, screenshots
+from bench.upload import _ours, left_bot, plain_boto3, screenshots
 from bots.simulation import video_write, wav_write
 from meetstream.emulators import (
     AZURITE_ACCOUNT,
@@ -24,7 +24,6 @@ from meetstream.emulators import (
     azurite_start,
     gcs_emulator_start,
 )
-from meetstream.services import tenant_get_or_create
 from tests.support.providers import AzureProvider, GcsProvider
 
 MiB = 1024 * 1024
@@ -38,21 +37,6 @@ def _files(work: str) -> dict[str, Path]:
     video_write(video, size=64 * MiB)
     wav_write(audio, seconds=10 * 60)
     return {"meeting_recording.mp4": video, "audio.wav": audio, **screenshots(folder, 50)}
-
-
-def _s3_sdk(bench: Bench, files: dict[str, Path]):
-    client = boto3.client(
-        "s3",
-        endpoint_url=bench.server.url,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-    )
-    prefix = f"sdk-{uuid.uuid4().hex}"
-    return lambda: [
-        client.upload_file(str(path), "bench-bucket", f"{prefix}/{name}")
-        for name, path in files.items()
-    ]
 
 
 def _gcs_sdk(bucket: str, files: dict[str, Path]):
@@ -93,24 +77,16 @@ def _row(label: str, tenant, files, sdk, sdk_name: str) -> Row:
     )
 
 
-def _tenant_with(body: dict):
-    tenant = tenant_get_or_create(name=f"provider-{uuid.uuid4().hex[:8]}")
-    response = tenant_client(tenant).put(
-        "/api/v1/admin/configs?config_type=storage", body, format="json"
-    )
-    assert response.status_code == 200, response.content[:300]
-    return tenant
-
-
 def rows(bench: Bench) -> list[Row]:
     files = _files(bench.work)
-    result = [_row("aws (moto)", bench.tenant, files, _s3_sdk(bench, files), "boto3 upload_file")]
+    boto3_sdk = partial(plain_boto3, bench, files, one_call="upload_file")
+    result = [_row("aws (moto)", bench.tenant, files, boto3_sdk, "boto3 upload_file")]
     gcs = gcs_emulator_start()
     os.environ["STORAGE_EMULATOR_HOST"] = gcs.url
     try:
         provider = GcsProvider(gcs.url)
         bucket = provider.bucket()
-        tenant = _tenant_with(provider.body(bucket))
+        tenant = tenant_configured(provider.body(bucket))
         sdk = _gcs_sdk(bucket, files)
         result.append(_row("gcs (emulator)", tenant, files, sdk, "upload_from_filename"))
         # The emulator serves one request at a time, and slower the more arrive at once (100
@@ -127,7 +103,7 @@ def rows(bench: Bench) -> list[Row]:
     try:
         provider = AzureProvider(azurite.url)
         container = provider.bucket()
-        tenant = _tenant_with(provider.body(container))
+        tenant = tenant_configured(provider.body(container))
         sdk = _azure_sdk(azurite.url, container, files)
         result.append(_row("azure (Azurite)", tenant, files, sdk, "upload_blob"))
     finally:

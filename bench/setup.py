@@ -62,14 +62,7 @@ class Bench:
 
     def tenant_storing_at(self, endpoint_url: str) -> Tenant:
         """A new tenant whose active configuration sends its media to this endpoint."""
-        tenant = tenant_get_or_create(name=f"at-{uuid.uuid4().hex[:8]}")
-        response = tenant_client(tenant).put(
-            "/api/v1/admin/configs?config_type=storage",
-            self.config_body(endpoint_url=endpoint_url),
-            format="json",
-        )
-        assert response.status_code == 200, response.content[:300]
-        return tenant
+        return tenant_configured(self.config_body(endpoint_url=endpoint_url))
 
     def s3_admin(self):
         return s3.client(
@@ -80,6 +73,16 @@ class Bench:
 def ok(response):
     assert response.status_code == 200, response.content[:500]
     return response
+
+
+def tenant_configured(body: dict) -> Tenant:
+    """A new tenant whose active configuration is this PUT body (any provider)."""
+    tenant = tenant_get_or_create(name=f"at-{uuid.uuid4().hex[:8]}")
+    response = tenant_client(tenant).put(
+        "/api/v1/admin/configs?config_type=storage", body, format="json"
+    )
+    assert response.status_code == 200, response.content[:300]
+    return tenant
 
 
 def tenant_client(tenant):
