@@ -8,9 +8,7 @@ S3 text).
 import hashlib
 import hmac
 import os
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -35,6 +33,7 @@ from django.conf import settings
 
 from meetstream import outbound, timing
 from storageconfig import sts
+from storageconfig.client_cache import CLIENT_CACHE_SIZE, ClientCache, revision_of
 from storageconfig.failures import StorageError
 from storageconfig.sts import Role
 
@@ -77,7 +76,6 @@ _STS_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 2},
 )
 PRESIGN_SECONDS = sts.URL_SECONDS
-CLIENT_CACHE_SIZE = 256
 
 MiB = 1024 * 1024
 
@@ -196,48 +194,32 @@ def models_load() -> None:
     _session().create_client("s3", region_name="us-east-1")
 
 
-_clients: OrderedDict[Hashable, object] = OrderedDict()
+_clients = ClientCache(CLIENT_CACHE_SIZE)
 # A role's session per revision: assumed on first use, shared by the revision's clients.
-_role_sessions: OrderedDict[Hashable, botocore.session.Session] = OrderedDict()
-_lock = threading.Lock()
+_role_sessions = ClientCache(CLIENT_CACHE_SIZE)
 
 
 def client(target: S3Target, *, purpose: Purpose = "transfer", cache_key: Hashable | None = None):
     """An S3 client for the target; with a cache_key (a configuration revision) it is reused."""
-    key = (purpose, cache_key) if cache_key is not None else None
-    with _lock:
-        if key is not None and key in _clients:
-            _clients.move_to_end(key)
-            return _clients[key]
+
+    def build():
         session = _session() if target.role is None else _role_session(target, cache_key)
-        built = _build(target, purpose, session)
-        if key is not None:
-            _lru_put(_clients, key, built)
-        return built
+        return _build(target, purpose, session)
 
-
-def _lru_put(cache: OrderedDict, key: Hashable, value) -> None:
-    cache[key] = value
-    while len(cache) > CLIENT_CACHE_SIZE:
-        cache.popitem(last=False)
-
-
-def _revision_of(cache_key: Hashable) -> Hashable:
-    return cache_key[0] if isinstance(cache_key, tuple) else cache_key
+    return build() if cache_key is None else _clients.get((purpose, cache_key), build)
 
 
 def _role_session(target: S3Target, cache_key: Hashable | None) -> botocore.session.Session:
     """The revision's role session (a new one for a client that is not kept)."""
-    key = (_revision_of(cache_key), target.role, target.region)
-    if cache_key is not None and key in _role_sessions:
-        _role_sessions.move_to_end(key)
-        return _role_sessions[key]
     role, region = target.role, target.region
-    credentials = sts.RoleCredentials(lambda: sts.assume(_sts(region), role, region=region))
-    session = _session_holding(credentials)
-    if cache_key is not None:
-        _lru_put(_role_sessions, key, session)
-    return session
+
+    def build() -> botocore.session.Session:
+        credentials = sts.RoleCredentials(lambda: sts.assume(_sts(region), role, region=region))
+        return _session_holding(credentials)
+
+    if cache_key is None:
+        return build()
+    return _role_sessions.get((revision_of(cache_key), role, region), build)
 
 
 def _sts(region: str):
@@ -254,11 +236,8 @@ def _sts(region: str):
 def client_forget(revision: Hashable) -> None:
     """Drop the clients and the role sessions of a revision: keyed by it, or by a tuple that
     starts with it."""
-    with _lock:
-        for cache, at in ((_clients, 1), (_role_sessions, 0)):
-            for key in list(cache):
-                if _revision_of(key[at]) == revision:
-                    del cache[key]
+    _clients.forget(revision)
+    _role_sessions.forget(revision)
 
 
 def role_assume(target: S3Target) -> S3Target:

@@ -204,7 +204,9 @@ class S3Backend(Backend):
         return self.target.endpoint
 
     def _client(self, purpose: s3.Purpose):
-        return s3.client(self.target, purpose=purpose, cache_key=self.cache_key)
+        if self.cache_key is not None:  # s3.client keeps it
+            return s3.client(self.target, purpose=purpose, cache_key=self.cache_key)
+        return self._own.get(purpose, lambda: s3.client(self.target, purpose=purpose))
 
     def prepare_needed(self) -> bool:
         return self.target.role is not None
@@ -216,12 +218,11 @@ class S3Backend(Backend):
         return type(self)(target=assumed, location=self.location, options=self.options, secrets={})
 
     def bucket_read(self, *, diagnose_prefix: str) -> None:
-        s3.bucket_head(
-            s3.client(self.target, purpose="check"), self.target, diagnose_prefix=diagnose_prefix
-        )
+        client = self._client("check")
+        s3.bucket_head(client, self.target, diagnose_prefix=diagnose_prefix)
 
     def object_put(self, *, key: str, body: bytes, content_type: str) -> None:
-        client = s3.client(self.target, purpose="check")
+        client = self._client("check")
         s3.object_put(client, self.target, key=key, body=body, content_type=content_type)
 
     def bucket_probe(self):

@@ -31,9 +31,9 @@ from storageconfig.backends.base import (
     STREAM_CHUNK,
     URL_SECONDS,
     Backend,
-    ClientCache,
     chunks_first_read,
 )
+from storageconfig.client_cache import ClientCache
 from storageconfig.failures import StorageError
 from storageconfig.fields import ProviderFields, credential, rule
 from storageconfig.rules import endpoint_url_normalize
@@ -196,8 +196,7 @@ class AzureBackend(Backend):
         return _account_url(self.location)
 
     def _client(self, purpose: str) -> BlobServiceClient:
-        key = (purpose, self.cache_key) if self.cache_key is not None else None
-        return _clients.get(key, lambda: self._client_build(purpose))
+        return self._client_kept(_clients, purpose, lambda: self._client_build(purpose))
 
     def _client_build(self, purpose: str) -> BlobServiceClient:
         options = _purposes()[purpose]

@@ -5,14 +5,13 @@ A provider is one module beside this one, with a `Backend` subclass named in the
 only `StorageError`s whose `reason` is one the API already uses.
 """
 
-import threading
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, ClassVar
 
 from rest_framework import serializers
 
+from storageconfig.client_cache import ClientCache
 from storageconfig.failures import StorageError
 
 # Every transfer or read times out: a blip is retried by the SDK, a longer outage is the
@@ -58,6 +57,16 @@ class Backend(ABC):
         self.secrets = secrets
         self.tenant = tenant
         self.cache_key = cache_key
+        # Without a cache key (a live check), the clients live as long as this backend: its
+        # probes, run side by side, share one.
+        self._own = ClientCache()
+
+    def _client_kept(self, shared: ClientCache, purpose: str, build: Callable[[], Any]):
+        """The SDK client for `purpose`: kept in the provider's `shared` cache under the
+        revision's cache key, or by this backend when it has none."""
+        if self.cache_key is None:
+            return self._own.get(purpose, build)
+        return shared.get((purpose, self.cache_key), build)
 
     def __repr__(self) -> str:  # never the secrets
         return f"<{type(self).__name__} {self.location}>"
@@ -137,44 +146,6 @@ class Backend(ABC):
     def objects_delete(self, keys: list[str]) -> dict[str, StorageError]:
         """Delete the keys in batches; those refused, with why. A key already gone counts
         as deleted, so running this again is harmless."""
-
-
-class ClientCache:
-    """A provider's SDK clients, kept per key (its first part a configuration revision)."""
-
-    size = 256
-
-    def __init__(self) -> None:
-        self._clients: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable | None, build: Callable[[], Any]):
-        if key is None:
-            return build()
-        with self._lock:
-            if key in self._clients:
-                self._clients.move_to_end(key)
-                return self._clients[key]
-        built = build()
-        with self._lock:
-            self._clients[key] = built
-            while len(self._clients) > self.size:
-                self._clients.popitem(last=False)
-        return built
-
-    def forget(self, revision: Hashable) -> None:
-        with self._lock:
-            for key in [key for key in self._clients if revision_of(key) == revision]:
-                del self._clients[key]
-
-
-def revision_of(key: Hashable) -> Hashable:
-    """The revision a cache key starts with (after its purpose, when it has one)."""
-    while isinstance(key, tuple) and key:
-        if not isinstance(key[0], str):
-            return key[0]
-        key = key[1]
-    return key
 
 
 def chunks_first_read(chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -30,9 +30,9 @@ from storageconfig.backends.base import (
     STREAM_CHUNK,
     URL_SECONDS,
     Backend,
-    ClientCache,
     chunks_first_read,
 )
+from storageconfig.client_cache import ClientCache
 from storageconfig.failures import StorageError
 from storageconfig.fields import ProviderFields
 
@@ -178,7 +178,7 @@ class GcsBackend(Backend):
         return json.loads(self.secrets["service_account_json"])
 
     def _client(self) -> storage.Client:
-        return _clients.get(self.cache_key, self._client_build)
+        return self._client_kept(_clients, "storage", self._client_build)
 
     def _client_build(self) -> storage.Client:
         info = self._info()
@@ -233,7 +233,7 @@ class GcsBackend(Backend):
     def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
         """V4 signed URLs, signed here with the key: no call to Google."""
         try:
-            signer = _signers.get(self.cache_key, lambda: _signer(self._info()))
+            signer = self._client_kept(_signers, "signer", lambda: _signer(self._info()))
         except (ValueError, TypeError, KeyError):
             raise StorageError(
                 "invalid_credentials", "The service account key cannot sign."

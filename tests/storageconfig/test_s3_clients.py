@@ -26,7 +26,7 @@ def test_deleting_the_configuration_forgets_the_clients_of_its_revisions(api, te
 
 
 def test_the_cache_holds_a_bounded_number_of_clients(monkeypatch):
-    monkeypatch.setattr(s3, "CLIENT_CACHE_SIZE", 3)
+    monkeypatch.setattr(s3._clients, "size", 3)
     target = s3.S3Target(
         bucket="bucket-name", region="us-east-1", endpoint_url="http://127.0.0.1:1"
     )
