@@ -11,3 +11,45 @@ class StorageError(Exception):
         self.reason = reason
         self.message = message
         self.retryable = retryable
+
+
+# The failures every provider meets, in the same words whichever it is.
+
+
+def timed_out(endpoint: str) -> StorageError:
+    return StorageError(
+        "timeout", f"The endpoint {endpoint} did not answer in time.", retryable=True
+    )
+
+
+def unreachable(endpoint: str) -> StorageError:
+    return StorageError(
+        "endpoint_unreachable", f"Could not connect to the endpoint {endpoint}.", retryable=True
+    )
+
+
+def egress_refused(refused) -> StorageError:
+    """The egress guard's refusal (meetstream.outbound.EgressRefused)."""
+    return StorageError(refused.reason, f"Refused to connect to the endpoint: {refused}")
+
+
+def no_bucket(bucket: str, *, kind: str = "bucket") -> StorageError:
+    return StorageError("no_such_bucket", f"The {kind} '{bucket}' does not exist.")
+
+
+def no_key(where: str) -> StorageError:
+    return StorageError("no_such_key", f"{where} does not exist.")
+
+
+def denied(action: str, where: str) -> StorageError:
+    return StorageError(
+        "access_denied", f"Access denied: the credentials may not {action} on {where}."
+    )
+
+
+def unavailable(service: str, operation: str, where: str, code) -> StorageError:
+    return StorageError(
+        "unavailable",
+        f"{service} could not serve {operation} on {where} right now ({code}).",
+        retryable=True,
+    )

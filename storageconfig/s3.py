@@ -32,7 +32,7 @@ from botocore.handlers import add_expect_header
 from django.conf import settings
 
 from meetstream import outbound, timing
-from storageconfig import sts
+from storageconfig import failures, sts
 from storageconfig.client_cache import CLIENT_CACHE_SIZE, ClientCache, revision_of
 from storageconfig.failures import StorageError
 from storageconfig.sts import Role
@@ -365,17 +365,11 @@ def error_from(
     if isinstance(exc, _WrongRegion):
         return _wrong_region(target, exc.region)
     if (refused := outbound.refusal_in(exc)) is not None:
-        return StorageError(refused.reason, f"Refused to connect to the endpoint: {refused}")
+        return failures.egress_refused(refused)
     if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
-        return StorageError(
-            "timeout", f"The endpoint {target.endpoint} did not answer in time.", retryable=True
-        )
+        return failures.timed_out(target.endpoint)
     if isinstance(exc, EndpointConnectionError | ConnectionClosedError | HTTPClientError):
-        return StorageError(
-            "endpoint_unreachable",
-            f"Could not connect to the endpoint {target.endpoint}.",
-            retryable=True,
-        )
+        return failures.unreachable(target.endpoint)
     if not isinstance(exc, ClientError):
         return StorageError("s3_error", f"{operation} on {where} failed ({type(exc).__name__}).")
 
@@ -386,7 +380,7 @@ def error_from(
     region = error.get("Region") or meta.get("HTTPHeaders", {}).get("x-amz-bucket-region")
 
     if code == "NoSuchBucket" or (operation == "HeadBucket" and status == 404):
-        return StorageError("no_such_bucket", f"The bucket '{target.bucket}' does not exist.")
+        return failures.no_bucket(target.bucket)
     if code in _REGION_CODES or status == 301:
         return _wrong_region(target, region)
     if code == "InvalidAccessKeyId":
@@ -406,18 +400,11 @@ def error_from(
     if code in {"InvalidToken", "ExpiredToken", "TokenRefreshRequired"}:
         return StorageError("invalid_credentials", "The credentials are expired or not valid.")
     if code in {"AccessDenied", "AllAccessDisabled", "403"} or status == 403:
-        action = _ACTIONS.get(operation, operation)
-        return StorageError(
-            "access_denied", f"Access denied: the credentials may not {action} on {where}."
-        )
+        return failures.denied(_ACTIONS.get(operation, operation), where)
     if code == "NoSuchKey" or status == 404:
-        return StorageError("no_such_key", f"{where} does not exist.")
+        return failures.no_key(where)
     if code in _RETRYABLE_CODES or status >= 500:
-        return StorageError(
-            "unavailable",
-            f"S3 could not serve {operation} on {where} right now ({code or status}).",
-            retryable=True,
-        )
+        return failures.unavailable("S3", operation, where, code or status)
     return StorageError("s3_error", f"S3 refused {operation} on {where} ({code or status}).")
 
 

@@ -25,6 +25,7 @@ from rest_framework import serializers
 
 from meetstream import outbound
 from meetstream.serializers import StrictCharField
+from storageconfig import failures
 from storageconfig.backends.base import (
     CHECK_TIMEOUT,
     FETCH_TIMEOUT,
@@ -309,24 +310,18 @@ class AzureBackend(Backend):
             return exc
         where = f"{self.bucket}/{key}" if key else f"container '{self.bucket}'"
         if (refused := outbound.refusal_in(exc)) is not None:
-            return StorageError(refused.reason, f"Refused to connect to the endpoint: {refused}")
+            return failures.egress_refused(refused)
         if isinstance(exc, azure.ServiceResponseTimeoutError | azure.ServiceRequestTimeoutError):
-            return StorageError(
-                "timeout", f"The endpoint {self.endpoint()} did not answer in time.", retryable=True
-            )
+            return failures.timed_out(self.endpoint())
         if isinstance(exc, azure.ServiceRequestError | azure.ServiceResponseError):
-            return StorageError(
-                "endpoint_unreachable",
-                f"Could not connect to the endpoint {self.endpoint()}.",
-                retryable=True,
-            )
+            return failures.unreachable(self.endpoint())
         code = getattr(exc, "error_code", None) or ""
         code = str(getattr(code, "value", code))  # the SDK's enum, or the header's text
         status = getattr(exc, "status_code", None) or 0
         if code == "ContainerNotFound" or (status == 404 and key is None):
-            return StorageError("no_such_bucket", f"The container '{self.bucket}' does not exist.")
+            return failures.no_bucket(self.bucket, kind="container")
         if status == 404:
-            return StorageError("no_such_key", f"{where} does not exist.")
+            return failures.no_key(where)
         if code in {"AuthenticationFailed", "AuthorizationFailure"} or isinstance(
             exc, azure.ClientAuthenticationError
         ):
@@ -334,13 +329,7 @@ class AzureBackend(Backend):
                 "invalid_credentials", "Azure did not accept the account key or the SAS token."
             )
         if status == 403:
-            return StorageError(
-                "access_denied", f"Access denied: the credentials may not {operation} on {where}."
-            )
+            return failures.denied(operation, where)
         if status == 429 or status >= 500:
-            return StorageError(
-                "unavailable",
-                f"Azure could not serve {operation} on {where} right now ({status}).",
-                retryable=True,
-            )
+            return failures.unavailable("Azure", operation, where, status)
         return StorageError("storage_error", f"{operation} on {where} failed ({code or status}).")

@@ -24,6 +24,7 @@ from google.oauth2 import service_account
 from rest_framework import serializers
 
 from meetstream.serializers import StrictCharField
+from storageconfig import failures
 from storageconfig.backends.base import (
     CHECK_TIMEOUT,
     FETCH_TIMEOUT,
@@ -297,33 +298,20 @@ class GcsBackend(Backend):
         if isinstance(exc, google.RetryError) and exc.cause is not None:
             exc = exc.cause
         if isinstance(exc, requests.Timeout):
-            return StorageError(
-                "timeout", f"{self.label} did not answer {operation} in time.", retryable=True
-            )
+            return failures.timed_out(self.endpoint())
         if isinstance(exc, requests.ConnectionError | auth.TransportError):
-            return StorageError(
-                "endpoint_unreachable", f"Could not connect to {self.endpoint()}.", retryable=True
-            )
+            return failures.unreachable(self.endpoint())
         if isinstance(exc, auth.RefreshError | google.Unauthorized):
             return StorageError(
                 "invalid_credentials", "Google did not accept the service account's key."
             )
-        if isinstance(exc, google.NotFound):
-            if key is None or operation == "GetBucket":
-                return StorageError("no_such_bucket", f"The bucket '{self.bucket}' does not exist.")
-            return StorageError("no_such_key", f"{where} does not exist.")
-        if isinstance(exc, google.Forbidden):
-            return StorageError(
-                "access_denied",
-                f"Access denied: the service account may not {operation} on {where}.",
-            )
-        if isinstance(exc, google.TooManyRequests | google.ServerError):
-            return StorageError(
-                "unavailable",
-                f"{self.label} could not serve {operation} on {where} right now.",
-                retryable=True,
-            )
         code = getattr(exc, "code", None) or type(exc).__name__
+        if isinstance(exc, google.NotFound):
+            return failures.no_bucket(self.bucket) if key is None else failures.no_key(where)
+        if isinstance(exc, google.Forbidden):
+            return failures.denied(operation, where)
+        if isinstance(exc, google.TooManyRequests | google.ServerError):
+            return failures.unavailable(self.label, operation, where, code)
         return StorageError("storage_error", f"{operation} on {where} failed ({code}).")
 
 
