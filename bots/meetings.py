@@ -1,3 +1,4 @@
+import re
 from urllib.parse import urlsplit
 
 from meetstream.errors import RuleError
@@ -7,6 +8,14 @@ PLATFORM_HOSTS = {
     "google_meet": ("meet.google.com",),
     "teams": ("teams.microsoft.com", "teams.live.com", "teams.cloud.microsoft"),
 }
+
+
+# The links meeting_platform takes, for the schema (lowercase hosts; the check also takes others).
+MEETING_LINK_PATTERN = (
+    r"^https://([a-z0-9-]+\.)*("
+    + "|".join(re.escape(domain) for domains in PLATFORM_HOSTS.values() for domain in domains)
+    + r")(:[0-9]{1,5})?([/?#].*)?$"
+)
 
 
 def meeting_platform(link: str) -> str:

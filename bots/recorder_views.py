@@ -2,7 +2,7 @@
 
 import io
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,17 +13,16 @@ from bots.recorder_auth import RecorderTokenAuthentication
 from bots.selectors import bot_get
 from bots.serializers import BotLifecycleSerializer, StagedArtifactSerializer
 from bots.services import artifact_stage, bot_left, bot_transition
-from meetstream.serializers import ErrorSerializer
+from meetstream.schema import ValidationErrorSerializer, error
 
 ERRORS = {
-    400: OpenApiResponse(
-        ErrorSerializer,
-        description="Unknown artifact name, bad content, a body shorter than its Content-Length "
-        "or one that does not match its Content-Digest / Repr-Digest (nothing is stored).",
+    400: error(
+        "Unknown artifact name, bad content, a body shorter than its Content-Length or one that "
+        "does not match its Content-Digest / Repr-Digest (nothing is stored).",
+        ValidationErrorSerializer,
     ),
-    401: OpenApiResponse(ErrorSerializer, description="Missing or wrong recorder token."),
-    404: OpenApiResponse(ErrorSerializer, description="No such bot."),
-    409: OpenApiResponse(ErrorSerializer, description="The bot is not in a state for this."),
+    404: error("No such bot."),
+    409: error("The bot is not in a state for this."),
 }
 
 
@@ -51,10 +50,8 @@ class ArtifactUploadView(RecorderView):
         responses={
             201: StagedArtifactSerializer,
             **ERRORS,
-            411: OpenApiResponse(
-                ErrorSerializer, description="A chunked body the server cannot frame."
-            ),
-            413: OpenApiResponse(ErrorSerializer, description="Larger than MEDIA_MAX_FILE_BYTES."),
+            411: error("A chunked body the server cannot frame."),
+            413: error("Larger than MEDIA_MAX_FILE_BYTES."),
         },
     )
     def put(self, request, bot_id: str, file: str):

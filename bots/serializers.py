@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from bots.lifecycle import BotStatus
 from bots.media_state import MEDIA_STATES
-from bots.meetings import meeting_platform
+from bots.meetings import MEETING_LINK_PATTERN, meeting_platform
 from bots.models import Platform
 from bots.upload_lifecycle import UploadState
 from meetstream import outbound
@@ -15,6 +15,7 @@ from meetstream.serializers import (
     StrictIntegerField,
     StrictSerializer,
 )
+from storageconfig.failures import REASONS
 
 
 class TranscriptConfigSerializer(StrictSerializer):
@@ -49,8 +50,15 @@ class RecordingConfigSerializer(StrictSerializer):
     )
 
 
+@extend_schema_field({"type": "string", "maxLength": 2048, "pattern": MEETING_LINK_PATTERN})
+class _MeetingLinkField(StrictCharField):
+    pass
+
+
 class BotCreateSerializer(StrictSerializer):
-    meeting_link = StrictCharField(max_length=2048)
+    meeting_link = _MeetingLinkField(
+        max_length=2048, help_text="An https:// Zoom, Google Meet or Microsoft Teams link."
+    )
     bot_name = StrictCharField(max_length=100)
     callback_url = StrictCharField(max_length=2048, required=False)
     recording_config = RecordingConfigSerializer(required=False)
@@ -122,7 +130,9 @@ class KeptFileSerializer(serializers.Serializer):
     file = serializers.CharField()
     bucket = serializers.CharField()
     key = serializers.CharField()
-    reason = serializers.CharField(help_text="write_only, access_denied, credentials_erased...")
+    reason = serializers.ChoiceField(
+        choices=REASONS, help_text="write_only, access_denied, credentials_erased..."
+    )
     message = serializers.CharField()
 
 

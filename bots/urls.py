@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from bots import recorder_views, views
+from bots import views
 
 urlpatterns = [
     path("api/v1/bots", views.BotListView.as_view(), name="bot-list"),
@@ -11,11 +11,5 @@ urlpatterns = [
         name="bot-delete-data",
     ),
     path("api/v1/bots/<str:bot_id>/status", views.BotStatusView.as_view(), name="bot-status"),
-    path(
-        "internal/v1/bots/<str:bot_id>/media/<path:file>",
-        recorder_views.ArtifactUploadView.as_view(),
-        name="recorder-artifact",
-    ),
-    path("internal/v1/bots/<str:bot_id>/joined", recorder_views.BotJoinedView.as_view()),
-    path("internal/v1/bots/<str:bot_id>/left", recorder_views.BotLeftView.as_view()),
+    path("", include("bots.recorder_urls")),
 ]

@@ -1,5 +1,5 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
@@ -22,10 +22,8 @@ from bots.serializers import (
     DeletionAcceptedSerializer,
 )
 from bots.services import bot_create
-from meetstream.serializers import ErrorSerializer, ValidationErrorSerializer
+from meetstream.schema import INVALID, NOT_FOUND, error, whole_number
 
-UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid API key.")
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such bot for this tenant.")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
@@ -43,9 +41,8 @@ class BotCreateView(APIView):
         request=BotCreateSerializer,
         responses={
             201: BotCreatedSerializer,
-            400: ValidationErrorSerializer,
-            401: UNAUTHORIZED,
-            409: OpenApiResponse(ErrorSerializer, description="Idempotency-Key reused."),
+            400: INVALID,
+            409: error("Idempotency-Key reused with another body."),
         },
     )
     def post(self, request):
@@ -83,7 +80,7 @@ class BotStatusView(APIView):
     @extend_schema(
         operation_id="bot_status",
         summary="A bot's status, its retention and where its media stands.",
-        responses={200: BotStatusSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND},
+        responses={200: BotStatusSerializer, 404: NOT_FOUND},
     )
     def get(self, request, bot_id: str):
         bot = bot_get_for_tenant(tenant=request.user.tenant, bot_id=bot_id)
@@ -107,11 +104,8 @@ class BotDeleteDataView(APIView):
         request=None,
         responses={
             202: DeletionAcceptedSerializer,
-            401: UNAUTHORIZED,
             404: NOT_FOUND,
-            409: OpenApiResponse(
-                ErrorSerializer, description="The bot is still recording or uploading."
-            ),
+            409: error("The bot is still recording or uploading."),
         },
     )
     def post(self, request, bot_id: str):
@@ -143,13 +137,14 @@ class BotListView(APIView):
             OpenApiParameter("media_state", str, enum=list(MEDIA_STATES)),
             OpenApiParameter("created_after", OpenApiTypes.DATETIME),
             OpenApiParameter("created_before", OpenApiTypes.DATETIME),
-            OpenApiParameter("page_size", int, description="1 to 100, default 20"),
+            OpenApiParameter("page_size", whole_number(1, 100), description="Default 20."),
             OpenApiParameter("cursor", str, description="From `next` or `previous`."),
         ],
-        responses={200: BotPageSerializer, 400: ValidationErrorSerializer, 401: UNAUTHORIZED},
+        responses={200: BotPageSerializer, 400: INVALID},
     )
     def get(self, request):
-        query = BotListQuerySerializer(data=request.query_params)
+        # A plain dict: DRF would skip an empty `?created_before=` of a QueryDict.
+        query = BotListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         bots = with_media(Bot.objects.filter(tenant=request.user.tenant)).filter(**_filters(query))
         paginator = BotCursor()

@@ -37,6 +37,8 @@ def gone_message(bot: Bot, label: str, deleted_at) -> str:
 
 
 class WriteOnly(Forbidden):
+    code = "write_only"
+
     def __init__(self, *, bucket: str, key: str) -> None:
         super().__init__(
             WRITE_ONLY_MESSAGE, access_mode=AccessMode.WRITE_ONLY, bucket=bucket, key=key

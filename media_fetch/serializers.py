@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from meetstream.serializers import ErrorSerializer
+from meetstream.schema import closed, code_field
+from storageconfig.models import AccessMode
 
 
 def expires_in() -> serializers.IntegerField:
@@ -36,7 +37,63 @@ class ScreenshotPageSerializer(serializers.Serializer):
     results = ScreenshotSerializer(many=True)
 
 
-class WriteOnlySerializer(ErrorSerializer):
-    access_mode = serializers.CharField(help_text="Always `write_only`.")
+@closed
+class WriteOnlySerializer(serializers.Serializer):
+    """The guide's 403 when only write access was granted (with `code`)."""
+
+    message = serializers.CharField()
+    code = code_field("WriteOnlyCode", "write_only")
+    access_mode = code_field("WriteOnlyAccessMode", AccessMode.WRITE_ONLY.value)
     bucket = serializers.CharField()
     key = serializers.CharField()
+
+
+# The documents the recorder stores, as the fetch endpoints return them. They stay open: a
+# transcription provider may add fields.
+
+
+class ChatMessageSerializer(serializers.Serializer):
+    sender = serializers.CharField()
+    message = serializers.CharField()
+    sent_at = serializers.DateTimeField()
+
+
+class ParticipantSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    joined_at = serializers.DateTimeField()
+
+
+class TranscriptWordSerializer(serializers.Serializer):
+    word = serializers.CharField()
+    start_time = serializers.FloatField()
+    end_time = serializers.FloatField()
+
+
+class TranscriptLineSerializer(serializers.Serializer):
+    speaker = serializers.CharField()
+    transcript = serializers.CharField()
+    start_time = serializers.FloatField(help_text="Seconds from the start of the recording.")
+    end_time = serializers.FloatField()
+    words = TranscriptWordSerializer(many=True, required=False)
+
+
+class RawTranscriptSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    results = TranscriptLineSerializer(many=True)
+
+
+class ManifestObjectSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    key = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    content_type = serializers.CharField()
+
+
+class ManifestSerializer(serializers.Serializer):
+    """manifest.json: where each of the bot's files went, with its size and SHA-256."""
+
+    bot_id = serializers.CharField()
+    transcript_id = serializers.CharField()
+    bucket = serializers.CharField()
+    objects = ManifestObjectSerializer(many=True)

@@ -1,10 +1,5 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    PolymorphicProxySerializer,
-    extend_schema,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,34 +15,34 @@ from media_fetch.selectors import (
 )
 from media_fetch.serializers import (
     AudioUrlSerializer,
+    ChatMessageSerializer,
+    ManifestSerializer,
+    ParticipantSerializer,
+    RawTranscriptSerializer,
     ScreenshotPageSerializer,
     ScreenshotSerializer,
+    TranscriptLineSerializer,
     VideoUrlSerializer,
     WriteOnlySerializer,
 )
 from media_fetch.serving import json_response, presigned_url, presigned_urls
-from meetstream.serializers import ErrorSerializer, ValidationErrorSerializer
+from meetstream.schema import INVALID, ErrorSerializer, error, one_of, whole_number
 from storageconfig.s3 import PRESIGN_SECONDS
 
-PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
-FORBIDDEN = OpenApiResponse(
-    PolymorphicProxySerializer(
-        component_name="FetchForbidden",
-        serializers=[WriteOnlySerializer, ErrorSerializer],
-        resource_type_field_name=None,
-    ),
-    description="Only write access was granted, or the configuration was deleted.",
-)
+PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 20, 100, 10**9
 ERRORS = {
-    400: ValidationErrorSerializer,
-    401: OpenApiResponse(ErrorSerializer, description="Missing or invalid API key."),
-    403: FORBIDDEN,
-    404: OpenApiResponse(ErrorSerializer, description="No such bot, or the file was not uploaded."),
-    410: OpenApiResponse(
-        ErrorSerializer, description="Deleted on request, or the retention ran out: says when."
+    400: INVALID,
+    403: error(
+        "Only write access was granted (the guide's body), the configuration was deleted, or "
+        "your bucket refused.",
+        WriteOnlySerializer,
+        ErrorSerializer,
+        name="FetchForbidden",
     ),
+    404: error("No such bot, or the file was not uploaded."),
+    410: error("Deleted on request, or the retention ran out: says when."),
+    502: error("Your bucket failed to serve the file: `reason` says how."),
 }
-JSON_DOCUMENT = OpenApiResponse(OpenApiTypes.ANY, description="The stored JSON, as stored.")
 
 
 def _choice(request, name: str, choices: tuple[str, ...], default: str | None = None) -> str:
@@ -112,15 +107,15 @@ class ScreenshotListView(APIView):
         operation_id="bot_screenshots",
         summary="The bot's screenshots, oldest first, with presigned URLs (not for Zoom bots).",
         parameters=[
-            OpenApiParameter("page", int),
+            OpenApiParameter("page", whole_number(1, MAX_PAGE)),
             OpenApiParameter(
-                "page_size", int, description=f"1 to {MAX_PAGE_SIZE}, default {PAGE_SIZE}"
+                "page_size", whole_number(1, MAX_PAGE_SIZE), description=f"Default {PAGE_SIZE}."
             ),
         ],
         responses={200: ScreenshotPageSerializer, **ERRORS},
     )
     def get(self, request, bot_id: str):
-        number = _positive(request, "page", 1, 10**9)
+        number = _positive(request, "page", 1, MAX_PAGE)
         size = _positive(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
         bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
         require_screenshots(bot)
@@ -153,6 +148,7 @@ class ScreenshotView(APIView):
     @extend_schema(
         operation_id="bot_screenshot",
         summary="One screenshot by its id, with a presigned URL (not for Zoom bots).",
+        parameters=[OpenApiParameter("screenshot_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
         responses={200: ScreenshotSerializer, **ERRORS},
     )
     def get(self, request, bot_id: str, screenshot_id: str):
@@ -165,22 +161,41 @@ class ScreenshotView(APIView):
 BOT_DOCUMENTS = {
     "chat": ("chats.json", "chat"),
     "participants": ("participants.json", "participant list"),
+    "manifest": ("manifest.json", "manifest"),
 }
+DOCUMENT_TYPES = ("chat", "participants", "transcription", "manifest")
+PROCESSED_TRANSCRIPT = TranscriptLineSerializer(many=True)
 
 
 class BotDocumentView(APIView):
     @extend_schema(
         operation_id="bot_document",
-        summary="The bot's chat, participants or transcript JSON, read from its bucket.",
+        summary="The bot's chat, participants, transcript or manifest JSON, read from its "
+        "bucket as stored.",
         parameters=[
             OpenApiParameter(
-                "type", str, required=True, enum=["chat", "participants", "transcription"]
+                "type",
+                str,
+                required=True,
+                enum=list(DOCUMENT_TYPES),
+                description="chat: ChatMessage[]; participants: Participant[]; transcription: "
+                "TranscriptLine[]; manifest: Manifest.",
             )
         ],
-        responses={200: JSON_DOCUMENT, **ERRORS},
+        responses={
+            200: one_of(
+                "BotDocument",
+                ChatMessageSerializer(many=True),
+                ParticipantSerializer(many=True),
+                PROCESSED_TRANSCRIPT,
+                ManifestSerializer,
+                overlapping=True,
+            ),
+            **ERRORS,
+        },
     )
     def get(self, request, bot_id: str):
-        kind = _choice(request, "type", ("chat", "participants", "transcription"))
+        kind = _choice(request, "type", DOCUMENT_TYPES)
         bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
         if kind == "transcription":
             name, label = _transcript_name(bot, raw=False), "transcript"
@@ -198,11 +213,14 @@ class TranscriptView(APIView):
     @extend_schema(
         operation_id="transcript_get",
         summary="The processed transcript JSON (the provider's raw one with ?raw=true).",
-        parameters=[OpenApiParameter("raw", str, enum=["true", "false"])],
-        responses={200: JSON_DOCUMENT, **ERRORS},
+        parameters=[OpenApiParameter("raw", bool, description="true/false (or 1/0).")],
+        responses={
+            200: one_of("Transcript", PROCESSED_TRANSCRIPT, RawTranscriptSerializer),
+            **ERRORS,
+        },
     )
     def get(self, request, transcript_id: str):
-        raw = _choice(request, "raw", ("true", "false"), "false") == "true"
+        raw = _choice(request, "raw", ("true", "false", "1", "0"), "false") in {"true", "1"}
         bot = fetch_bot(tenant=request.user.tenant, transcript_id=transcript_id)
         label = "raw transcript" if raw else "transcript"
         artifact = fetch_artifact(bot=bot, name=_transcript_name(bot, raw=raw), label=label)

@@ -65,9 +65,11 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):
+        # An HTTP scheme named Token: `Authorization: Token <API_KEY>`, as `bearer` would be
+        # `Bearer <token>`. A key sent as Bearer is refused with a 401 that says so.
         return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "`Token <API_KEY>`; create a key with `manage.py create_api_key`.",
+            "type": "http",
+            "scheme": "Token",
+            "description": "`Authorization: Token <API_KEY>`; create a key with "
+            "`manage.py create_api_key`. `Bearer` is refused.",
         }

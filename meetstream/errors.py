@@ -1,7 +1,8 @@
-"""One error shape for every response: `{"message": ..., "errors": {field: [messages]}}`.
+"""One error family for every response: `{"message": ..., "code": ..., ...}`.
 
 Services raise domain errors: what went wrong, in words, never an HTTP status. This module alone
-decides how each kind is answered (`_STATUS`).
+decides how each kind is answered (`_STATUS`); `code` names the kind for machines, and the
+schema (meetstream.schema) tells the shapes apart by it.
 """
 
 import logging
@@ -23,8 +24,11 @@ class RuleError(ValueError):
 
 
 class DomainError(Exception):
-    """A refusal a service raises; rendered as `{"message": ..., **extra}`. Its kind (the
-    subclass) says what went wrong: a request that cannot be done as asked, by default."""
+    """A refusal a service raises; rendered as `{"message": ..., "code": ..., **extra}`. Its
+    kind (the subclass) says what went wrong: a request that cannot be done as asked, by
+    default."""
+
+    code = "invalid_request"
 
     def __init__(self, message: str, **extra) -> None:
         super().__init__(message)
@@ -35,33 +39,49 @@ class DomainError(Exception):
 class NotFound(DomainError):
     """No such thing for this tenant."""
 
+    code = "not_found"
+
 
 class Gone(DomainError):
     """It existed and was deleted."""
+
+    code = "gone"
 
 
 class Conflict(DomainError):
     """Not in this state: the thing's state says why."""
 
+    code = "conflict"
+
 
 class Forbidden(DomainError):
     """What the credentials (or the access mode) do not allow."""
+
+    code = "forbidden"
 
 
 class TooLarge(DomainError):
     """More than a limit allows."""
 
+    code = "too_large"
+
 
 class LengthRequired(DomainError):
     """A body whose length cannot be known."""
+
+    code = "length_required"
 
 
 class UpstreamFailed(DomainError):
     """A customer's storage (or another service) did not do its part."""
 
+    code = "upstream_failed"
+
 
 class Unavailable(DomainError):
     """Something the platform needs is not there right now."""
+
+    code = "unavailable"
 
 
 _STATUS = {
@@ -103,16 +123,30 @@ def validation_body(errors: dict[str, list[str]]) -> dict:
         messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
         for field, messages in errors.items()
     )
-    return {"message": f"Invalid request. {summary}", "errors": errors}
+    return {"message": f"Invalid request. {summary}", "code": DomainError.code, "errors": errors}
+
+
+# DRF's refusals by the `code` clients see: its own code where no domain kind says it better.
+_DRF_CODES = {
+    "invalid": "invalid_request",
+    "parse_error": "invalid_request",
+    "permission_denied": "forbidden",
+}
+SERVER_ERROR = {"message": "Internal server error.", "code": "server_error"}
+
+
+def code_of(exc: exceptions.APIException) -> str:
+    return _DRF_CODES.get(exc.default_code, exc.default_code)
 
 
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response({"message": exc.message, **exc.extra}, status=status_of(exc))
+        body = {"message": exc.message, "code": exc.code, **exc.extra}
+        return Response(body, status=status_of(exc))
     if isinstance(exc, RuleError):
         set_rollback()
-        return Response({"message": str(exc)}, status=400)
+        return Response({"message": str(exc), "code": DomainError.code}, status=400)
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -129,16 +163,28 @@ def api_exception_handler(exc, context):
     if response is None:
         logger.exception("Unhandled error in %s", context["view"].__class__.__name__)
         set_rollback()
-        return Response({"message": "Internal server error."}, status=500)
+        return Response(SERVER_ERROR, status=500)
     if isinstance(exc, exceptions.ValidationError):
         response.data = validation_body(flatten_errors(exc.detail))
     elif isinstance(exc, exceptions.NotAuthenticated):
         response.data = {"message": _not_authenticated(exc, context["request"])}
     elif isinstance(exc, exceptions.Throttled):
         response.data = {"message": str(exc.detail), "retry_after": exc.wait}
+        rate_limit_headers(response, exc)
     else:
         response.data = {"message": str(exc.detail)}
+    response.data["code"] = code_of(exc)
     return response
+
+
+def rate_limit_headers(response, exc: exceptions.Throttled) -> None:
+    """RateLimit-Limit, -Remaining and -Reset (draft-ietf-httpapi-ratelimit-headers-07) beside
+    Retry-After: the limit of the window that ran out, none left, seconds until it resets."""
+    reset = max(1, int(exc.wait or 1))
+    response["Retry-After"] = str(reset)
+    response["RateLimit-Limit"] = str(getattr(exc, "limit", 1))
+    response["RateLimit-Remaining"] = "0"
+    response["RateLimit-Reset"] = str(reset)
 
 
 def _not_authenticated(exc, request) -> str:
@@ -154,17 +200,17 @@ def _is_api(request) -> bool:
 
 def not_found(request, exception=None):
     if _is_api(request):
-        return JsonResponse({"message": "Not found."}, status=404)
+        return JsonResponse({"message": "Not found.", "code": NotFound.code}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def bad_request(request, exception=None):
     if _is_api(request):
-        return JsonResponse({"message": "Bad request."}, status=400)
+        return JsonResponse({"message": "Bad request.", "code": DomainError.code}, status=400)
     return defaults.bad_request(request, exception)
 
 
 def server_error(request):
     if _is_api(request):
-        return JsonResponse({"message": "Internal server error."}, status=500)
+        return JsonResponse(SERVER_ERROR, status=500)
     return defaults.server_error(request)

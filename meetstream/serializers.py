@@ -1,4 +1,4 @@
-"""Serializer pieces shared by every API: strict types and the error shapes for the schema."""
+"""Serializer pieces shared by every API: strict types."""
 
 from rest_framework import serializers
 
@@ -47,19 +47,3 @@ class StrictSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return value
-
-
-class ErrorSerializer(serializers.Serializer):
-    message = serializers.CharField()
-
-
-class ValidationErrorSerializer(ErrorSerializer):
-    """A 400: `errors` names each invalid field; a body that is not JSON has only a message."""
-
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )
-
-
-class ThrottledSerializer(ErrorSerializer):
-    retry_after = serializers.IntegerField()

@@ -137,7 +137,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["meetstream.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "meetstream.schema.AutoSchema",
     "EXCEPTION_HANDLER": "meetstream.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "storage_config_write": env_str("STORAGE_CONFIG_THROTTLE_RATE") or "20/min",
@@ -159,7 +159,20 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MediaStateEnum": "bots.media_state.MEDIA_STATES",
         "UploadStateEnum": "bots.upload_lifecycle.UploadState",
+        "StorageReasonEnum": "storageconfig.failures.REASONS",
+        "StorageCheckEnum": "storageconfig.serializers.CHECKS",
     },
+    "PREPROCESSING_HOOKS": ["meetstream.schema.public_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "meetstream.schema.closed_shapes",
+    ],
+}
+# The recorder's schema (/internal/schema/): its own routes, nothing left out.
+INTERNAL_SCHEMA_SETTINGS = {
+    "TITLE": "MeetStream recorder API (internal)",
+    "DESCRIPTION": "How the meeting recorder hands files over. Not for customers.",
+    "PREPROCESSING_HOOKS": [],
 }
 
 # Failed API key attempts one client address may make in a minute before it gets 429s.

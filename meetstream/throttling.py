@@ -6,8 +6,21 @@ from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
 
+class RateLimited(Throttled):
+    """A 429 that knows its window's limit, for the RateLimit-* headers."""
+
+    def __init__(self, *, wait: float, limit: int, detail: str | None = None) -> None:
+        super().__init__(wait=wait, detail=detail)
+        self.limit = limit
+
+
 class TenantRateThrottle(SimpleRateThrottle):
     """Per-tenant rate for one scope; the rate is read per request so settings can change it."""
+
+    def allow_request(self, request, view) -> bool:
+        if super().allow_request(request, view):
+            return True
+        raise RateLimited(wait=self.wait(), limit=self.num_requests)
 
     def get_rate(self) -> str:
         return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
@@ -23,7 +36,7 @@ class StorageConfigWriteThrottle(TenantRateThrottle):
     scope = "storage_config_write"
 
 
-def auth_failure(scope: str, request, message: str) -> AuthenticationFailed | Throttled:
+def auth_failure(scope: str, request, message: str) -> AuthenticationFailed | RateLimited:
     """Count a failed attempt of this client address this minute: 401, or 429 past the limit.
 
     Only failures are counted and refused, so a valid credential from the same address still
@@ -38,5 +51,9 @@ def auth_failure(scope: str, request, message: str) -> AuthenticationFailed | Th
         cache.add(key, 1, timeout=120)
         count = 1
     if count > settings.AUTH_FAILURES_PER_MINUTE:
-        return Throttled(wait=60 - elapsed, detail="Too many failed authentication attempts.")
+        return RateLimited(
+            wait=60 - elapsed,
+            limit=settings.AUTH_FAILURES_PER_MINUTE,
+            detail="Too many failed authentication attempts.",
+        )
     return AuthenticationFailed(message)

@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from meetstream.health import ReadinessView, liveness
 from meetstream.metrics import metrics_view
+from meetstream.schema_views import InternalSchemaView, SchemaView
 from meetstream.views import WebhookSecretView
 
 handler400 = "meetstream.errors.bad_request"
@@ -18,7 +20,14 @@ urlpatterns = [
     path("", include("bots.urls")),
     path("", include("media_fetch.urls")),
     path("api/v1/admin/webhook_secret", WebhookSecretView.as_view(), name="webhook-secret"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path(
+        "internal/schema/",
+        InternalSchemaView.as_view(
+            urlconf="bots.recorder_urls", custom_settings=settings.INTERNAL_SCHEMA_SETTINGS
+        ),
+        name="internal-schema",
+    ),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]

@@ -1,17 +1,13 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from meetstream.serializers import ErrorSerializer
 from meetstream.services import tenant_webhook_secret
 
 
 class WebhookSecretSerializer(serializers.Serializer):
     signing_secret = serializers.CharField()
-
-
-UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid API key.")
 
 
 class WebhookSecretView(APIView):
@@ -20,7 +16,7 @@ class WebhookSecretView(APIView):
     @extend_schema(
         operation_id="webhook_secret_get",
         summary="The webhook signing secret (made on first use).",
-        responses={200: WebhookSecretSerializer, 401: UNAUTHORIZED},
+        responses={200: WebhookSecretSerializer},
     )
     def get(self, request):
         return Response({"signing_secret": tenant_webhook_secret(tenant=request.user.tenant)})
@@ -29,7 +25,7 @@ class WebhookSecretView(APIView):
         operation_id="webhook_secret_rotate",
         summary="Rotate the webhook signing secret; later events are signed with the new one.",
         request=None,
-        responses={200: WebhookSecretSerializer, 401: UNAUTHORIZED},
+        responses={200: WebhookSecretSerializer},
     )
     def post(self, request):
         secret = tenant_webhook_secret(tenant=request.user.tenant, rotate=True)

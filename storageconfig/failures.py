@@ -1,12 +1,38 @@
 """What the storage modules raise when a provider (or STS, for a role's session) says no: one
 error, in words a customer can act on (never credentials, never the service's raw text)."""
 
+# Every `reason` the API, the upload rows and the webhooks may carry (the README's table).
+REASONS = (
+    "no_such_bucket",
+    "no_such_key",
+    "wrong_region",
+    "access_denied",
+    "kms_access_denied",
+    "invalid_access_key_id",
+    "signature_mismatch",
+    "invalid_credentials",
+    "endpoint_unreachable",
+    "endpoint_refused",
+    "timeout",
+    "role_assumption_failed",
+    "invalid_role_arn",
+    "sts_region_disabled",
+    "platform_principal_unknown",
+    "credentials_erased",
+    "write_only",
+    "unavailable",
+    "storage_error",
+    "s3_error",
+)
+
 
 class StorageError(Exception):
-    """A failed storage call. `reason` is one of the README's values: the API, the upload rows
-    and the webhooks all carry it."""
+    """A failed storage call. `reason` is one of REASONS: the API, the upload rows and the
+    webhooks all carry it."""
 
     def __init__(self, reason: str, message: str, *, retryable: bool = False) -> None:
+        if reason not in REASONS:
+            raise ValueError(f"Not a storage failure reason: {reason}")
         super().__init__(message)
         self.reason = reason
         self.message = message

@@ -20,6 +20,8 @@ class ServingStorage:
 
 
 class CredentialsErased(Forbidden):
+    code = "credentials_erased"
+
     def __init__(self) -> None:
         super().__init__(
             "The storage configuration this media was written with has been deleted, and its "

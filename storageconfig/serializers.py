@@ -7,13 +7,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from meetstream.schema import closed, code_field
 from meetstream.serializers import (
-    ErrorSerializer,
     StrictCharField,
     StrictChoiceField,
     StrictSerializer,
 )
 from storageconfig.backends import PROVIDERS, backend_class
+from storageconfig.failures import REASONS
 from storageconfig.fields import rule
 from storageconfig.models import AccessMode
 from storageconfig.rules import CATEGORIES, DEFAULT_PREFIX, prefix_normalize
@@ -167,14 +168,23 @@ class CheckOutcomeSerializer(serializers.Serializer):
     check = serializers.ChoiceField(choices=CHECKS)
     key = serializers.CharField(allow_null=True)
     ok = serializers.BooleanField()
-    reason = serializers.CharField(allow_null=True)
+    reason = serializers.ChoiceField(choices=REASONS, allow_null=True)
     message = serializers.CharField(allow_null=True)
 
 
-class StorageCheckFailedSerializer(ErrorSerializer):
-    check = serializers.CharField()
-    reason = serializers.CharField()
+@closed
+class StorageCheckFailedSerializer(serializers.Serializer):
+    """A 400 of the live check: which check failed first, why, and every check's outcome."""
+
+    message = serializers.CharField()
+    code = code_field("StorageCheckFailedCode", "storage_check_failed")
+    check = serializers.ChoiceField(choices=CHECKS)
+    reason = serializers.ChoiceField(choices=REASONS)
     checks = CheckOutcomeSerializer(many=True)
+
+
+class StorageConfigDeletedSerializer(serializers.Serializer):
+    message = serializers.CharField()
 
 
 class StorageChecksSerializer(serializers.Serializer):
@@ -187,6 +197,65 @@ class ExternalIdSerializer(serializers.Serializer):
     role_session_name = serializers.CharField()
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+)
+class _OneOrMany(serializers.JSONField):
+    """IAM's string, or list of strings."""
+
+
+@closed
+class IamStatementSerializer(serializers.Serializer):
+    Sid = serializers.CharField()
+    Effect = serializers.ChoiceField(choices=["Allow"])
+    Principal = serializers.DictField(child=serializers.CharField(), required=False)
+    Action = _OneOrMany()
+    Resource = _OneOrMany(required=False)
+    Condition = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField()), required=False
+    )
+
+
+@closed
+class IamPolicySerializer(serializers.Serializer):
+    """An AWS IAM policy document."""
+
+    Version = serializers.ChoiceField(choices=["2012-10-17"])
+    Statement = IamStatementSerializer(many=True)
+
+
+@closed
 class RolePoliciesSerializer(serializers.Serializer):
-    trust_policy = serializers.JSONField(help_text="The role's trust policy.")
-    permission_policy = serializers.JSONField(help_text="The policy to attach to the role.")
+    trust_policy = IamPolicySerializer(help_text="The role's trust policy.")
+    permission_policy = IamPolicySerializer(help_text="The policy to attach to the role.")
+
+
+class _GcsRoleSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    includedPermissions = serializers.ListField(child=serializers.CharField())
+
+
+class _GcsConditionSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    expression = serializers.CharField(help_text="CEL: the bucket, and each prefix.")
+
+
+@closed
+class GcsPolicySerializer(serializers.Serializer):
+    """A custom role's permissions, granted on the bucket under an IAM condition."""
+
+    provider = _provider_field("gcs")()
+    role = _GcsRoleSerializer()
+    condition = _GcsConditionSerializer()
+
+
+@closed
+class AzurePolicySerializer(serializers.Serializer):
+    """The SAS permissions (or the data role) the credentials need on the container."""
+
+    provider = _provider_field("azure")()
+    container = serializers.CharField()
+    sas_permissions = serializers.CharField(help_text="`sp` of an account or service SAS.")
+    sas_resource = serializers.CharField()
+    prefixes = serializers.ListField(child=serializers.CharField())
+    role = serializers.CharField()

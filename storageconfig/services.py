@@ -57,6 +57,8 @@ class StorageConfigInput:
 
 
 class StorageCheckFailed(DomainError):
+    code = "storage_check_failed"
+
     def __init__(self, outcomes: list[CheckOutcome]) -> None:
         failures = [outcome for outcome in outcomes if not outcome.ok]
         super().__init__(

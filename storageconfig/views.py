@@ -1,10 +1,4 @@
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    PolymorphicProxySerializer,
-    extend_schema,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,7 +6,7 @@ from rest_framework.views import APIView
 from meetstream.errors import NotFound, Unavailable
 from meetstream.models import Tenant
 from meetstream.parsers import json_loads
-from meetstream.serializers import ErrorSerializer, ThrottledSerializer, ValidationErrorSerializer
+from meetstream.schema import INVALID, ValidationErrorSerializer, error, one_of
 from meetstream.throttling import StorageConfigWriteThrottle
 from storageconfig import s3
 from storageconfig.backends import PROVIDERS
@@ -23,11 +17,15 @@ from storageconfig.policy import trust_policy
 from storageconfig.rules import prefixes_distinct
 from storageconfig.selectors import storage_config_get_active
 from storageconfig.serializers import (
+    AzurePolicySerializer,
     ExternalIdSerializer,
+    GcsPolicySerializer,
+    IamPolicySerializer,
     RolePoliciesSerializer,
     StorageCheckFailedSerializer,
     StorageChecksSerializer,
     StorageCommonFields,
+    StorageConfigDeletedSerializer,
     StorageConfigListSerializer,
     config_input,
     config_input_schema,
@@ -40,7 +38,7 @@ from storageconfig.services import (
     storage_config_revalidate,
 )
 
-UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing or invalid API key.")
+NO_CONFIG = error("No configuration is active.")
 
 
 def storage_config_fields(config: StorageConfig, tenant: Tenant) -> dict:
@@ -67,7 +65,7 @@ class StorageConfigView(APIView):
     @extend_schema(
         operation_id="storage_config_get",
         summary="The active storage configuration (credentials are never returned).",
-        responses={200: StorageConfigListSerializer, 401: UNAUTHORIZED},
+        responses={200: StorageConfigListSerializer},
     )
     def get(self, request):
         config = storage_config_get_active(tenant=request.user.tenant)
@@ -89,16 +87,13 @@ class StorageConfigView(APIView):
         request=config_input_schema(),
         responses={
             200: config_saved_schema(),
-            400: OpenApiResponse(
-                PolymorphicProxySerializer(
-                    component_name="StorageConfigPutError",
-                    serializers=[ValidationErrorSerializer, StorageCheckFailedSerializer],
-                    resource_type_field_name=None,
-                ),
-                description="Invalid input, or the live check of the bucket failed.",
+            400: error(
+                "Invalid input (`invalid_request`), or the live check of the bucket failed "
+                "(`storage_check_failed`).",
+                ValidationErrorSerializer,
+                StorageCheckFailedSerializer,
+                name="StorageConfigPutError",
             ),
-            401: UNAUTHORIZED,
-            429: OpenApiResponse(ThrottledSerializer, description="Too many configuration writes."),
         },
     )
     def put(self, request):
@@ -117,10 +112,9 @@ class StorageConfigView(APIView):
         summary="Erase the tenant's storage credentials; objects in the bucket are kept.",
         parameters=[OpenApiParameter("key_name", str, required=True, enum=list(PROVIDERS))],
         responses={
-            200: ErrorSerializer,
-            400: ValidationErrorSerializer,
-            401: UNAUTHORIZED,
-            404: OpenApiResponse(ErrorSerializer, description="No configuration is active."),
+            200: StorageConfigDeletedSerializer,
+            400: INVALID,
+            404: error("No configuration of this provider is active."),
         },
     )
     def delete(self, request):
@@ -191,23 +185,16 @@ class StoragePolicyView(APIView):
             ),
         ],
         responses={
-            200: OpenApiResponse(
-                PolymorphicProxySerializer(
-                    component_name="StoragePolicy",
-                    serializers=[
-                        inline_serializer("IamPolicy", {"Version": serializers.CharField()}),
-                        RolePoliciesSerializer,
-                    ],
-                    resource_type_field_name=None,
-                ),
-                description="An IAM policy document; with credentials=role, the role's two.",
+            200: one_of(
+                "StoragePolicy",
+                IamPolicySerializer,
+                RolePoliciesSerializer,
+                GcsPolicySerializer,
+                AzurePolicySerializer,
             ),
-            400: ValidationErrorSerializer,
-            401: UNAUTHORIZED,
-            404: OpenApiResponse(ErrorSerializer, description="No configuration is active."),
-            503: OpenApiResponse(
-                ErrorSerializer, description="The platform's AWS principal could not be found."
-            ),
+            400: INVALID,
+            404: NO_CONFIG,
+            503: error("The platform's AWS principal could not be found."),
         },
     )
     def get(self, request):
@@ -252,6 +239,8 @@ class StoragePolicyView(APIView):
 
 
 class StorageValidateView(APIView):
+    body_optional = True  # none: check the active configuration
+
     def get_throttles(self):
         return [StorageConfigWriteThrottle()]
 
@@ -261,12 +250,8 @@ class StorageValidateView(APIView):
         request=config_input_schema(),
         responses={
             200: StorageChecksSerializer,
-            400: ValidationErrorSerializer,
-            401: UNAUTHORIZED,
-            404: OpenApiResponse(
-                ErrorSerializer, description="No body and no active configuration."
-            ),
-            429: OpenApiResponse(ThrottledSerializer, description="Too many checks."),
+            400: INVALID,
+            404: error("No body and no active configuration."),
         },
     )
     def post(self, request):
@@ -297,7 +282,7 @@ class ExternalIdView(APIView):
         operation_id="storage_config_external_id",
         summary="The ExternalId a role you let the platform assume must require (no config "
         "needed).",
-        responses={200: ExternalIdSerializer, 401: UNAUTHORIZED},
+        responses={200: ExternalIdSerializer},
     )
     def get(self, request):
         tenant = request.user.tenant

@@ -23,6 +23,7 @@ from storageconfig.rules import (
 )
 
 KEYS = ("access_key_id", "secret_key")
+ENCRYPTIONS = ("AES256", "aws:kms")
 
 
 def _key_chars(value: str) -> str:
@@ -51,9 +52,7 @@ class S3Location(ProviderFields):
     bucket_name = StrictCharField(max_length=63)
     region = StrictCharField(max_length=32, initial="us-east-1")
     endpoint_url = StrictCharField(max_length=2048, required=False, allow_null=True)
-    server_side_encryption = StrictChoiceField(
-        choices=["AES256", "aws:kms"], required=False, allow_null=True
-    )
+    server_side_encryption = StrictChoiceField(choices=ENCRYPTIONS, required=False, allow_null=True)
     kms_key_id = StrictCharField(max_length=2048, required=False, allow_null=True)
 
     validate_bucket_name = rule(bucket_name_check)
@@ -102,7 +101,7 @@ class S3Shown(serializers.Serializer):
     bucket_name = serializers.CharField()
     region = serializers.CharField()
     endpoint_url = serializers.CharField(allow_null=True)
-    server_side_encryption = serializers.CharField(allow_null=True)
+    server_side_encryption = serializers.ChoiceField(choices=ENCRYPTIONS, allow_null=True)
     kms_key_id = serializers.CharField(allow_null=True)
 
 

@@ -99,5 +99,8 @@ def test_another_tenants_bot_is_not_found(api, other_api):
     response = other_api.get(STATUS.format(bot["bot_id"]))
 
     assert response.status_code == 404
-    assert response.json() == {"message": "Bot not found."}
-    assert other_api.get(STATUS.format("bot_doesnotexist")).json() == {"message": "Bot not found."}
+    assert response.json() == {"message": "Bot not found.", "code": "not_found"}
+    assert other_api.get(STATUS.format("bot_doesnotexist")).json() == {
+        "message": "Bot not found.",
+        "code": "not_found",
+    }

@@ -91,7 +91,7 @@ def test_an_empty_file_is_refused(api, recorder, media_root):
     response = put(recorder, bot["bot_id"], "chats.json", b"")
 
     assert response.status_code == 400
-    assert response.json() == {"message": "The file is empty."}
+    assert response.json() == {"message": "The file is empty.", "code": "invalid_request"}
     assert staged_files(media_root, bot["bot_id"]) == []
 
 

@@ -47,6 +47,7 @@ def test_write_only_answers_every_fetch_with_the_guides_403(api, recorder, confi
     assert status == 403
     assert body == {
         "message": WRITE_ONLY_MESSAGE,
+        "code": "write_only",
         "access_mode": "write_only",
         "bucket": bucket,
         "key": f"meetstream/{bot['bot_id']}_audio.wav",

@@ -158,7 +158,10 @@ def test_a_page_past_the_last_is_400(api, recorded):
     response = api.get(f"/api/v1/bots/{bot['bot_id']}/screenshots", {"page": 2})
 
     assert response.status_code == 400
-    assert response.json() == {"message": "Page 2 does not exist: there is 1."}
+    assert response.json() == {
+        "message": "Page 2 does not exist: there is 1.",
+        "code": "invalid_request",
+    }
 
 
 def test_raw_must_be_true_or_false(api, recorded):
@@ -176,7 +179,10 @@ def test_zoom_bots_have_no_screenshots(api, recorder):
     for path in ("screenshots", "screenshots/00000000-0000-0000-0000-000000000001"):
         response = api.get(f"/api/v1/bots/{bot['bot_id']}/{path}")
         assert response.status_code == 400
-        assert response.json() == {"message": "Screenshots are not supported for Zoom bots."}
+        assert response.json() == {
+            "message": "Screenshots are not supported for Zoom bots.",
+            "code": "invalid_request",
+        }
 
 
 def test_a_file_never_recorded_or_not_yet_uploaded_is_404_saying_so(api, recorder):
@@ -189,9 +195,12 @@ def test_a_file_never_recorded_or_not_yet_uploaded_is_404_saying_so(api, recorde
 
     assert (pending.status_code, pending.json()) == (
         404,
-        {"message": "The audio has not been uploaded yet."},
+        {"message": "The audio has not been uploaded yet.", "code": "not_found"},
     )
-    assert (missing.status_code, missing.json()) == (404, {"message": "This bot has no video."})
+    assert (missing.status_code, missing.json()) == (
+        404,
+        {"message": "This bot has no video.", "code": "not_found"},
+    )
 
 
 def test_a_bot_without_media_lists_no_screenshots(api, recorder):

@@ -192,7 +192,10 @@ def test_deleting_the_configuration_stops_every_use_of_the_role(api, role_record
 
     for response in (audio, chat):
         assert response.status_code == 403
-        assert response.json() == {"message": CredentialsErased().message}
+        assert response.json() == {
+            "message": CredentialsErased().message,
+            "code": "credentials_erased",
+        }
     assert assume_requests(sts_proxy) == assumed
     assert not any(key[0] == StorageConfig.objects.get().pk for key in s3._role_sessions)
 

@@ -69,7 +69,7 @@ def test_a_revoked_key_is_401(tenant):
 
     response = client.get(CONFIGS)
     assert response.status_code == 401
-    assert response.json() == {"message": "Invalid API key."}
+    assert response.json() == {"message": "Invalid API key.", "code": "authentication_failed"}
 
 
 def test_the_issued_key_does_not_show_its_plaintext_in_repr(tenant):

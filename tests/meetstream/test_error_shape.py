@@ -9,14 +9,17 @@ def test_an_unknown_api_path_is_a_json_404():
     response = APIClient().get("/api/v1/nothing-here")
 
     assert response.status_code == 404
-    assert response.json() == {"message": "Not found."}
+    assert response.json() == {"message": "Not found.", "code": "not_found"}
 
 
 def test_a_method_the_endpoint_does_not_have_is_a_json_405(api):
     response = api.post(CONFIGS, {}, format="json")
 
     assert response.status_code == 405
-    assert response.json() == {"message": 'Method "POST" not allowed.'}
+    assert response.json() == {
+        "message": 'Method "POST" not allowed.',
+        "code": "method_not_allowed",
+    }
 
 
 def test_a_body_that_is_not_json_is_a_400_with_a_message(api):

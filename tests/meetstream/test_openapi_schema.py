@@ -1,20 +1,53 @@
+import json
+
 import pytest
+import yaml
 from django.core.management import call_command
+from django.utils import timezone
+from openapi_schema_validator import OAS30Validator
 from rest_framework.test import APIClient
 
+from bots.simulation import meeting_documents
+from storageconfig.failures import REASONS
+from tests.conftest import RECORDER_TOKEN
+from tests.support.contract import schema
+from tests.support.media import create_bot, hand_over, sample_media
+
 pytestmark = pytest.mark.django_db
+ERROR_SHAPES = ("Error", "ValidationError", "StorageCheckFailed", "WriteOnly", "Throttled")
+RATE_LIMIT = {"Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
+
+
+def operations(document: dict):
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+def component(document: dict, name: str) -> dict:
+    return document["components"]["schemas"][name]
+
+
+def read(response):
+    return json.loads(b"".join(response.streaming_content))
+
+
+def valid(document: dict, name: str, value) -> bool:
+    """Whether a value fits a component, as a strict JSON Schema validator reads it."""
+    root = {"components": document["components"], "$ref": f"#/components/schemas/{name}"}
+    return OAS30Validator(root).is_valid(value)
 
 
 def test_the_schema_covers_the_storage_config_endpoint_with_its_errors():
     response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
     assert response.status_code == 200
-    schema = response.json()
-    operations = schema["paths"]["/api/v1/admin/configs"]
+    document = response.json()
+    operations = document["paths"]["/api/v1/admin/configs"]
     assert set(operations) >= {"get", "put", "delete"}
-    assert set(operations["put"]["responses"]) == {"200", "400", "401", "429"}
-    assert set(operations["delete"]["responses"]) == {"200", "400", "401", "404"}
-    components = schema["components"]["schemas"]
+    assert set(operations["put"]["responses"]) == {"200", "400", "401", "415", "429"}
+    assert set(operations["delete"]["responses"]) == {"200", "400", "401", "404", "429"}
+    components = document["components"]["schemas"]
     bodies = components["StorageConfigInputRequest"]
     assert bodies["discriminator"]["propertyName"] == "provider"
     assert set(bodies["discriminator"]["mapping"]) == {"aws", "gcs", "azure"}
@@ -27,7 +60,159 @@ def test_the_schema_covers_the_storage_config_endpoint_with_its_errors():
         "bucket_name",
         "service_account_json",
     }
-    assert schema["components"]["securitySchemes"]["ApiKey"]["name"] == "Authorization"
+
+
+def test_the_scheme_is_http_token_so_clients_send_token_not_bearer():
+    schemes = schema()["components"]["securitySchemes"]
+
+    assert schemes == {"ApiKey": {**schemes["ApiKey"], "type": "http", "scheme": "Token"}}
+
+
+def test_the_public_schema_leaves_the_recorder_out_and_format_json_answers_json():
+    response = APIClient().get("/api/schema/?format=json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    document = json.loads(response.content)
+    assert document["paths"] and not [p for p in document["paths"] if p.startswith("/internal/")]
+    assert "RecorderToken" not in document["components"]["securitySchemes"]
+    yaml_answer = APIClient().get("/api/schema/?format=yaml")
+    assert yaml.safe_load(yaml_answer.content) == document
+
+
+def test_the_recorder_schema_is_served_only_with_the_recorder_token(api):
+    assert APIClient().get("/internal/schema/").status_code == 401
+    assert api.get("/internal/schema/").status_code == 401  # a tenant's key is not enough
+    recorder = APIClient()
+    recorder.credentials(HTTP_AUTHORIZATION=f"Bearer {RECORDER_TOKEN}")
+
+    response = recorder.get("/internal/schema/?format=json")
+
+    assert response.status_code == 200
+    paths = json.loads(response.content)["paths"]
+    assert paths and all(path.startswith("/internal/v1/") for path in paths)
+
+
+@pytest.mark.parametrize("internal", [False, True], ids=["public", "internal"])
+def test_every_authenticated_operation_documents_its_401_and_its_429_with_rate_headers(internal):
+    document = schema(internal)
+    shared = document["components"]["responses"]
+
+    assert set(shared["TooManyRequests"]["headers"]) == RATE_LIMIT
+    for path, method, operation in operations(document):
+        assert operation["security"], (path, method)
+        assert operation["responses"]["401"] == {"$ref": "#/components/responses/Unauthorized"}
+        assert operation["responses"]["429"] == {"$ref": "#/components/responses/TooManyRequests"}
+
+
+def test_every_error_shape_is_closed_and_each_code_belongs_to_one_shape():
+    document = schema()
+    codes = {}
+    for name in ERROR_SHAPES:
+        shape = component(document, name)
+        assert shape["additionalProperties"] is False
+        assert {"message", "code"} <= set(shape["required"])
+        ref = shape["properties"]["code"]["$ref"].rsplit("/", 1)[-1]
+        for code in component(document, ref)["enum"]:
+            assert code not in codes, f"{code} is in {codes.get(code)} and {name}"
+            codes[code] = name
+    body = {"message": "m", "code": "storage_check_failed", "check": "HeadBucket"}
+    body |= {"reason": "no_such_bucket", "checks": []}
+    put_error = component(document, "StorageConfigPutError")
+    assert put_error["discriminator"]["mapping"]["storage_check_failed"].endswith(
+        "/StorageCheckFailed"
+    )
+    assert valid(document, "StorageConfigPutError", body)
+    assert not valid(document, "ValidationError", body)
+    write_only = {"message": "m", "code": "write_only", "access_mode": "write_only"}
+    write_only |= {"bucket": "b", "key": "k"}
+    assert valid(document, "FetchForbidden", write_only)
+    assert not valid(document, "Error", write_only)
+
+
+def test_reason_and_check_are_one_enum_each_wherever_they_appear():
+    document = schema()
+
+    assert component(document, "StorageReasonEnum")["enum"] == list(REASONS)
+    assert {"HeadBucket", "PutObject", "AssumeRole"} <= set(
+        component(document, "StorageCheckEnum")["enum"]
+    )
+    text = json.dumps(document["components"]["schemas"])
+    assert '"reason": {"type": "string"' not in text
+    for name in ("CheckOutcome", "StorageCheckFailed"):
+        properties = json.dumps(component(document, name)["properties"])
+        assert "StorageReasonEnum" in properties and "StorageCheckEnum" in properties
+    assert "StorageReasonEnum" in json.dumps(component(document, "Error"))
+    for name in ("S3ConfigActive", "S3ConfigSaved", "S3ConfigInputRequest"):
+        assert "ServerSideEncryptionEnum" in json.dumps(component(document, name))
+
+
+def test_the_fixes_a_generated_client_needs():
+    paths = schema()["paths"]
+
+    validate = paths["/api/v1/admin/configs/validate"]["post"]
+    assert validate["requestBody"]["required"] is False
+    assert paths["/api/v1/admin/configs"]["put"]["requestBody"]["required"] is True
+    deleted = paths["/api/v1/admin/configs"]["delete"]["responses"]["200"]
+    assert deleted["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/StorageConfigDeleted"
+    )
+    transcript = paths["/api/v1/transcript/{transcript_id}/get_transcript"]["get"]
+    raw = next(p for p in transcript["parameters"] if p["name"] == "raw")
+    assert raw["schema"] == {"type": "boolean"}
+    screenshot = paths["/api/v1/bots/{bot_id}/screenshots/{screenshot_id}"]["get"]
+    screenshot_id = next(p for p in screenshot["parameters"] if p["name"] == "screenshot_id")
+    assert screenshot_id["schema"] == {"type": "string", "format": "uuid"}
+
+
+def test_the_recorders_documents_fit_their_schemas():
+    document = schema()
+    bot = type("Bot", (), {"transcript_provider": "meetstream", "transcript_id": "tr_1"})
+    documents = meeting_documents(bot, timezone.now())
+    folder = "transcription/meetstream/tr_1"
+
+    assert valid(document, "ChatMessage", documents["chats.json"][0])
+    assert valid(document, "Participant", documents["participants.json"][0])
+    processed = documents[f"{folder}/processed_transcript.json"]
+    assert all(valid(document, "TranscriptLine", line) for line in processed)
+    assert valid(document, "Transcript", processed)
+    assert valid(document, "RawTranscript", documents[f"{folder}/raw_transcript.json"])
+    assert valid(document, "BotDocument", documents["chats.json"])
+    assert not valid(document, "ChatMessage", {"sender": "x"})
+
+
+def test_every_document_a_bot_serves_fits_its_schema(api, recorder, transactional_db):
+    """The client checks each answer against the schema; here, that each is the typed one."""
+    bot = create_bot(api)
+    hand_over(recorder, bot["bot_id"], sample_media(bot, screenshots=1))
+    document = schema()
+    bot_path = f"/api/v1/bots/{bot['bot_id']}"
+    transcript_path = f"/api/v1/transcript/{bot['transcript_id']}/get_transcript"
+    expected = {
+        f"{bot_path}?type=chat": "ChatMessage",
+        f"{bot_path}?type=participants": "Participant",
+        f"{bot_path}?type=transcription": "TranscriptLine",
+        f"{transcript_path}?raw=0": "TranscriptLine",
+    }
+
+    for path, item in expected.items():
+        body = read(api.get(path))
+        assert body and all(valid(document, item, entry) for entry in body), path
+    raw = read(api.get(f"{transcript_path}?raw=1"))
+    assert valid(document, "RawTranscript", raw)
+    manifest = read(api.get(f"{bot_path}?type=manifest"))
+    assert valid(document, "Manifest", manifest)
+    assert manifest["bot_id"] == bot["bot_id"] and manifest["objects"]
+
+
+def test_iam_and_role_policies_fit_their_schemas(api, config_body):
+    document = schema()
+    query = "bucket_name=media&region=eu-west-1&server_side_encryption=aws:kms"
+
+    policy = api.get(f"/api/v1/admin/configs/policy?{query}&allow_delete=true").json()
+
+    assert valid(document, "IamPolicy", policy)
+    assert not valid(document, "RolePolicies", policy)
 
 
 def test_the_schema_generates_without_warnings(tmp_path):

@@ -81,7 +81,10 @@ def test_delete_without_an_active_configuration_is_404(api, config_body):
     response = api.delete(DELETE)
 
     assert response.status_code == 404
-    assert response.json() == {"message": "No aws storage configuration is active."}
+    assert response.json() == {
+        "message": "No aws storage configuration is active.",
+        "code": "not_found",
+    }
 
 
 @pytest.mark.parametrize("query", ["", "?key_name=dropbox", "?key_name="])

@@ -106,6 +106,7 @@ def test_write_only_probes_each_prefix_and_fetches_answer_the_guides_403(api, re
     assert response.status_code == 403
     assert response.json() == {
         "message": WRITE_ONLY_MESSAGE,
+        "code": "write_only",
         "access_mode": "write_only",
         "bucket": bucket,
         "key": f"rec/audio/{bot['bot_id']}_audio.wav",

@@ -182,6 +182,7 @@ def test_sts_access_denied_is_the_assume_role_400(
     assert response.json() == {
         "message": f"Storage check failed. AssumeRole: The platform could not assume {arn}: "
         "check the role's trust policy and the external ID.",
+        "code": "storage_check_failed",
         "check": "AssumeRole",
         "reason": "role_assumption_failed",
         "checks": [

@@ -13,5 +13,9 @@ def test_config_writes_are_throttled_per_tenant(api, other_api, settings):
     throttled = api.put(PUT, {}, format="json")
     assert throttled.json()["message"].startswith("Request was throttled.")
     assert 0 < throttled.json()["retry_after"] <= 60
+    assert throttled.json()["code"] == "throttled"
+    assert throttled["RateLimit-Limit"] == "2" and throttled["RateLimit-Remaining"] == "0"
+    assert throttled["RateLimit-Reset"] == throttled["Retry-After"]
+    assert int(throttled["Retry-After"]) == throttled.json()["retry_after"]
     assert other_api.put(PUT, {}, format="json").status_code == 400
     assert api.get("/api/v1/admin/configs").status_code == 200

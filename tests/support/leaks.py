@@ -4,6 +4,8 @@ import re
 
 from rest_framework.test import APIClient
 
+from tests.support import contract
+
 WATCHED: set[str] = set()
 RESPONSES: list[str] = []
 
@@ -24,10 +26,12 @@ def places_leaked(log_text: str) -> list[str]:
 
 
 class WatchedAPIClient(APIClient):
-    """An APIClient that keeps every response body for the end-of-test leak check."""
+    """An APIClient that checks every API response against its schema and keeps every
+    response body for the end-of-test leak check."""
 
     def request(self, **kwargs):
         response = super().request(**kwargs)
+        contract.response_check(response)
         if not getattr(response, "streaming", False):
             RESPONSES.append(response.content.decode(errors="replace"))
         return response

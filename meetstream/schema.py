@@ -1,0 +1,201 @@
+"""What the OpenAPI schemas say beyond each view's serializers: the error family, the 401 and
+429 every authenticated operation can answer, and the split between the public schema and
+the recorder's (served by meetstream.schema_views).
+
+Each error body matches exactly one shape: `code` tells them apart (disjoint enums), and the
+shapes are closed, so a strict `oneOf` and a generated client both pick the right one.
+"""
+
+from drf_spectacular import openapi
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema_field,
+)
+from rest_framework import serializers
+
+from bots.lifecycle import BotStatus
+from storageconfig.failures import REASONS
+
+# The codes of the plain `Error` shape; the other shapes each have their own.
+ERROR_CODES = (
+    "not_authenticated",
+    "authentication_failed",
+    "forbidden",
+    "credentials_erased",
+    "not_found",
+    "method_not_allowed",
+    "not_acceptable",
+    "conflict",
+    "gone",
+    "length_required",
+    "too_large",
+    "unsupported_media_type",
+    "upstream_failed",
+    "unavailable",
+    "server_error",
+)
+RATE_LIMIT_HEADERS = {
+    "Retry-After": "Seconds to wait before trying again.",
+    "RateLimit-Limit": "Requests (or failed attempts) the window allows.",
+    "RateLimit-Remaining": "Requests left in the window: 0 on a 429.",
+    "RateLimit-Reset": "Seconds until the window resets.",
+}
+CLOSED: set[str] = set()  # component names whose objects take no other properties
+OVERLAPPING: set[str] = set()  # unions whose members a value may match several of: anyOf
+
+
+def closed(serializer: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    CLOSED.add(serializer.__name__.removesuffix("Serializer"))
+    return serializer
+
+
+def code_field(name: str, *codes: str) -> serializers.ChoiceField:
+    """A field of these values only: its own enum component, `name`."""
+
+    @extend_schema_field({"type": "string", "enum": list(codes)}, component_name=name)
+    class Code(serializers.ChoiceField):
+        pass
+
+    return Code(choices=codes)
+
+
+@closed
+class ErrorSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    code = code_field("ErrorCode", *ERROR_CODES)
+    reason = serializers.ChoiceField(
+        choices=REASONS, required=False, help_text="Why the storage refused, when it did."
+    )
+    status = serializers.ChoiceField(
+        choices=BotStatus.values, required=False, help_text="The bot's status, when it matters."
+    )
+
+
+@closed
+class ValidationErrorSerializer(serializers.Serializer):
+    """A 400: `errors` names each invalid field; a body that is not JSON has only a message."""
+
+    message = serializers.CharField()
+    code = code_field("InvalidRequestCode", "invalid_request")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+@closed
+class ThrottledSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    code = code_field("ThrottledCode", "throttled")
+    retry_after = serializers.IntegerField()
+
+
+def error(
+    description: str, *shapes: type[serializers.Serializer], name: str = ""
+) -> OpenApiResponse:
+    """One status's error response: a shape, or several told apart by `code` (then `name`
+    names their oneOf)."""
+    if len(shapes) <= 1:
+        return OpenApiResponse(shapes[0] if shapes else ErrorSerializer, description=description)
+    return OpenApiResponse(one_of(name, *shapes), description=description)
+
+
+def one_of(name: str, *shapes, overlapping: bool = False) -> PolymorphicProxySerializer:
+    """A union component; `overlapping` when one value can fit several members (an empty
+    list fits every list), so it is an anyOf."""
+    if overlapping:
+        OVERLAPPING.add(name)
+    return PolymorphicProxySerializer(
+        component_name=name, serializers=list(shapes), resource_type_field_name=None, many=False
+    )
+
+
+def whole_number(low: int, high: int) -> dict:
+    """A query parameter's schema: a whole number from `low` to `high`."""
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+INVALID = error("Invalid input: `errors` names each field.", ValidationErrorSerializer)
+NOT_FOUND = error("No such bot for this tenant.")
+
+
+UNSUPPORTED = error("The body is not `application/json`.")
+UNAUTHORIZED = error("Missing or invalid credentials: the message says how to send them.")
+TOO_MANY_REQUESTS = error(
+    "Too many requests, or too many failed authentications from this address: wait "
+    "`Retry-After` seconds.",
+    ThrottledSerializer,
+)
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Every authenticated operation also documents its 401 and its 429 (with the rate-limit
+    headers); a body is required unless the view has `body_optional`."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if self.method in {"PUT", "POST", "PATCH"} and self.get_request_serializer() is not None:
+            responses["415"] = self._get_response_for_code(UNSUPPORTED, "415", None, direction)
+        if self.get_auth():
+            for status, response in (("401", UNAUTHORIZED), ("429", TOO_MANY_REQUESTS)):
+                responses[status] = self._get_response_for_code(response, status, None, direction)
+        return responses
+
+    def _get_response_headers_for_code(self, status_code, direction="response"):
+        headers = super()._get_response_headers_for_code(status_code, direction)
+        if status_code == "429":
+            for name, description in RATE_LIMIT_HEADERS.items():
+                headers[name] = {
+                    "schema": {"type": "integer", "minimum": 0},
+                    "description": description,
+                    "required": True,
+                }
+        return headers
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body:
+            # spectacular cannot tell for a oneOf of bodies: say it.
+            body["required"] = not getattr(self.view, "body_optional", False)
+        return body
+
+
+def public_endpoints(endpoints: list, **kwargs) -> list:
+    """The customer's schema leaves the recorder's API out: it has its own."""
+    return [endpoint for endpoint in endpoints if not endpoint[0].startswith("/internal/")]
+
+
+def closed_shapes(result: dict, generator, request, public) -> dict:
+    """Close the error shapes, name the `code` each `oneOf` of them is told apart by, and let
+    every operation share one 401 and one 429 response."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in CLOSED & set(schemas):
+        schemas[name]["additionalProperties"] = False
+    shared = result.setdefault("components", {}).setdefault("responses", {})
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            for status, name in (("401", "Unauthorized"), ("429", "TooManyRequests")):
+                if status in responses:
+                    shared[name] = responses[status]
+                    responses[status] = {"$ref": f"#/components/responses/{name}"}
+    for name in OVERLAPPING & set(schemas):
+        schemas[name]["anyOf"] = schemas[name].pop("oneOf")
+    for schema in schemas.values():
+        members = [member.get("$ref", "").rsplit("/", 1)[-1] for member in schema.get("oneOf", [])]
+        if members and all(
+            "code" in schemas.get(name, {}).get("properties", {}) for name in members
+        ):
+            mapping = {
+                code: f"#/components/schemas/{name}"
+                for name in members
+                for code in _enum(schemas, schemas[name]["properties"]["code"])
+            }
+            schema["discriminator"] = {"propertyName": "code", "mapping": mapping}
+    return result
+
+
+def _enum(schemas: dict, schema: dict) -> list[str]:
+    if "$ref" in schema:
+        return _enum(schemas, schemas[schema["$ref"].rsplit("/", 1)[-1]])
+    return schema["enum"]
