@@ -1,6 +1,5 @@
 """The two schemas: the customer's (/api/schema/) and the recorder's (/internal/schema/)."""
 
-from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
@@ -9,9 +8,7 @@ from bots.recorder_auth import RecorderTokenAuthentication
 
 class SchemaView(SpectacularAPIView):
     """`?format=json` or `?format=yaml` picks the format (the API's own `format` parameters
-    leave DRF's override off)."""
-
-    renderer_classes = [OpenApiYamlRenderer, OpenApiJsonRenderer]
+    leave DRF's override off); without it, the Accept header does."""
 
     def perform_content_negotiation(self, request, force=False):
         wanted = request.query_params.get("format")

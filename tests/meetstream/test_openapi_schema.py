@@ -78,6 +78,11 @@ def test_the_public_schema_leaves_the_recorder_out_and_format_json_answers_json(
     assert "RecorderToken" not in document["components"]["securitySchemes"]
     yaml_answer = APIClient().get("/api/schema/?format=yaml")
     assert yaml.safe_load(yaml_answer.content) == document
+    for accept in ("application/json", "application/vnd.oai.openapi+json"):
+        answer = APIClient().get("/api/schema/", HTTP_ACCEPT=accept)
+        assert (answer.status_code, json.loads(answer.content)) == (200, document), accept
+    answer = APIClient().get("/api/schema/", HTTP_ACCEPT="application/yaml")
+    assert yaml.safe_load(answer.content) == document
 
 
 def test_the_recorder_schema_is_served_only_with_the_recorder_token(api):
