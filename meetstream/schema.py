@@ -117,8 +117,6 @@ def whole_number(low: int, high: int) -> dict:
 
 INVALID = error("Invalid input: `errors` names each field.", ValidationErrorSerializer)
 NOT_FOUND = error("No such bot for this tenant.")
-
-
 UNSUPPORTED = error("The body is not `application/json`.")
 UNAUTHORIZED = error("Missing or invalid credentials: the message says how to send them.")
 TOO_MANY_REQUESTS = error(
@@ -134,12 +132,17 @@ class AutoSchema(openapi.AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        if self.method in {"PUT", "POST", "PATCH"} and self.get_request_serializer() is not None:
+        if self._parses_a_body():
             responses["415"] = self._get_response_for_code(UNSUPPORTED, "415", None, direction)
         if self.get_auth():
             for status, response in (("401", UNAUTHORIZED), ("429", TOO_MANY_REQUESTS)):
                 responses[status] = self._get_response_for_code(response, status, None, direction)
         return responses
+
+    def _parses_a_body(self) -> bool:
+        """A JSON body DRF parses, so another media type is a 415 (a streamed body is not)."""
+        takes_body = self.method in {"PUT", "POST", "PATCH"}
+        return takes_body and self.get_request_serializer() is not None and self.view.get_parsers()
 
     def _get_response_headers_for_code(self, status_code, direction="response"):
         headers = super()._get_response_headers_for_code(status_code, direction)
