@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from meetstream.schema import closed, code_field
+from meetstream.schema import closed, enum_field
 from storageconfig.models import AccessMode
 
 
@@ -42,8 +42,8 @@ class WriteOnlySerializer(serializers.Serializer):
     """The guide's 403 when only write access was granted (with `code`)."""
 
     message = serializers.CharField()
-    code = code_field("WriteOnlyCode", "write_only")
-    access_mode = code_field("WriteOnlyAccessMode", AccessMode.WRITE_ONLY.value)
+    code = enum_field("WriteOnlyCode", "write_only")
+    access_mode = enum_field("WriteOnlyAccessMode", AccessMode.WRITE_ONLY.value)
     bucket = serializers.CharField()
     key = serializers.CharField()
 

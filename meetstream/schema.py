@@ -6,6 +6,8 @@ Each error body matches exactly one shape: `code` tells them apart (disjoint enu
 shapes are closed, so a strict `oneOf` and a generated client both pick the right one.
 """
 
+from functools import cache
+
 from drf_spectacular import openapi
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -15,6 +17,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from bots.lifecycle import BotStatus
+from meetstream.serializers import StrictChoiceField
 from storageconfig.failures import REASONS
 
 # The codes of the plain `Error` shape; the other shapes each have their own.
@@ -50,20 +53,27 @@ def closed(serializer: type[serializers.Serializer]) -> type[serializers.Seriali
     return serializer
 
 
-def code_field(name: str, *codes: str) -> serializers.ChoiceField:
-    """A field of these values only: its own enum component, `name`."""
+def enum_field(name: str, *values: str) -> StrictChoiceField:
+    """A field of these values only, with its own enum component `name` (a `code`, a
+    `provider`): its own type in a generated client, and never an enum named after the field."""
+    return _enum_class(name, values)(values)
 
-    @extend_schema_field({"type": "string", "enum": list(codes)}, component_name=name)
-    class Code(serializers.ChoiceField):
+
+@cache
+def _enum_class(name: str, values: tuple[str, ...]) -> type[StrictChoiceField]:
+    """One class per component: spectacular tells components apart by the class."""
+
+    @extend_schema_field({"type": "string", "enum": list(values)}, component_name=name)
+    class Enum(StrictChoiceField):
         pass
 
-    return Code(choices=codes)
+    return Enum
 
 
 @closed
 class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
-    code = code_field("ErrorCode", *ERROR_CODES)
+    code = enum_field("ErrorCode", *ERROR_CODES)
     reason = serializers.ChoiceField(
         choices=REASONS, required=False, help_text="Why the storage refused, when it did."
     )
@@ -77,7 +87,7 @@ class ValidationErrorSerializer(serializers.Serializer):
     """A 400: `errors` names each invalid field; a body that is not JSON has only a message."""
 
     message = serializers.CharField()
-    code = code_field("InvalidRequestCode", "invalid_request")
+    code = enum_field("InvalidRequestCode", "invalid_request")
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()), required=False
     )
@@ -86,7 +96,7 @@ class ValidationErrorSerializer(serializers.Serializer):
 @closed
 class ThrottledSerializer(serializers.Serializer):
     message = serializers.CharField()
-    code = code_field("ThrottledCode", "throttled")
+    code = enum_field("ThrottledCode", "throttled")
     retry_after = serializers.IntegerField()
 
 

@@ -7,7 +7,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
-from meetstream.schema import closed, code_field
+from meetstream.schema import closed, enum_field
 from meetstream.serializers import (
     StrictCharField,
     StrictChoiceField,
@@ -69,25 +69,17 @@ def config_input_serializer(provider: str) -> type[serializers.Serializer]:
         f"{backend.__name__.removesuffix('Backend')}ConfigInput",
         (backend.Fields, StorageCommonFields),
         {
-            "provider": _provider_field(provider)(),
+            "provider": _provider_field(provider),
             "__doc__": f"A configuration on {backend.label}.",
         },
     )
 
 
-@cache
-def _provider_field(provider: str) -> type[StrictChoiceField]:
-    """`provider` of one provider's body: its own one-value enum in the schema, inline (as the
+def _provider_field(provider: str) -> StrictChoiceField:
+    """`provider` of one provider's bodies and policy: its own one-value enum (the
     discriminator of the bodies' oneOf)."""
-
-    class ProviderField(StrictChoiceField):
-        def __init__(self, **options):
-            super().__init__(choices=[provider], **options)
-
     name = f"{backend_class(provider).__name__.removesuffix('Backend')}Provider"
-    return extend_schema_field({"type": "string", "enum": [provider]}, component_name=name)(
-        ProviderField
-    )
+    return enum_field(name, provider)
 
 
 def config_input(data) -> StorageConfigInput:
@@ -120,7 +112,7 @@ def config_shown_serializer(provider: str) -> type[serializers.Serializer]:
         f"{backend.__name__.removesuffix('Backend')}Config",
         (backend.Shown,),
         {
-            "provider": _provider_field(provider)(),
+            "provider": _provider_field(provider),
             "access_mode": serializers.ChoiceField(choices=AccessMode.values),
             "prefix": serializers.CharField(),
             "prefixes": serializers.DictField(child=serializers.CharField()),
@@ -177,7 +169,7 @@ class StorageCheckFailedSerializer(serializers.Serializer):
     """A 400 of the live check: which check failed first, why, and every check's outcome."""
 
     message = serializers.CharField()
-    code = code_field("StorageCheckFailedCode", "storage_check_failed")
+    code = enum_field("StorageCheckFailedCode", "storage_check_failed")
     check = serializers.ChoiceField(choices=CHECKS)
     reason = serializers.ChoiceField(choices=REASONS)
     checks = CheckOutcomeSerializer(many=True)
@@ -244,7 +236,7 @@ class _GcsConditionSerializer(serializers.Serializer):
 class GcsPolicySerializer(serializers.Serializer):
     """A custom role's permissions, granted on the bucket under an IAM condition."""
 
-    provider = _provider_field("gcs")()
+    provider = _provider_field("gcs")
     role = _GcsRoleSerializer()
     condition = _GcsConditionSerializer()
 
@@ -253,7 +245,7 @@ class GcsPolicySerializer(serializers.Serializer):
 class AzurePolicySerializer(serializers.Serializer):
     """The SAS permissions (or the data role) the credentials need on the container."""
 
-    provider = _provider_field("azure")()
+    provider = _provider_field("azure")
     container = serializers.CharField()
     sas_permissions = serializers.CharField(help_text="`sp` of an account or service SAS.")
     sas_resource = serializers.CharField()
