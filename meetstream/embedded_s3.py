@@ -37,19 +37,21 @@ class LocalServer:
         process_stop(self.process)
 
 
-def local_server_wait(process: subprocess.Popen, url: str, *, probe: str, name: str) -> LocalServer:
-    """The server once `url + probe` answers; it is killed if it has not within 30 s."""
-    deadline = time.monotonic() + 30
+def local_server_wait(
+    process: subprocess.Popen, url: str, *, probe: str, name: str, within: float = 30
+) -> LocalServer:
+    """The server once `url + probe` answers; it is killed if it has not `within` seconds."""
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}")
         try:
             requests.get(f"{url}{probe}", timeout=1)
             return LocalServer(url=url, process=process)
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or not answering yet
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError(f"{name} did not start within 30 s")
+    raise RuntimeError(f"{name} did not start within {within:g} s")
 
 
 def embedded_s3_start(

@@ -10,11 +10,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import requests
 from django.conf import settings
 from django.db import connection
 
-from meetstream.embedded_s3 import free_port, process_stop
+from meetstream.embedded_s3 import free_port, local_server_wait, process_stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -186,14 +185,9 @@ def gunicorn_start(*, log: Path, workers: int = 1, **env: str) -> Gunicorn:
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=child_env(**env), stdout=out, stderr=out)
     server = Gunicorn(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {server.output()}")
-        try:
-            requests.get(f"{server.url}/healthz", timeout=10)
-            return server
-        except requests.RequestException:
-            time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"gunicorn did not start: {server.output()}")
+    try:
+        local_server_wait(process, server.url, probe="/healthz", name="gunicorn", within=60)
+    except RuntimeError as failed:
+        server.stop()  # the workers too, should the master have been killed
+        raise RuntimeError(f"{failed}: {server.output()}") from None
+    return server
