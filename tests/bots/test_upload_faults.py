@@ -27,6 +27,18 @@ def test_write_only_keys_with_the_guides_policy_upload_everything_even_multipart
         assert admin.get_object(Bucket=write_only, Key=key)["Body"].read() == data, name
 
 
+def test_moto_authorises_a_multipart_upload_by_s3_put_object_as_real_s3_does(iam_s3_server):
+    """moto 5.2.6 refuses CreateMultipartUpload to a PutObject-only user (pyproject.toml excludes
+    it); when this fails after an upgrade, the release is moto's bug, not the guide's policy."""
+    bucket = iam_s3_server.bucket()
+    key_id, secret = iam_s3_server.user(guide_policy(bucket))
+    writer = iam_s3_server.client(access_key_id=key_id, secret_key=secret)
+
+    started = writer.create_multipart_upload(Bucket=bucket, Key="meetstream/part-test")
+
+    assert started["UploadId"]
+
+
 def test_a_denied_upload_fails_with_its_reason_and_keeps_the_staged_files(
     api, recorder, iam_s3_server, write_only, media_root
 ):
