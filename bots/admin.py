@@ -7,7 +7,15 @@ from django.template.response import TemplateResponse
 
 from bots.deletion import deletable, deletion_request
 from bots.lifecycle import BotStatus
-from bots.models import Bot, BotArtifact, BotEvent, Pin, WebhookAttempt, WebhookEvent
+from bots.models import (
+    Bot,
+    BotArtifact,
+    BotEvent,
+    MediaRemoval,
+    Pin,
+    WebhookAttempt,
+    WebhookEvent,
+)
 from bots.tasks import deliver_webhooks, upload_bot_media
 from bots.upload_lifecycle import UploadState
 from bots.uploads import uploads_retry
@@ -76,6 +84,14 @@ class BotEventInline(BotPartInline, admin.TabularInline):
 class WebhookEventInline(BotPartInline, admin.TabularInline):
     model = WebhookEvent
     fields = ["event", "state", "attempts", "next_attempt_at", "delivered_at", "created_at"]
+    readonly_fields = fields
+
+
+class MediaRemovalInline(BotPartInline, admin.TabularInline):
+    """A deletion on request or a retention expiry: where it stands, and why it waits."""
+
+    model = MediaRemoval
+    fields = ["reason", "state", "attempts", "next_attempt_at", "last_error", "updated_at"]
     readonly_fields = fields
 
 
@@ -238,7 +254,13 @@ class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
         "deletion_finished_at",
     ]
     readonly_fields = fields
-    inlines = [PinInline, BotArtifactInline, BotEventInline, WebhookEventInline]
+    inlines = [
+        PinInline,
+        BotArtifactInline,
+        BotEventInline,
+        WebhookEventInline,
+        MediaRemovalInline,
+    ]
     actions = ["retry_given_up_uploads", "delete_media"]
 
     @admin.display(description="retention")

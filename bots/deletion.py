@@ -13,12 +13,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from bots.lifecycle import BotEventType
-from bots.models import Bot, BotArtifact
+from bots.models import Bot, BotArtifact, MediaRemoval
+from bots.removal_lifecycle import REMOVALS, RemovalEvent, RemovalReason, RemovalState
 from bots.selectors import kept_file, pin_storage, upload_over
 from bots.services import bot_event_record
-from bots.staging import staged_delete
+from bots.staging import staged_copies_discard
 from bots.upload_lifecycle import GONE, STORED, UploadEvent, UploadState, upload_move
 from bots.webhooks import webhook_emit
+from meetstream import due_work, timing
 from meetstream.celery import task_queue
 from meetstream.errors import Conflict
 from storageconfig.failures import StorageError
@@ -30,14 +32,6 @@ WRITE_ONLY_KEPT = StorageError(
     "write_only",
     "Only write access was granted, so the platform may not delete it: delete it from your bucket.",
 )
-
-
-def staged_copies_delete(files: list[BotArtifact]) -> None:
-    for artifact in files:
-        try:
-            staged_delete(artifact.staged_name)
-        except OSError:
-            logger.warning("Could not delete staged file %s", artifact.staged_name, exc_info=True)
 
 
 def platform_objects_delete(keys: list[str]) -> dict[str, StorageError]:
@@ -64,8 +58,42 @@ def deletion_request(*, bot: Bot, actor: str) -> Bot:
         locked.deletion_finished_at = None
         locked.save(update_fields=["deletion_requested_at", "deletion_finished_at"])
         bot_event_record(bot=locked, event=BotEventType.DELETION_REQUESTED, actor=actor)
+        removal_schedule(bot=locked, reason=RemovalReason.REQUEST)
+        # What the platform holds goes now: the retention has nothing left to do.
+        removals = MediaRemoval.objects.filter(bot=locked, reason=RemovalReason.RETENTION)
+        REMOVALS.move(removals, RemovalEvent.CANCELLED, **due_work.released())
         transaction.on_commit(lambda: task_queue("bots.tasks.delete_bot_media", bot.pk))
     return locked
+
+
+def removal_schedule(*, bot: Bot, reason: str) -> None:
+    """Make the bot's removal for this reason due now, a new round of attempts."""
+    MediaRemoval.objects.get_or_create(bot=bot, reason=reason)
+    rows = MediaRemoval.objects.filter(bot=bot, reason=reason)
+    REMOVALS.move(rows, RemovalEvent.SCHEDULED, attempts=0, next_attempt_at=None, last_error="")
+
+
+def removal_claim(*, bot: Bot, reason: str, owner: str) -> bool:
+    """Lease the bot's due removal for this reason to `owner`; whether it holds it now."""
+    rows = MediaRemoval.objects.filter(bot=bot, reason=reason)
+    return bool(due_work.claim_due(REMOVALS, rows, owner=owner, lease=timing.LEASE))
+
+
+def removal_end(*, bot: Bot, reason: str, owner: str, refused: StorageError | None) -> None:
+    """Finish the removal this owner holds, or put it back to wait after a refusal."""
+    mine = MediaRemoval.objects.filter(bot=bot, reason=reason, claimed_by=owner)
+    if refused is None:
+        REMOVALS.move(mine, RemovalEvent.FINISHED, **due_work.released())
+        return
+    attempts = (mine.values_list("attempts", flat=True).first() or 0) + 1
+    REMOVALS.move(
+        mine,
+        RemovalEvent.DEFERRED,
+        attempts=attempts,
+        next_attempt_at=timezone.now() + timing.retry_delay(attempts),
+        last_error=refused.message,
+        **due_work.released(),
+    )
 
 
 def _refusals(bot: Bot, stored: list[BotArtifact]) -> dict[str, StorageError]:
@@ -84,14 +112,14 @@ def _refusals(bot: Bot, stored: list[BotArtifact]) -> dict[str, StorageError]:
     return storage.backend.objects_delete(keys)
 
 
-def media_delete(*, bot_pk: int) -> None:
-    """The task's work: delete, record each file as deleted or kept, announce it once."""
+def media_delete(*, bot_pk: int, owner: str) -> None:
+    """The task's work, under the lease of the bot's deletion: delete, record each file as
+    deleted or kept, announce it once."""
     bot = Bot.objects.select_related("tenant", "pin", "pin__storage_config").get(pk=bot_pk)
     bot.log_bind()
-    if bot.deletion_requested_at is None or bot.deletion_finished_at is not None:
-        return
+    if not removal_claim(bot=bot, reason=RemovalReason.REQUEST, owner=owner):
+        return  # not due, or another worker holds it
     files = list(BotArtifact.objects.filter(bot=bot).exclude(state__in=GONE))
-    staged_copies_delete(files)
     refused = _refusals(bot, [a for a in files if a.state in STORED])
     # The platform's own bucket keeps nothing: what it failed to delete is tried again.
     ours = hasattr(bot, "pin") and bot.pin.is_platform
@@ -101,27 +129,29 @@ def media_delete(*, bot_pk: int) -> None:
             rows = BotArtifact.objects.filter(pk=artifact.pk)
             failure = refused.get(artifact.key) if artifact.state in STORED else None
             if failure is None:
-                upload_move(rows, UploadEvent.DELETED, deleted_at=now, staged_name="")
+                upload_move(rows, UploadEvent.DELETED, deleted_at=now)
             elif not ours:
                 fields = {"last_reason": failure.reason, "last_error": failure.message}
-                upload_move(rows, UploadEvent.KEPT, staged_name="", **fields)
+                upload_move(rows, UploadEvent.KEPT, **fields)
         if ours and refused:
+            failure = next(iter(refused.values()))
             logger.warning(
-                "Deletion for bot %s: the platform bucket refused %d key(s) (%s); the "
-                "scheduler tries again",
+                "Deletion for bot %s: the platform bucket refused %d key(s) (%s); tried again "
+                "later",
                 bot.pk,
                 len(refused),
-                next(iter(refused.values())).reason,
+                failure.reason,
             )
-            # deletions_due takes it up again once this is a lease old.
-            Bot.objects.filter(pk=bot.pk).update(deletion_requested_at=now)
-            return
-        finished = Bot.objects.filter(pk=bot.pk, deletion_finished_at__isnull=True).update(
-            deletion_finished_at=now
-        )
-        if finished:
-            bot_event_record(bot=bot, event=BotEventType.MEDIA_DELETED)
-            _announce(bot)
+            removal_end(bot=bot, reason=RemovalReason.REQUEST, owner=owner, refused=failure)
+        else:
+            removal_end(bot=bot, reason=RemovalReason.REQUEST, owner=owner, refused=None)
+            finished = Bot.objects.filter(pk=bot.pk, deletion_finished_at__isnull=True).update(
+                deletion_finished_at=now
+            )
+            if finished:
+                bot_event_record(bot=bot, event=BotEventType.MEDIA_DELETED)
+                _announce(bot)
+    staged_copies_discard([a.staged_name for a in files if a.staged_name])
 
 
 def _announce(bot: Bot) -> None:
@@ -148,10 +178,12 @@ def _announce(bot: Bot) -> None:
     )
 
 
-def deletions_due(*, before) -> list[int]:
-    """Deletions asked before `before` and not finished: their task was lost, or died."""
+def deletions_due() -> list[int]:
+    """Bots whose deletion is due: just asked, waited out after a refusal, or held by a lease
+    that lapsed (its task was lost, or died)."""
     return list(
-        Bot.objects.filter(
-            deletion_requested_at__lte=before, deletion_finished_at__isnull=True
-        ).values_list("pk", flat=True)
+        MediaRemoval.objects.filter(reason=RemovalReason.REQUEST)
+        .filter(state__in=[RemovalState.SCHEDULED, RemovalState.REMOVING])
+        .filter(due_work.due(timezone.now()))
+        .values_list("bot_id", flat=True)
     )

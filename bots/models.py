@@ -1,7 +1,9 @@
 from django.db import models
 
 from bots.lifecycle import BotEventType, BotStatus
+from bots.removal_lifecycle import RemovalReason, RemovalState
 from bots.upload_lifecycle import UNFINISHED, UploadState
+from bots.webhook_lifecycle import OPEN, WebhookState
 from meetstream.ids import new_webhook_message_id, public_id
 from meetstream.logcontext import log_bind
 from meetstream.models import Tenant
@@ -131,7 +133,7 @@ class BotArtifact(models.Model):
     captured_at = models.DateTimeField(null=True, blank=True)  # screenshots only
     bucket = models.CharField(max_length=63, blank=True, default="")
     key = models.CharField(max_length=1024, blank=True, default="")
-    # Moved only through bots.upload_lifecycle.upload_move.
+    # Moved only through bots.upload_lifecycle.UPLOADS.
     state = models.CharField(max_length=16, choices=UploadState.choices, default=UploadState.STAGED)
     attempts = models.PositiveIntegerField(default=0)  # failed or finished tries this round
     next_attempt_at = models.DateTimeField(null=True, blank=True)  # in retry_wait
@@ -173,12 +175,6 @@ class BotArtifact(models.Model):
         return f"{self.bot_id}:{self.name}"
 
 
-class WebhookState(models.TextChoices):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"  # given up after the last attempt
-
-
 class WebhookEvent(models.Model):
     """One event for a bot's callback_url, written with the change it reports."""
 
@@ -188,20 +184,67 @@ class WebhookEvent(models.Model):
     event = models.CharField(max_length=64)
     url = models.URLField(max_length=2048)
     payload = models.JSONField()
+    # Moved only through bots.webhook_lifecycle.WEBHOOKS.
     state = models.CharField(
         max_length=16, choices=WebhookState.choices, default=WebhookState.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the delivery holding the event (delivering).
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"], name="bots_webhook_due")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="bots_webhook_due"),
+            # Each bot's oldest open event, and a tenant's deliveries in flight.
+            models.Index(
+                fields=["bot", "id"],
+                condition=models.Q(state__in=sorted(OPEN)),
+                name="bots_webhook_open",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} for {self.bot_id}"
+
+
+class MediaRemoval(models.Model):
+    """A bot's media to delete, on request or because its retention ran out: the work's
+    schedule and lease. When it was asked and when it finished stay on the bot."""
+
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="removals")
+    reason = models.CharField(max_length=16, choices=RemovalReason.choices)
+    # Moved only through bots.removal_lifecycle.REMOVALS.
+    state = models.CharField(
+        max_length=16, choices=RemovalState.choices, default=RemovalState.SCHEDULED
+    )
+    attempts = models.PositiveIntegerField(default=0)  # refused tries since it was asked
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bot", "reason"], name="bots_removal_unique_reason")
+        ]
+        indexes = [
+            models.Index(
+                fields=["state", "next_attempt_at"],
+                condition=models.Q(state__in=["scheduled", "removing"]),
+                name="bots_removal_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} removal of {self.bot_id}: {self.state}"
 
 
 class WebhookAttempt(models.Model):

@@ -5,18 +5,22 @@ bucket are never deleted on a timer: the customer owns that bucket's lifecycle.
 """
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
-from bots.deletion import platform_objects_delete, staged_copies_delete
+from bots.deletion import platform_objects_delete, removal_end
 from bots.lifecycle import BotEventType, BotStatus
-from bots.models import Bot, BotArtifact
+from bots.models import Bot, BotArtifact, MediaRemoval
+from bots.removal_lifecycle import REMOVALS, RemovalReason, RemovalState
 from bots.selectors import upload_over
 from bots.services import bot_transition
+from bots.staging import staged_copies_discard
 from bots.upload_lifecycle import GONE, STORED, UploadEvent, upload_move
 from bots.webhooks import webhook_emit
+from meetstream import due_work, timing
 from meetstream.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -50,14 +54,44 @@ def _platform_held(bot: Bot, files: list[BotArtifact]) -> list[BotArtifact]:
     return [a for a in files if on_platform or a.state not in STORED]
 
 
+def expiries_due(*, now) -> bool:
+    """Whether a retention ran out that no expiry holds yet (or one waited out a refusal)."""
+    waiting = MediaRemoval.objects.filter(
+        reason=RemovalReason.RETENTION,
+        state__in=[RemovalState.SCHEDULED, RemovalState.REMOVING],
+    ).filter(due_work.due(now))
+    return waiting.exists() or bots_expired(now=now).filter(removals__isnull=True).exists()
+
+
+def _claim_round(now, owner: str, candidates: list[int]) -> list[Bot]:
+    """Open an expiry for these bots whose retention ran out, and lease those that are due to
+    `owner`; the bots it holds."""
+    MediaRemoval.objects.bulk_create(
+        [MediaRemoval(bot_id=pk, reason=RemovalReason.RETENTION) for pk in candidates],
+        ignore_conflicts=True,
+    )
+    rows = MediaRemoval.objects.filter(reason=RemovalReason.RETENTION, bot__in=candidates)
+    due_work.claim_due(REMOVALS, rows, owner=owner, lease=timing.LEASE)
+    held = rows.filter(claimed_by=owner).values_list("bot_id", flat=True)
+    return list(Bot.objects.filter(pk__in=held).select_related("pin").order_by("pk"))
+
+
 def media_expire(*, now=None, dry_run: bool = False) -> ExpiryReport:
-    """Expire every bot that is due, BOTS_PER_ROUND bots at a time; with dry_run, only say
-    what would go. Platform objects go s3.DELETE_BATCH keys per DeleteObjects call."""
+    """Expire every bot that is due, BOTS_PER_ROUND bots at a time, each under the lease of its
+    expiry; with dry_run, only say what would go. Platform objects go s3.DELETE_BATCH keys per
+    DeleteObjects call; a bot whose keys the bucket refused waits and is tried again."""
     now = now or timezone.now()
     report = ExpiryReport()
     done: set[int] = set()
-    while batch := [b for b in bots_expired(now=now).exclude(pk__in=done)[:BOTS_PER_ROUND]]:
-        done.update(bot.pk for bot in batch)
+    owner = f"expiry-{uuid.uuid4().hex}"
+    while candidates := list(
+        bots_expired(now=now).exclude(pk__in=done).values_list("pk", flat=True)[:BOTS_PER_ROUND]
+    ):
+        done.update(candidates)
+        if dry_run:
+            batch = list(Bot.objects.filter(pk__in=candidates).select_related("pin"))
+        else:
+            batch = _claim_round(now, owner, candidates)
         files = {bot.pk: [] for bot in batch}
         for artifact in BotArtifact.objects.filter(bot__in=batch).exclude(state__in=GONE):
             files[artifact.bot_id].append(artifact)
@@ -70,23 +104,28 @@ def media_expire(*, now=None, dry_run: bool = False) -> ExpiryReport:
             continue
         refused = platform_objects_delete(keys) if keys else {}
         for bot in batch:
-            if any(a.key in refused for a in held[bot.pk] if a.state in STORED):
+            failure = next((refused[a.key] for a in held[bot.pk] if a.key in refused), None)
+            if failure is not None and any(a.state in STORED for a in held[bot.pk]):
                 logger.warning("Expiry of bot %s deferred: the platform bucket refused", bot.pk)
+                removal_end(bot=bot, reason=RemovalReason.RETENTION, owner=owner, refused=failure)
                 continue
-            staged_copies_delete(held[bot.pk])
-            _bot_expire(bot, held[bot.pk], files[bot.pk], now)
+            _bot_expire(bot, held[bot.pk], files[bot.pk], now, owner)
+            staged_copies_discard([a.staged_name for a in held[bot.pk] if a.staged_name])
     return report
 
 
-def _bot_expire(bot: Bot, held: list[BotArtifact], files: list[BotArtifact], now) -> None:
+def _bot_expire(
+    bot: Bot, held: list[BotArtifact], files: list[BotArtifact], now, owner: str
+) -> None:
     with transaction.atomic():
         rows = BotArtifact.objects.filter(pk__in=[a.pk for a in held])
-        upload_move(rows, UploadEvent.EXPIRED, deleted_at=now, staged_name="")
+        upload_move(rows, UploadEvent.EXPIRED, deleted_at=now)
         try:
             bot_transition(bot=bot, event=BotEventType.MEDIA_EXPIRED, actor="retention")
-        except Conflict:  # its status changed meanwhile: the next round looks again
+        except Conflict:  # its status changed meanwhile: the lease lapses, and it is seen again
             transaction.set_rollback(True)
             return
+        removal_end(bot=bot, reason=RemovalReason.RETENTION, owner=owner, refused=None)
         expired = {a.pk for a in held}
         in_bucket = [a for a in files if a.pk not in expired and a.state in STORED]
         webhook_emit(

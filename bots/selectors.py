@@ -80,7 +80,7 @@ def bot_media_summary(*, bot: Bot) -> dict:
         "deleted": counts["media_deleted"],
         "kept": len(kept),
         "failed": [
-            {"file": f["file"], "error": f["last_error"]}
+            {"file": f["file"], "error": f["last_error"], "reason": f["last_reason"]}
             for f in waiting
             if f["state"] == S.GAVE_UP
         ],

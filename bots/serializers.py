@@ -106,6 +106,9 @@ class BotCreatedSerializer(serializers.Serializer):
 class FailedArtifactSerializer(serializers.Serializer):
     file = serializers.CharField()
     error = serializers.CharField()
+    reason = serializers.ChoiceField(
+        choices=REASONS, help_text="Why it was given up (the README's table of reasons)."
+    )
 
 
 class FileUploadSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 """Recorder files wait in the staging storage (django-storages) until they are uploaded."""
 
+import logging
 import os
 import uuid
 from dataclasses import dataclass
@@ -9,6 +10,11 @@ from django.core.files import File
 from django.core.files.storage import storages
 
 from bots.intake import CHUNK, Intake
+from bots.models import BotArtifact
+from bots.upload_lifecycle import COPY_DONE
+
+logger = logging.getLogger(__name__)
+SWEEP_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -70,3 +76,29 @@ def staged_exists(name: str) -> bool:
 def staged_delete(name: str) -> None:
     if name:
         staging_storage().delete(name)
+
+
+def staged_copies_discard(names: list[str]) -> None:
+    """Delete these staged copies of files that no longer need them (COPY_DONE), then forget
+    their names; a copy that could not be deleted keeps its name, for the next sweep."""
+    gone = []
+    for name in names:
+        try:
+            staged_delete(name)
+            gone.append(name)
+        except Exception:  # the disk or the staging bucket: the sweep tries again
+            logger.warning("Could not delete staged file %s", name, exc_info=True)
+    BotArtifact.objects.filter(staged_name__in=gone, state__in=COPY_DONE).update(staged_name="")
+
+
+def staged_copies_sweep() -> int:
+    """Delete the staged copies recorded files no longer need, however the worker that recorded
+    them died before deleting; how many it found (SWEEP_BATCH at most a call)."""
+    names = list(
+        BotArtifact.objects.filter(state__in=COPY_DONE)
+        .exclude(staged_name="")
+        .values_list("staged_name", flat=True)[:SWEEP_BATCH]
+    )
+    if names:
+        staged_copies_discard(names)
+    return len(names)

@@ -1,6 +1,9 @@
 """The top of the app: Celery tasks call down into services; nothing below imports them.
 
-Below, work is queued by task name (`meetstream.celery.task_queue`)."""
+Below, work is queued by task name (`meetstream.celery.task_queue`). Every kind of scheduled
+work is rows on meetstream.due_work: `run_due_work` (beat) finds what is due and queues it, and
+each task claims its rows before it touches them, so a task queued twice does the work once.
+"""
 
 from celery import shared_task
 from django.utils import timezone
@@ -8,11 +11,11 @@ from django.utils import timezone
 from bots.deletion import deletions_due, media_delete
 from bots.idempotency import idempotency_keys_purge
 from bots.models import Bot
-from bots.retention import media_expire
+from bots.retention import expiries_due, media_expire
 from bots.simulation import meeting_simulate
+from bots.staging import staged_copies_sweep
 from bots.uploads import media_upload, uploads_due
-from bots.webhooks import webhooks_deliver, webhooks_due
-from meetstream import timing
+from bots.webhooks import webhook_deliver, webhooks_claim, webhooks_with_due_events
 
 
 def _bot(bot_pk: int) -> Bot | None:
@@ -21,6 +24,20 @@ def _bot(bot_pk: int) -> Bot | None:
     if bot is not None:
         bot.log_bind()
     return bot
+
+
+@shared_task(acks_late=True)
+def run_due_work() -> dict[str, int]:
+    """Beat, the one scheduler: queue every kind of work that is due; sweep staged copies
+    recorded files no longer need; forget idempotency keys past their day."""
+    return {
+        "uploads": schedule_uploads(),
+        "webhooks": sweep_webhooks(),
+        "deletions": _deletions_queue(),
+        "expiries": _expiries_queue(),
+        "staged_copies": staged_copies_sweep(),
+        "idempotency_keys": idempotency_keys_purge(),
+    }
 
 
 @shared_task(bind=True, acks_late=True)
@@ -32,26 +49,36 @@ def upload_bot_media(self, bot_pk: int) -> None:
 
 @shared_task(acks_late=True)
 def schedule_uploads() -> int:
-    """Beat: start an upload for each bot with files that are due (meetstream.timing), and
-    again each deletion whose task was lost (asked more than a lease ago, not finished)."""
+    """Start an upload for each bot with files that are due (run_due_work's part; also a task
+    of its own, as beat queued it before)."""
     due = uploads_due()
     for bot_pk in due:
         upload_bot_media.delay(bot_pk)
-    for bot_pk in deletions_due(before=timezone.now() - timing.LEASE):
+    return len(due)
+
+
+def _deletions_queue() -> int:
+    due = deletions_due()
+    for bot_pk in due:
         delete_bot_media.delay(bot_pk)
     return len(due)
 
 
-@shared_task(acks_late=True)
-def delete_bot_media(bot_pk: int) -> None:
-    media_delete(bot_pk=bot_pk)
+@shared_task(bind=True, acks_late=True)
+def delete_bot_media(self, bot_pk: int) -> None:
+    media_delete(bot_pk=bot_pk, owner=self.request.id or f"inline-delete-{bot_pk}")
+
+
+def _expiries_queue() -> int:
+    if not expiries_due(now=timezone.now()):
+        return 0
+    expire_media.delay()
+    return 1
 
 
 @shared_task(acks_late=True)
 def expire_media() -> int:
-    """Beat: delete what the platform holds of bots whose retention ran out; forget
-    idempotency keys past their day."""
-    idempotency_keys_purge()
+    """Delete what the platform holds of bots whose retention ran out, each under its lease."""
     return len(media_expire().bots)
 
 
@@ -62,17 +89,32 @@ def simulate_meeting(bot_pk: int) -> None:
 
 
 @shared_task(acks_late=True)
+def dispatch_webhooks(tenant_pk: int) -> int:
+    """Claim the tenant's due events, as many as its free delivery slots, and queue each."""
+    claimed = webhooks_claim(tenant_pk=tenant_pk)
+    for event_pk, owner in claimed:
+        # The claim's owner is the task's id: its arguments stay integer ids only.
+        deliver_webhook.apply_async((event_pk,), task_id=owner)
+    return len(claimed)
+
+
+@shared_task(bind=True, acks_late=True)
+def deliver_webhook(self, event_pk: int) -> None:
+    """One attempt at one event; then the tenant's next due events take the freed slot."""
+    if (tenant_pk := webhook_deliver(event_pk=event_pk, owner=self.request.id)) is not None:
+        dispatch_webhooks(tenant_pk)
+
+
+@shared_task(acks_late=True)
 def deliver_webhooks(bot_pk: int) -> None:
-    retry_in = webhooks_deliver(bot_pk=bot_pk)
-    # Inline (tests only), the beat sweeper retries instead of a countdown that would not wait.
-    if retry_in is not None and not deliver_webhooks.app.conf.task_always_eager:
-        deliver_webhooks.apply_async((bot_pk,), countdown=max(1.0, retry_in.total_seconds()))
+    """What webhook_emit queued before deliveries were claimed per tenant (a message queued
+    then may still arrive): the bot's tenant's due events are claimed as now."""
+    if (bot := Bot.objects.filter(pk=bot_pk).first()) is not None:
+        dispatch_webhooks(bot.tenant_id)
 
 
 @shared_task(acks_late=True)
 def sweep_webhooks() -> int:
-    """Beat: send the events whose retry is due (also those a broker outage kept from queueing)."""
-    due = webhooks_due()
-    for bot_pk in due:
-        deliver_webhooks.delay(bot_pk)
-    return len(due)
+    """Claim and queue the due events of every tenant (run_due_work's part), including those a
+    broker outage kept from being queued and those whose delivery's lease lapsed."""
+    return sum(dispatch_webhooks(tenant_pk) for tenant_pk in webhooks_with_due_events())

@@ -8,13 +8,14 @@
     uploaded, gave_up, staged, expired, kept → deleted (deleted on request)
     uploaded, kept → kept (deletion was asked, but the object stays in the customer's bucket)
 
-A transition is one conditional UPDATE on the rows still in a source state, so two workers
-can never both move the same file.
+A transition is one conditional UPDATE on the rows still in a source state (meetstream.due_work),
+so two workers can never both move the same file.
 """
 
 from django.db import models
 from django.db.models import QuerySet
-from django.utils import timezone
+
+from meetstream.due_work import Transitions
 
 
 class UploadState(models.TextChoices):
@@ -40,7 +41,7 @@ class UploadEvent(models.TextChoices):
 
 
 S, U = UploadState, UploadEvent
-UPLOAD_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+UPLOAD_TRANSITIONS = {
     # uploading → uploading: a lapsed lease (its worker died) or the same task redelivered.
     U.CLAIMED: (frozenset({S.STAGED, S.RETRY_WAIT, S.UPLOADING}), S.UPLOADING),
     U.SUCCEEDED: (frozenset({S.UPLOADING}), S.UPLOADED),
@@ -51,13 +52,15 @@ UPLOAD_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     U.DELETED: (frozenset({S.UPLOADED, S.GAVE_UP, S.STAGED, S.EXPIRED, S.KEPT}), S.DELETED),
     U.KEPT: (frozenset({S.UPLOADED, S.KEPT}), S.KEPT),
 }
+UPLOADS = Transitions("upload", UPLOAD_TRANSITIONS)
 UNFINISHED = frozenset({S.STAGED, S.UPLOADING, S.RETRY_WAIT})
 # The object is in its bucket: served, and what a deletion must remove.
 STORED = frozenset({S.UPLOADED, S.KEPT})
 GONE = frozenset({S.EXPIRED, S.DELETED})
+# Nothing will read the staged copy again: the engine deletes any left (bots.uploads).
+COPY_DONE = frozenset({S.UPLOADED, S.KEPT, S.EXPIRED, S.DELETED})
 
 
 def upload_move(rows: QuerySet, event: str, **fields) -> int:
     """Move those of `rows` that are in a source state of `event` to its target; how many moved."""
-    sources, target = UPLOAD_TRANSITIONS[event]
-    return rows.filter(state__in=sources).update(state=target, updated_at=timezone.now(), **fields)
+    return UPLOADS.move(rows, event, **fields)

@@ -25,10 +25,10 @@ from bots.lifecycle import BotEventType, BotStatus
 from bots.models import Bot, BotArtifact, Pin
 from bots.selectors import pin_storage
 from bots.services import bot_transition
-from bots.staging import staged_delete, staged_exists, staged_source
-from bots.upload_lifecycle import UPLOAD_TRANSITIONS, UploadEvent, UploadState, upload_move
+from bots.staging import staged_copies_discard, staged_exists, staged_source
+from bots.upload_lifecycle import UPLOADS, UploadEvent, UploadState, upload_move
 from bots.webhooks import webhook_emit
-from meetstream import metrics, timing
+from meetstream import due_work, metrics, timing
 from storageconfig.backends.base import Backend
 from storageconfig.failures import StorageError
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_resolve
@@ -88,10 +88,8 @@ def _claim(bot: Bot, owner: str) -> list[BotArtifact]:
     """Lease the bot's due files to this upload; files another live lease holds stay its own.
 
     A redelivered task has the same owner, so it takes its own files back at once."""
-    now = timezone.now()
-    mine = Q(state=UploadState.UPLOADING, claimed_by=owner)
-    rows = BotArtifact.objects.filter(bot=bot).filter(_due(now) | mine)
-    upload_move(rows, UploadEvent.CLAIMED, claimed_by=owner, claimed_until=now + timing.LEASE)
+    rows = BotArtifact.objects.filter(bot=bot)
+    due_work.claim_due(UPLOADS, rows, owner=owner, lease=timing.LEASE)
     return list(BotArtifact.objects.filter(bot=bot, state=UploadState.UPLOADING, claimed_by=owner))
 
 
@@ -119,11 +117,29 @@ def _lease_kept(bot: Bot, owner: str):
 
 
 def _transfer(backend: Backend, artifact: BotArtifact, body: bytes | None):
-    """Runs in a worker thread: storage only, no database. Returns the failure, or None."""
-    if body is None and not staged_exists(artifact.staged_name):
+    """Runs in a worker thread: storage only, no database. Returns the failure, or None; any
+    exception fails this file alone, never the pass."""
+    try:
+        return _transfer_once(backend, artifact, body)
+    except (FileNotFoundError, StagedMissing):
+        return StorageError("staged_file_missing", STAGED_MISSING)
+    except Exception as unexpected:  # an SDK's or the disk's surprise: this file gives up
+        logger.exception("Upload of %s failed unexpectedly", artifact.name)
         return StorageError(
-            "staged_file_missing", "The staged file is missing; it cannot be uploaded."
+            "storage_error", f"The upload failed unexpectedly ({type(unexpected).__name__})."
         )
+
+
+STAGED_MISSING = "The staged file is missing; it cannot be uploaded."
+
+
+class StagedMissing(Exception):
+    pass
+
+
+def _transfer_once(backend: Backend, artifact: BotArtifact, body: bytes | None):
+    if body is None and not staged_exists(artifact.staged_name):
+        raise StagedMissing
     source = io.BytesIO(body) if body is not None else staged_source(artifact.staged_name)
     started = time.perf_counter()
     try:
@@ -183,9 +199,10 @@ def _announce(bot: Bot, artifact: BotArtifact, failure: StorageError | None) -> 
 def _outcome(artifact: BotArtifact, failure: StorageError | None) -> tuple[str, dict]:
     """The event a finished attempt applies to its file, with the fields it sets."""
     attempts = artifact.attempts + 1
-    fields = {"attempts": attempts, "claimed_by": "", "claimed_until": None}
+    fields = {"attempts": attempts, **due_work.released()}
     if failure is None:
-        fields.update(uploaded_at=timezone.now(), last_error="", last_reason="", staged_name="")
+        # The staged copy's name stays until the copy is deleted (bots.staging).
+        fields.update(uploaded_at=timezone.now(), last_error="", last_reason="")
         return UploadEvent.SUCCEEDED, {**fields, "next_attempt_at": None}
     fields.update(last_error=failure.message, last_reason=failure.reason)
     if failure.retryable and attempts < settings.MEDIA_UPLOAD_MAX_ATTEMPTS:
@@ -244,7 +261,7 @@ def _record(
             staged_name = artifact.staged_name
             for name, value in fields.items():
                 setattr(artifact, name, value)
-            artifact.state = UPLOAD_TRANSITIONS[event][1]
+            artifact.state = UPLOADS.target(event)
             _announce(bot, artifact, failure)
             if artifact.name == MANIFEST and failure is None:
                 bot_transition(bot=bot, event=BotEventType.MEDIA_UPLOADED)
@@ -254,7 +271,7 @@ def _record(
         _recorded(bot, artifact, failure, event)
     stored = [staged for _, failure, _, staged in applied if failure is None and staged]
     if stored:
-        (discard or _staged_discard)(stored)
+        (discard or staged_copies_discard)(stored)
     return states
 
 
@@ -270,14 +287,6 @@ def _recorded(bot: Bot, artifact: BotArtifact, failure, event: str) -> None:
         logger.warning(
             "Upload of %s for bot %s: %s (%s)", artifact.name, bot.pk, failure.reason, event
         )
-
-
-def _staged_discard(names: list[str]) -> None:
-    for name in names:
-        try:
-            staged_delete(name)
-        except OSError:
-            logger.warning("Could not delete staged file %s", name, exc_info=True)
 
 
 def _manifest_body(bot: Bot, pin: Pin) -> bytes:
@@ -337,7 +346,7 @@ def _claimed_upload(bot: Bot, pin: Pin, owner: str, manifest: bytes | None = Non
     with _lease_kept(bot, owner), ThreadPoolExecutor(max_workers=workers) as pool:
 
         def discard(names: list[str]) -> None:
-            pool.submit(_staged_discard, names)  # disk work, off the thread that records
+            pool.submit(staged_copies_discard, names)  # disk work, off the thread that records
 
         # Each transfer reports here as it ends; whatever ended while the last batch was being
         # recorded is recorded together. (concurrent.futures.wait would cost O(files) a call.)

@@ -7,20 +7,21 @@ import json
 import logging
 import time
 import uuid
-from datetime import timedelta
 
 import requests
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min
 from django.utils import timezone
+from urllib3.exceptions import HTTPError
 
 from bots.lifecycle import BotEventType
-from bots.models import Bot, WebhookAttempt, WebhookEvent, WebhookState
-from meetstream import metrics, outbound
+from bots.models import Bot, WebhookAttempt, WebhookEvent
+from bots.webhook_lifecycle import OPEN, WEBHOOKS, DeliveryEvent, WebhookState
+from meetstream import due_work, metrics, outbound, timing
 from meetstream.celery import task_queue
 from meetstream.errors import RuleError
+from meetstream.models import Tenant
 from meetstream.services import tenant_webhook_secret
 
 logger = logging.getLogger(__name__)
@@ -31,13 +32,7 @@ LIFECYCLE_EVENTS = {
     BotEventType.MEDIA_UPLOADED: "bot.done",
     BotEventType.FAILED: "bot.error",
 }
-TIMEOUT = (3, 5)  # connect, read: a receiver that hangs costs one worker thread 8 s at most
-MAX_ATTEMPTS = 8
-LOCK_SECONDS = 120
-
-
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(3600, settings.WEBHOOK_RETRY_BASE_SECONDS * 4 ** (attempts - 1)))
+ANSWER_LIMIT = 64 * 1024  # bytes of a receiver's answer read at most; the rest is never read
 
 
 def webhook_emit(*, bot: Bot, event: str, message: str, data: dict | None = None) -> None:
@@ -53,7 +48,8 @@ def webhook_emit(*, bot: Bot, event: str, message: str, data: dict | None = None
         "data": data or {},
     }
     WebhookEvent.objects.create(bot=bot, event=event, url=bot.callback_url, payload=payload)
-    transaction.on_commit(lambda: task_queue("bots.tasks.deliver_webhooks", bot.pk))
+    tenant_pk = bot.tenant_id
+    transaction.on_commit(lambda: task_queue("bots.tasks.dispatch_webhooks", tenant_pk))
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -69,7 +65,8 @@ def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes
 
 
 def _post(http, event: WebhookEvent, secret: str) -> tuple[int | None, str]:
-    """POST the event; (status, error). Connections are vetted by `outbound`; no redirects."""
+    """POST the event within one deadline for the whole exchange, reading at most ANSWER_LIMIT
+    bytes of the answer; (status, error). Connections are vetted by `outbound`; no redirects."""
     body = json.dumps(event.payload, separators=(",", ":")).encode()
     timestamp = int(time.time())
     headers = {
@@ -83,17 +80,27 @@ def _post(http, event: WebhookEvent, secret: str) -> tuple[int | None, str]:
         "X-MeetStream-Timestamp": str(timestamp),
         "X-MeetStream-Signature": signature(secret, body),
     }
-    try:
-        outbound.url_parse(event.url)
-        response = http.post(
-            event.url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False
-        )
-    except RuleError as refused:
-        return None, f"Refused: {refused}"
-    except requests.Timeout:
-        return None, "The receiver did not answer in time."
-    except requests.RequestException as failure:
-        return None, f"Could not reach the receiver ({type(failure).__name__})."
+    seconds = settings.WEBHOOK_TIMEOUT_SECONDS
+    with outbound.deadline(seconds) as watch:
+        try:
+            outbound.url_parse(event.url)
+            with http.post(
+                event.url,
+                data=body,
+                headers=headers,
+                timeout=seconds,
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                response.raw.read(ANSWER_LIMIT, decode_content=False)
+            if watch.expired:  # the answer was cut off at the deadline, however it ended
+                raise requests.Timeout
+        except RuleError as refused:
+            return None, f"Refused: {refused}"
+        except (requests.RequestException, OSError, HTTPError) as failure:
+            if watch.expired or isinstance(failure, requests.Timeout | TimeoutError):
+                return None, "The receiver did not answer in time."
+            return None, f"Could not reach the receiver ({type(failure).__name__})."
     if 200 <= response.status_code < 300:
         return response.status_code, ""
     return response.status_code, f"The receiver answered {response.status_code}."
@@ -105,63 +112,87 @@ def _attempt_outcome(status: int | None, error: str) -> str:
     return "no_answer" if status is None else f"http_{status // 100}xx"
 
 
-def webhooks_deliver(*, bot_pk: int) -> timedelta | None:
-    """Send the bot's due events oldest first; stop at the first that fails, so that order holds.
-
-    Returns when to try again, or None when nothing is left or another delivery is running.
-    """
-    lock = f"webhooks:{bot_pk}"
-    if not cache.add(lock, uuid.uuid4().hex, timeout=LOCK_SECONDS):
-        return timedelta(seconds=5)  # another delivery is sending this bot's events
-    http = outbound.session()
-    try:
-        bot = Bot.objects.select_related("tenant").get(pk=bot_pk)
-        bot.log_bind()
-        secret = tenant_webhook_secret(tenant=bot.tenant)
-        pending = bot.webhook_events.filter(state=WebhookState.PENDING).order_by("pk")
-        # Asked afresh each time, so events written meanwhile are sent by this delivery too.
-        while (event := pending.first()) is not None:
-            now = timezone.now()
-            if event.next_attempt_at and event.next_attempt_at > now:
-                return event.next_attempt_at - now
-            started = time.monotonic()
-            status, error = _post(http, event, secret)
-            WebhookAttempt.objects.create(
-                event=event,
-                status_code=status,
-                error=error,
-                duration_ms=int((time.monotonic() - started) * 1000),
-            )
-            event.attempts += 1
-            metrics.WEBHOOK_ATTEMPTS.labels(outcome=_attempt_outcome(status, error)).inc()
-            if not error:
-                event.state, event.delivered_at = WebhookState.DELIVERED, timezone.now()
-            elif event.attempts >= MAX_ATTEMPTS:
-                event.state = WebhookState.FAILED
-            else:
-                event.next_attempt_at = timezone.now() + backoff(event.attempts)
-            event.save(update_fields=["attempts", "state", "delivered_at", "next_attempt_at"])
-            if event.state == WebhookState.PENDING:
-                return event.next_attempt_at - timezone.now()
-        return None
-    finally:
-        http.close()
-        cache.delete(lock)
+def _open_events(tenant_pk: int):
+    return WebhookEvent.objects.filter(bot__tenant_id=tenant_pk, state__in=OPEN)
 
 
-def webhooks_due() -> list[int]:
-    """Bots with events waiting whose next attempt is due (the sweeper's list)."""
+def webhooks_claim(*, tenant_pk: int) -> list[tuple[int, str]]:
+    """Lease this tenant's due events, as many as its free delivery slots, each the oldest open
+    event of its bot (so a bot's order holds); (event, owner) pairs. Each event is claimed by a
+    conditional move, so two schedulers never take it twice; the tenant's row is locked while
+    its slots are counted, so they never take more slots than it has either."""
+    with transaction.atomic():
+        list(Tenant.objects.select_for_update().filter(pk=tenant_pk).values_list("pk"))
+        now = timezone.now()
+        open_events = _open_events(tenant_pk)
+        in_flight = open_events.filter(
+            state=WebhookState.DELIVERING, claimed_until__gte=now
+        ).count()
+        room = settings.WEBHOOK_TENANT_CONCURRENCY - in_flight
+        if room <= 0:
+            return []
+        heads = open_events.values("bot_id").annotate(first=Min("pk")).values("first")
+        due = open_events.filter(pk__in=heads).filter(due_work.due(now)).order_by("pk")
+        claimed = []
+        for pk in list(due.values_list("pk", flat=True)[:room]):
+            owner = str(uuid.uuid4())
+            rows = WebhookEvent.objects.filter(pk=pk)
+            if due_work.claim_due(WEBHOOKS, rows, owner=owner, lease=timing.WEBHOOK_LEASE):
+                claimed.append((pk, owner))
+    return claimed
+
+
+def webhooks_with_due_events() -> list[int]:
+    """Tenants with events whose attempt is due, or whose delivery's lease lapsed."""
     now = timezone.now()
     return list(
-        WebhookEvent.objects.filter(state=WebhookState.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .values_list("bot_id", flat=True)
+        WebhookEvent.objects.filter(state__in=OPEN)
+        .filter(due_work.due(now))
+        .values_list("bot__tenant_id", flat=True)
         .distinct()
     )
+
+
+def webhook_deliver(*, event_pk: int, owner: str) -> int | None:
+    """One attempt at the event this owner holds; the tenant whose next events are now due to
+    be claimed, or None when the event is no longer this owner's."""
+    event = (
+        WebhookEvent.objects.select_related("bot__tenant")
+        .filter(pk=event_pk, state=WebhookState.DELIVERING, claimed_by=owner)
+        .first()
+    )
+    if event is None:
+        return None
+    event.bot.log_bind()
+    secret = tenant_webhook_secret(tenant=event.bot.tenant)
+    http = outbound.session()
+    started = time.monotonic()
+    try:
+        status, error = _post(http, event, secret)
+    finally:
+        http.close()
+    WebhookAttempt.objects.create(
+        event=event,
+        status_code=status,
+        error=error,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    metrics.WEBHOOK_ATTEMPTS.labels(outcome=_attempt_outcome(status, error)).inc()
+    attempts = event.attempts + 1
+    mine = WebhookEvent.objects.filter(pk=event.pk, claimed_by=owner)
+    fields = {"attempts": attempts, **due_work.released()}
+    if not error:
+        WEBHOOKS.move(mine, DeliveryEvent.DELIVERED, delivered_at=timezone.now(), **fields)
+    elif attempts >= timing.WEBHOOK_MAX_ATTEMPTS:
+        WEBHOOKS.move(mine, DeliveryEvent.GAVE_UP, **fields)
+    else:
+        next_at = timezone.now() + timing.webhook_retry_delay(attempts)
+        WEBHOOKS.move(mine, DeliveryEvent.DEFERRED, next_attempt_at=next_at, **fields)
+    return event.bot.tenant_id
 
 
 def webhook_resend(*, events) -> list[int]:
     """Staff: send these events again, a new round of attempts; the bots to deliver for."""
     bots = sorted(set(events.values_list("bot_id", flat=True)))
-    events.update(state=WebhookState.PENDING, attempts=0, next_attempt_at=None, delivered_at=None)
+    WEBHOOKS.move(events, DeliveryEvent.RESENT, attempts=0, next_attempt_at=None, delivered_at=None)
     return bots

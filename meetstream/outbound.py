@@ -12,6 +12,7 @@ import socket
 import threading
 import unicodedata
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import requests
@@ -189,10 +190,68 @@ def url_vet(raw: str) -> Destination:
     return destination
 
 
+class Deadline:
+    """One limit for a whole exchange, however the peer paces it: when it passes, every socket
+    opened under it (`deadline`) is shut, which ends a blocked send or read at once. Per-call
+    timeouts cannot do this: a peer that sends a byte before each one runs out never trips them.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # closed already
+
+
+_deadlines = threading.local()
+
+
+@contextmanager
+def deadline(seconds: float):
+    """Connections this thread opens inside the block are shut when `seconds` have passed."""
+    watch = Deadline(seconds)
+    _deadlines.current = watch
+    try:
+        yield watch
+    finally:
+        _deadlines.current = None
+        watch.cancel()
+
+
 class _VettedConnectionMixin:
     """urllib3's connection, but the socket goes only to an address vetted at this moment."""
 
     def _new_conn(self) -> socket.socket:
+        sock = self._vetted_conn()
+        if (watch := getattr(_deadlines, "current", None)) is not None:
+            watch.watch(sock)
+        return sock
+
+    def _vetted_conn(self) -> socket.socket:
         try:
             addresses = destination_vet(self.host.strip("[]"), self.port)
         except HostUnresolved as unresolved:

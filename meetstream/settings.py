@@ -223,6 +223,10 @@ MEDIA_MAX_FILE_BYTES = env_int("MEDIA_MAX_FILE_BYTES", 8 * 1024**3, minimum=1)
 MEDIA_RETENTION_HOURS = env_int("MEDIA_RETENTION_HOURS", None, minimum=1, maximum=8760)
 # Webhook retries wait this, then 4 times longer each time (up to an hour), 8 attempts in all.
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=1)
+# One deadline for a whole webhook attempt (connect, send, answer), and how many of one tenant's
+# deliveries may be in flight at once across all workers (CONTRACT section 12).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=50)
+WEBHOOK_TENANT_CONCURRENCY = env_int("WEBHOOK_TENANT_CONCURRENCY", 2, minimum=1, maximum=100)
 # Seconds an upload request may wait for S3 to read or answer before it is retried.
 S3_TRANSFER_READ_TIMEOUT = env_int("S3_TRANSFER_READ_TIMEOUT", 60, minimum=1)
 
@@ -257,13 +261,12 @@ if EMBEDDED_BROKER_DIR and not REDIS_URL:
         "control_folder": str(Path(EMBEDDED_BROKER_DIR) / "control"),
         "store_processed": False,
     }
+# The one scheduler of all due work (meetstream.due_work).
 CELERY_BEAT_SCHEDULE = {
-    "schedule-uploads": {
-        "task": "bots.tasks.schedule_uploads",
+    "run-due-work": {
+        "task": "bots.tasks.run_due_work",
         "schedule": SCHEDULER_EVERY.total_seconds(),
     },
-    "sweep-webhooks": {"task": "bots.tasks.sweep_webhooks", "schedule": 60.0},
-    "expire-media": {"task": "bots.tasks.expire_media", "schedule": 300.0},
 }
 
 # botocore logs signed request headers (which name the access key id) at DEBUG, Azure's SDK

@@ -1,13 +1,14 @@
-"""Every delay of the upload path, in one place.
+"""Every delay and lease of the scheduled work (meetstream.due_work), in one place.
 
 Three layers, each with its own job and nothing else retrying in between:
 
 1. botocore retries one S3 request a few times within one upload attempt (a blip);
-2. a failed attempt puts the file in `retry_wait` until a backoff has passed (an outage);
-3. the scheduler (a beat task, or `manage.py uploads_due`) starts the files that are due.
+2. a failed attempt puts the file (the webhook event, the deletion) back to wait until a
+   backoff has passed (an outage);
+3. the one scheduler (`run_due_work` on beat, or `manage.py uploads_due`) starts what is due.
 
-A file being uploaded is held by a lease on its row, renewed while the upload runs, so a dead
-worker's files become due again when the lease lapses, however long a healthy upload takes.
+Work being done is held by a lease on its row, renewed while a long upload runs, so a dead
+worker's work becomes due again when the lease lapses, however long healthy work takes.
 `tests/meetstream/test_timing.py` checks how these relate and that the README's table says
 the same.
 """
@@ -24,6 +25,10 @@ RETRY_CAP = timedelta(hours=1)
 LEASE = timedelta(minutes=5)
 LEASE_RENEW_EVERY = timedelta(minutes=1)
 SCHEDULER_EVERY = timedelta(seconds=15)
+# A webhook attempt ends by WEBHOOK_TIMEOUT_SECONDS (at most 50 s), so its lease is not renewed.
+WEBHOOK_LEASE = timedelta(minutes=1)
+WEBHOOK_RETRY_CAP = timedelta(hours=1)
+WEBHOOK_MAX_ATTEMPTS = 8
 
 
 def retry_base() -> timedelta:
@@ -35,6 +40,12 @@ def retry_delay(attempts: int) -> timedelta:
     the files of many bots that failed together do not all come back at once."""
     ceiling = min(RETRY_CAP, retry_base() * 2 ** max(0, attempts - 1))
     return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+
+
+def webhook_retry_delay(attempts: int) -> timedelta:
+    """After the n-th failed webhook attempt: base x 4^(n-1), an hour at most."""
+    base = timedelta(seconds=settings.WEBHOOK_RETRY_BASE_SECONDS)
+    return min(WEBHOOK_RETRY_CAP, base * 4 ** max(0, attempts - 1))
 
 
 def visibility_timeout() -> timedelta:
@@ -69,10 +80,28 @@ def timing_table() -> list[Row]:
             "then a random 50-100 % of it",
         ),
         Row("Attempts before a file is given up", str(settings.MEDIA_UPLOAD_MAX_ATTEMPTS)),
-        Row("Scheduler (`schedule_uploads` on beat)", f"every {_seconds(SCHEDULER_EVERY)}"),
+        Row(
+            "Scheduler of all due work (`run_due_work` on beat)",
+            f"every {_seconds(SCHEDULER_EVERY)}",
+        ),
         Row(
             "Lease on a file being uploaded",
             f"{_seconds(LEASE)}, renewed every {_seconds(LEASE_RENEW_EVERY)} while it runs",
+        ),
+        Row("Lease on a deletion or a retention expiry being done", _seconds(LEASE)),
+        Row(
+            "Webhook attempt (connect, send, answer together)",
+            f"{settings.WEBHOOK_TIMEOUT_SECONDS} s deadline, 64 KiB of the answer read at most",
+        ),
+        Row(
+            "Wait after the n-th failed webhook attempt",
+            f"{settings.WEBHOOK_RETRY_BASE_SECONDS} s x 4^(n-1), at most "
+            f"{_seconds(WEBHOOK_RETRY_CAP)}; given up after {WEBHOOK_MAX_ATTEMPTS} attempts",
+        ),
+        Row(
+            "Lease on a webhook event being delivered",
+            f"{_seconds(WEBHOOK_LEASE)}; at most {settings.WEBHOOK_TENANT_CONCURRENCY} "
+            "per tenant at once",
         ),
         Row("Redis visibility timeout (a vanished worker's task)", _seconds(visibility_timeout())),
     ]

@@ -23,6 +23,8 @@ REASONS = (
     "unavailable",
     "storage_error",
     "s3_error",
+    # Uploads only: the file's staged copy is gone (deleted by hand, a lost disk); permanent.
+    "staged_file_missing",
 )
 
 

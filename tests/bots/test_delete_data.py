@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from bots.models import Bot, BotArtifact, BotEvent, Pin
-from bots.tasks import schedule_uploads
+from bots.deletion import removal_claim
+from bots.models import Bot, BotArtifact, BotEvent, MediaRemoval, Pin
+from bots.tasks import run_due_work
 from storageconfig.policy import iam_policy
 from tests.bots.conftest import PUT
 from tests.support.faults import FaultProxy
@@ -237,15 +238,34 @@ def test_a_deletion_whose_task_was_lost_is_queued_again_by_the_scheduler(
     with monkeypatch.context() as lost:  # the broker lost the message
         lost.setattr("bots.deletion.task_queue", lambda *args: None)
         assert api.post(DELETE.format(bot_id)).status_code == 202
+    asked = Bot.objects.get().deletion_requested_at
     assert Bot.objects.get().deletion_finished_at is None
     assert api.get(STATUS.format(bot_id)).json()["media"]["state"] == "deleting"
-    assert schedule_uploads() == 0  # too recent: its own task may still be running
-    Bot.objects.update(deletion_requested_at=timezone.now() - timedelta(minutes=6))
 
-    schedule_uploads()
+    assert run_due_work()["deletions"] == 1  # unclaimed, so due at once
+
+    bot = Bot.objects.get()
+    assert bot.deletion_finished_at is not None and bot.deletion_requested_at == asked
+    assert s3_server.keys(PLATFORM_BUCKET, containing=bot_id) == []
+    assert run_due_work()["deletions"] == 0
+
+
+def test_a_deletion_whose_worker_died_is_taken_over_when_its_lease_lapses(
+    api, recorder, s3_server, monkeypatch
+):
+    bot_id, _ = recorded_bot(api, recorder)
+    with monkeypatch.context() as lost:
+        lost.setattr("bots.deletion.task_queue", lambda *args: None)
+        api.post(DELETE.format(bot_id))
+    bot = Bot.objects.get()
+    assert removal_claim(bot=bot, reason="request", owner="a-worker-that-dies")
+
+    assert run_due_work()["deletions"] == 0  # its lease holds
+    MediaRemoval.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
+    assert run_due_work()["deletions"] == 1
 
     assert Bot.objects.get().deletion_finished_at is not None
-    assert s3_server.keys(PLATFORM_BUCKET, containing=bot_id) == []
+    assert MediaRemoval.objects.get().state == "done"
 
 
 def test_the_platform_bucket_keeps_nothing_a_failed_delete_is_tried_again(
@@ -265,8 +285,15 @@ def test_the_platform_bucket_keeps_nothing_a_failed_delete_is_tried_again(
     assert (media["state"], media["kept"], media["uploaded"]) == ("deleting", 0, len(stored))
 
     settings.PLATFORM_S3_ENDPOINT_URL = s3_server.url
-    Bot.objects.update(deletion_requested_at=timezone.now() - timedelta(minutes=6))
-    schedule_uploads()
+    asked = Bot.objects.get().deletion_requested_at
+    removal = MediaRemoval.objects.get()
+    assert (removal.state, removal.attempts) == ("scheduled", 1)
+    assert removal.next_attempt_at > timezone.now()  # it waits, and says so
+    assert run_due_work()["deletions"] == 0
+    MediaRemoval.objects.update(next_attempt_at=timezone.now())
+    run_due_work()
+
+    assert Bot.objects.get().deletion_requested_at == asked  # what the customer sees stays
 
     assert s3_server.keys(PLATFORM_BUCKET, containing=bot_id) == []
     assert api.get(STATUS.format(bot_id)).json()["media"]["state"] == "deleted"

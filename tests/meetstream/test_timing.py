@@ -16,11 +16,20 @@ def test_a_lease_survives_a_missed_renewal_and_lapses_before_redis_redelivers():
     assert timing.LEASE + timing.SCHEDULER_EVERY < timing.visibility_timeout()
 
 
-def test_the_scheduler_ticks_before_the_shortest_wait_is_over():
+def test_one_scheduler_ticks_before_the_shortest_wait_is_over():
     assert timing.SCHEDULER_EVERY <= timing.retry_base() * 0.5
-    assert settings.CELERY_BEAT_SCHEDULE["schedule-uploads"]["schedule"] == (
-        timing.SCHEDULER_EVERY.total_seconds()
-    )
+    assert settings.CELERY_BEAT_SCHEDULE == {
+        "run-due-work": {
+            "task": "bots.tasks.run_due_work",
+            "schedule": timing.SCHEDULER_EVERY.total_seconds(),
+        }
+    }
+
+
+def test_a_webhook_attempt_ends_before_its_lease_lapses_whatever_the_deadline_is_set_to():
+    longest = timedelta(seconds=50)  # WEBHOOK_TIMEOUT_SECONDS's maximum
+    assert settings.WEBHOOK_TIMEOUT_SECONDS <= 50
+    assert longest + timedelta(seconds=5) < timing.WEBHOOK_LEASE
 
 
 def test_one_attempt_is_botocores_few_requests_and_nothing_else_retries_within_it():

@@ -30,7 +30,8 @@ class Workers:
         }
 
     def start(self, *, concurrency: int = 2, **env: str) -> Worker:
-        log = self.folder / f"worker-{len(self.started)}.log"
+        """Start a worker (and wait until it is ready); safe to call from several threads."""
+        log = self.folder / f"worker-{uuid.uuid4().hex[:8]}.log"
         worker = worker_start(log=log, queue=self.queue, concurrency=concurrency, **self.env(**env))
         self.started.append(worker)
         return worker

@@ -6,8 +6,8 @@ from bots.retention import media_expire
 class Command(BaseCommand):
     help = (
         "Delete what the platform holds (platform-bucket objects, staged copies) of every bot "
-        "whose retention ran out, and mark it MediaExpired (what the beat task expire_media "
-        "does). A customer's own bucket is never touched."
+        "whose retention ran out, and mark it MediaExpired (what the task expire_media, queued "
+        "by beat's run_due_work, does). A customer's own bucket is never touched."
     )
 
     def add_arguments(self, parser):

@@ -12,7 +12,7 @@ from bots.uploads import media_upload, next_due_at, uploads_due
 class Command(BaseCommand):
     help = (
         "Upload, in this process, every file whose upload is due (what the beat task "
-        "schedule_uploads queues). With --wait, keep at it until no file is waiting."
+        "run_due_work queues). With --wait, keep at it until no file is waiting."
     )
 
     def add_arguments(self, parser):
