@@ -178,12 +178,17 @@ def _announce(bot: Bot) -> None:
     )
 
 
-def deletions_due() -> list[int]:
-    """Bots whose deletion is due: just asked, waited out after a refusal, or held by a lease
-    that lapsed (its task was lost, or died)."""
-    return list(
-        MediaRemoval.objects.filter(reason=RemovalReason.REQUEST)
-        .filter(state__in=[RemovalState.SCHEDULED, RemovalState.REMOVING])
-        .filter(due_work.due(timezone.now()))
-        .values_list("bot_id", flat=True)
+def removals_due(*, reason: str, now):
+    """Removals for this reason that are due: just asked, waited out after a refusal, or held
+    by a lease that lapsed (their task was lost, or died)."""
+    return MediaRemoval.objects.filter(
+        due_work.due(now),
+        reason=reason,
+        state__in=[RemovalState.SCHEDULED, RemovalState.REMOVING],
     )
+
+
+def deletions_due() -> list[int]:
+    """Bots whose deletion on request is due."""
+    due = removals_due(reason=RemovalReason.REQUEST, now=timezone.now())
+    return list(due.values_list("bot_id", flat=True))

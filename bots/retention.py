@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from bots.deletion import platform_objects_delete, removal_end
+from bots.deletion import platform_objects_delete, removal_end, removals_due
 from bots.lifecycle import BotEventType, BotStatus
 from bots.models import Bot, BotArtifact, MediaRemoval
-from bots.removal_lifecycle import REMOVALS, RemovalReason, RemovalState
+from bots.removal_lifecycle import REMOVALS, RemovalReason
 from bots.selectors import upload_over
 from bots.services import bot_transition
 from bots.staging import staged_copies_discard
@@ -56,10 +56,7 @@ def _platform_held(bot: Bot, files: list[BotArtifact]) -> list[BotArtifact]:
 
 def expiries_due(*, now) -> bool:
     """Whether a retention ran out that no expiry holds yet (or one waited out a refusal)."""
-    waiting = MediaRemoval.objects.filter(
-        reason=RemovalReason.RETENTION,
-        state__in=[RemovalState.SCHEDULED, RemovalState.REMOVING],
-    ).filter(due_work.due(now))
+    waiting = removals_due(reason=RemovalReason.RETENTION, now=now)
     return waiting.exists() or bots_expired(now=now).filter(removals__isnull=True).exists()
 
 

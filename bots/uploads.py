@@ -16,7 +16,7 @@ from hashlib import sha256
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -26,7 +26,7 @@ from bots.models import Bot, BotArtifact, Pin
 from bots.selectors import pin_storage
 from bots.services import bot_transition
 from bots.staging import staged_copies_discard, staged_exists, staged_source
-from bots.upload_lifecycle import UPLOADS, UploadEvent, UploadState, upload_move
+from bots.upload_lifecycle import UNFINISHED, UPLOADS, UploadEvent, UploadState, upload_move
 from bots.webhooks import webhook_emit
 from meetstream import due_work, metrics, timing
 from storageconfig.backends.base import Backend
@@ -72,15 +72,6 @@ def _pin_create(bot: Bot) -> Pin:
         provider=platform.provider,
         location=platform.location,
         prefixes=prefixes_resolve(DEFAULT_PREFIX, {}),
-    )
-
-
-def _due(now) -> Q:
-    """Files an upload may start now: staged, waited out, or held by a lease that lapsed."""
-    return (
-        Q(state=UploadState.STAGED)
-        | Q(state=UploadState.RETRY_WAIT, next_attempt_at__lte=now)
-        | Q(state=UploadState.UPLOADING, claimed_until__lt=now)
     )
 
 
@@ -390,7 +381,9 @@ def uploads_due(*, now=None) -> list[int]:
     are all stored but whose manifest is not (an upload that stopped in between)."""
     now = now or timezone.now()
     stopped = Bot.objects.filter(status=BotStatus.STOPPED)
-    with_due = stopped.filter(artifacts__in=BotArtifact.objects.filter(_due(now)))
+    # What _claim will take: the same predicate, so a bot queued here always finds work.
+    due = BotArtifact.objects.filter(due_work.due(now), state__in=UNFINISHED)
+    with_due = stopped.filter(artifacts__in=due)
     unfinished = BotArtifact.objects.exclude(state=UploadState.UPLOADED).values("bot_id")
     complete = stopped.exclude(pk__in=unfinished)
     return sorted({*with_due.values_list("pk", flat=True), *complete.values_list("pk", flat=True)})
