@@ -17,7 +17,7 @@ from bots.models import Bot, BotArtifact, MediaRemoval
 from bots.removal_lifecycle import REMOVALS, RemovalEvent, RemovalReason, RemovalState
 from bots.selectors import kept_file, pin_storage, upload_over
 from bots.services import bot_event_record
-from bots.staging import staged_copies_discard
+from bots.staging import staged_copies_discard, staged_partials_sweep
 from bots.upload_lifecycle import GONE, STORED, UploadEvent, UploadState, upload_move
 from bots.webhooks import webhook_emit
 from meetstream import due_work, timing
@@ -152,6 +152,7 @@ def media_delete(*, bot_pk: int, owner: str) -> None:
                 bot_event_record(bot=bot, event=BotEventType.MEDIA_DELETED)
                 _announce(bot)
     staged_copies_discard([a.staged_name for a in files if a.staged_name])
+    staged_partials_sweep(bot_id=bot.public_id, grace=0)
 
 
 def _announce(bot: Bot) -> None:

@@ -142,6 +142,8 @@ class BotArtifact(models.Model):
     # The lease of the upload holding the file (uploading), renewed while it runs.
     claimed_by = models.CharField(max_length=64, blank=True, default="")
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # The multipart upload its last attempt began and did not complete: the next one aborts it.
+    multipart_upload_id = models.CharField(max_length=1024, blank=True, default="")
     uploaded_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)  # expired or deleted
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,7 +1,10 @@
 """Recorder files wait in the staging storage (django-storages) until they are uploaded."""
 
+import fcntl
+import glob
 import logging
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +15,11 @@ from django.core.files.storage import storages
 from bots.intake import CHUNK, Intake
 from bots.models import BotArtifact
 from bots.upload_lifecycle import COPY_DONE
+from meetstream import timing
 
 logger = logging.getLogger(__name__)
 SWEEP_BATCH = 500
+PARTIAL = ".part"
 
 
 @dataclass(frozen=True)
@@ -43,9 +48,10 @@ def stage(*, bot_id: str, name: str, stream) -> Staged:
         saved = storage.save(staged_name, File(reader, name=staged_name))
         return Staged(saved, reader.size, reader.sha256)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.part")
+    partial = path.with_name(f"{path.name}{PARTIAL}")
     try:
         with open(partial, "xb") as out:
+            fcntl.flock(out, fcntl.LOCK_EX)  # held while this process lives: see partials_sweep
             while data := reader.read(CHUNK):
                 out.write(data)
         os.replace(partial, path)
@@ -102,3 +108,31 @@ def staged_copies_sweep() -> int:
     if names:
         staged_copies_discard(names)
     return len(names)
+
+
+def staged_partials_sweep(
+    *, bot_id: str | None = None, grace: float = timing.PARTIAL_FILE_GRACE.total_seconds()
+) -> int:
+    """Delete the partial files of staging on disk that nobody writes any more (the web worker
+    writing one was killed): a writer holds a lock on its file for as long as it lives, and the
+    kernel drops the lock with the process. How many were deleted."""
+    try:
+        root = Path(staging_storage().path("staging"))
+    except NotImplementedError:
+        return 0  # a staging bucket: an unfinished upload is no object
+    cutoff = time.time() - grace
+    deleted = 0
+    folders = glob.escape(bot_id) if bot_id else "*"
+    for partial in root.glob(f"{folders}/*{PARTIAL}"):
+        try:
+            with open(partial, "rb") as held:
+                if os.fstat(held.fileno()).st_mtime > cutoff:
+                    continue
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                partial.unlink()
+                deleted += 1
+        except (BlockingIOError, FileNotFoundError):
+            continue  # being written, or gone already
+    if deleted:
+        logger.info("Deleted %d partial staged file(s) left by interrupted requests", deleted)
+    return deleted

@@ -13,7 +13,7 @@ from bots.idempotency import idempotency_keys_purge
 from bots.models import Bot
 from bots.retention import expiries_due, media_expire
 from bots.simulation import meeting_simulate
-from bots.staging import staged_copies_sweep
+from bots.staging import staged_copies_sweep, staged_partials_sweep
 from bots.uploads import media_upload, uploads_due
 from bots.webhooks import webhook_deliver, webhooks_claim, webhooks_with_due_events
 
@@ -29,13 +29,15 @@ def _bot(bot_pk: int) -> Bot | None:
 @shared_task(acks_late=True)
 def run_due_work() -> dict[str, int]:
     """Beat, the one scheduler: queue every kind of work that is due; sweep staged copies
-    recorded files no longer need; forget idempotency keys past their day."""
+    recorded files no longer need and partial files interrupted requests left; forget
+    idempotency keys past their day."""
     return {
         "uploads": schedule_uploads(),
         "webhooks": sweep_webhooks(),
         "deletions": _deletions_queue(),
         "expiries": _expiries_queue(),
         "staged_copies": staged_copies_sweep(),
+        "staged_partials": staged_partials_sweep(),
         "idempotency_keys": idempotency_keys_purge(),
     }
 

@@ -107,11 +107,12 @@ def _lease_kept(bot: Bot, owner: str):
         renewer.join()
 
 
-def _transfer(backend: Backend, artifact: BotArtifact, body: bytes | None):
+def _transfer(backend: Backend, artifact: BotArtifact, body: bytes | None, started):
     """Runs in a worker thread: storage only, no database. Returns the failure, or None; any
-    exception fails this file alone, never the pass."""
+    exception fails this file alone, never the pass. `started` hears the id of a multipart
+    upload it begins (recorded by the pass, aborted by the next attempt should this one die)."""
     try:
-        return _transfer_once(backend, artifact, body)
+        return _transfer_once(backend, artifact, body, started)
     except (FileNotFoundError, StagedMissing):
         return StorageError("staged_file_missing", STAGED_MISSING)
     except Exception as unexpected:  # an SDK's or the disk's surprise: this file gives up
@@ -128,24 +129,30 @@ class StagedMissing(Exception):
     pass
 
 
-def _transfer_once(backend: Backend, artifact: BotArtifact, body: bytes | None):
+def _transfer_once(backend: Backend, artifact: BotArtifact, body: bytes | None, started):
     if body is None and not staged_exists(artifact.staged_name):
         raise StagedMissing
+    try:
+        if artifact.multipart_upload_id:
+            backend.upload_abort(key=artifact.key, upload_id=artifact.multipart_upload_id)
+    except StorageError as failure:
+        return failure
     source = io.BytesIO(body) if body is not None else staged_source(artifact.staged_name)
-    started = time.perf_counter()
+    began = time.perf_counter()
     try:
         backend.object_upload(
             key=artifact.key,
             source=source,
             content_type=artifact.content_type,
             metadata={"sha256": artifact.sha256},
+            started=started,
         )
     except StorageError as failure:
         return failure
     finally:
         if not isinstance(source, str):
             source.close()
-    metrics.UPLOAD_SECONDS.labels(category=artifact.category).observe(time.perf_counter() - started)
+    metrics.UPLOAD_SECONDS.labels(category=artifact.category).observe(time.perf_counter() - began)
     return None
 
 
@@ -193,7 +200,9 @@ def _outcome(artifact: BotArtifact, failure: StorageError | None) -> tuple[str, 
     fields = {"attempts": attempts, **due_work.released()}
     if failure is None:
         # The staged copy's name stays until the copy is deleted (bots.staging).
-        fields.update(uploaded_at=timezone.now(), last_error="", last_reason="")
+        fields.update(
+            uploaded_at=timezone.now(), last_error="", last_reason="", multipart_upload_id=""
+        )
         return UploadEvent.SUCCEEDED, {**fields, "next_attempt_at": None}
     fields.update(last_error=failure.message, last_reason=failure.reason)
     if failure.retryable and attempts < settings.MEDIA_UPLOAD_MAX_ATTEMPTS:
@@ -339,22 +348,40 @@ def _claimed_upload(bot: Bot, pin: Pin, owner: str, manifest: bytes | None = Non
         def discard(names: list[str]) -> None:
             pool.submit(staged_copies_discard, names)  # disk work, off the thread that records
 
-        # Each transfer reports here as it ends; whatever ended while the last batch was being
-        # recorded is recorded together. (concurrent.futures.wait would cost O(files) a call.)
-        finished: queue.SimpleQueue = queue.SimpleQueue()
+        # Each transfer reports here as it begins a multipart upload and as it ends; whatever
+        # came while the last batch was being recorded is recorded together.
+        # (concurrent.futures.wait would cost O(files) a call.)
+        reports: queue.SimpleQueue = queue.SimpleQueue()
         for artifact in claimed:
-            future = pool.submit(_transfer, storage.backend, artifact, bodies.get(artifact.pk))
-            future.add_done_callback(lambda done, a=artifact: finished.put((a, done)))
+            future = pool.submit(
+                _transfer,
+                storage.backend,
+                artifact,
+                bodies.get(artifact.pk),
+                lambda upload_id, a=artifact: reports.put((a, upload_id)),
+            )
+            future.add_done_callback(lambda done, a=artifact: reports.put((a, done)))
         recorded = 0
         while recorded < len(claimed):
-            batch = [finished.get()]
-            while not finished.empty():
-                batch.append(finished.get())
-            outcomes.update(
-                _record(bot, [(a, done.result()) for a, done in batch], discard=discard)
-            )
-            recorded += len(batch)
+            batch = [reports.get()]
+            while not reports.empty():
+                batch.append(reports.get())
+            begun = [(a, report) for a, report in batch if isinstance(report, str)]
+            ended = [(a, report.result()) for a, report in batch if not isinstance(report, str)]
+            _multipart_record(begun)
+            if ended:
+                outcomes.update(_record(bot, ended, discard=discard))
+            recorded += len(ended)
     return outcomes
+
+
+def _multipart_record(begun: list[tuple[BotArtifact, str]]) -> None:
+    """Note each multipart upload as it begins, under the file's lease, so that the next
+    attempt can abort it should this process die before it completes."""
+    for artifact, upload_id in begun:
+        BotArtifact.objects.filter(pk=artifact.pk, claimed_by=artifact.claimed_by).update(
+            multipart_upload_id=upload_id
+        )
 
 
 def media_upload(*, bot: Bot, owner: str) -> Counter:

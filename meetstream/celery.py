@@ -10,11 +10,39 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meetstream.settings")
 # be chosen before prometheus_client is imported: here, first thing.
 WORKER_METRICS_PORT = os.environ.get("WORKER_METRICS_PORT")
 if WORKER_METRICS_PORT:
-    metrics_dir_prepare(wipe=False)
+    metrics_dir_prepare("worker")
 
 app = Celery("meetstream")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def _logging_as_configured(**_) -> None:
+    """The worker logs through Django's LOGGING (LOG_LEVEL, LOG_FORMAT), never Celery's own
+    setup, which would set the root level from `--loglevel` (WARNING unless given)."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@signals.celeryd_init.connect
+def _worker_output_formatted(instance=None, **_) -> None:
+    """Warnings go through the logs. With LOG_FORMAT=json, Celery's startup banner (plain text)
+    is left out, and the notices its signal handlers print (where logging is unsafe: a handler
+    may interrupt a logging call holding its lock) are written as JSON lines."""
+    from django.conf import settings
+
+    logging.captureWarnings(True)
+    if settings.LOG_FORMAT == "json" and instance is not None:
+        import celery.apps.worker
+
+        from meetstream.logcontext import json_say
+
+        instance.quiet = True
+        celery.apps.worker.safe_say = json_say
 
 
 @signals.worker_init.connect
@@ -45,8 +73,15 @@ def _metrics_serve(**_) -> None:
 
         from meetstream.metrics import worker_metrics_serve
 
-        metrics_dir_prepare(wipe=True)
-        worker_metrics_serve(settings.WORKER_METRICS_PORT)
+        worker_metrics_serve(settings.WORKER_METRICS_PORT, settings.WORKER_METRICS_ADDRESS)
+
+
+@signals.worker_shutdown.connect
+def _metrics_folder_released(**_) -> None:
+    if WORKER_METRICS_PORT:
+        from meetstream.metrics_dir import metrics_dir_release
+
+        metrics_dir_release()
 
 
 @signals.worker_process_shutdown.connect

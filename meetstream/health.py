@@ -78,7 +78,7 @@ class ReadinessView(HealthCheckView):
             checks[name] = "unavailable" if result.error else "ok"
             if result.error:
                 failing.append(name)
-                logger.warning("Readiness: %s is unavailable (%s)", name, result.error.message)
+                logger.warning("Readiness: %s is unavailable (%s)", name, _reason(result.error))
         if not failing:
             return JsonResponse({"status": "ok", "checks": checks})
         return JsonResponse(
@@ -90,3 +90,14 @@ class ReadinessView(HealthCheckView):
             },
             status=503,
         )
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, down to the exception that started it, for the log (never the answer):
+    "The broker refused a connection. <- OperationalError: Error 111 connecting to ..."."""
+    reasons, seen = [], error
+    while seen is not None and len(reasons) < 4:
+        text = getattr(seen, "message", None) or str(seen)
+        reasons.append(text if seen is error else f"{type(seen).__name__}: {text}")
+        seen = seen.__cause__ or seen.__context__
+    return " <- ".join(reasons)

@@ -7,7 +7,9 @@ from the API call through the worker. `LOG_FORMAT=json` writes one JSON object p
 
 import json
 import logging
+import os
 import re
+import sys
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -83,6 +85,57 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
+
+
+# botocore logs signed request headers (which name the access key id) at DEBUG, Azure's SDK
+# every request's URL and headers at INFO: their loggers stay at WARNING whatever the root is.
+_QUIETED = ("botocore", "boto3", "s3transfer", "urllib3", "azure", "google")
+# Loggers that do not propagate to the root: gunicorn's own, and billiard's (a pool process's
+# exit). They get the same handler, so each stream has one format.
+_OWN_HANDLERS = {"gunicorn.error": "INFO", "gunicorn.access": "INFO", "multiprocessing": "ERROR"}
+
+
+def logging_config(log_format: str, level: str) -> dict:
+    """The logging dictConfig of every process (Django's LOGGING, gunicorn's logconfig_dict,
+    the Celery worker's): LOG_FORMAT and LOG_LEVEL apply to all of them."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "meetstream.logcontext.ContextFilter"}},
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+            "json": {"()": "meetstream.logcontext.JsonFormatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": log_format,
+                "filters": ["context"],
+            }
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            **{name: {"level": "WARNING", "propagate": True} for name in _QUIETED},
+            **{
+                name: {"level": own, "handlers": ["console"], "propagate": False}
+                for name, own in _OWN_HANDLERS.items()
+            },
+        },
+    }
+
+
+def json_say(message: str, out=None) -> None:
+    """One JSON log line written straight to a file descriptor, without logging's locks: for
+    what Celery says from its signal handlers."""
+    record = logging.LogRecord(
+        "celery.apps.worker", logging.WARNING, "", 0, message.strip(), (), None
+    )
+    ContextFilter().filter(record)
+    line = JsonFormatter().format(record) + "\n"
+    try:
+        os.write((out or sys.__stderr__).fileno(), line.encode())
+    except (OSError, ValueError):
+        pass  # a notice, best effort
 
 
 def task_context_start(task_id: str, request_id: str | None):

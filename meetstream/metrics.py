@@ -8,9 +8,13 @@ codes): never a tenant, bucket, bot or key.
 """
 
 import hmac
+import json
 import os
 import re
+import threading
 import time
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -21,6 +25,7 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    make_wsgi_app,
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
@@ -133,27 +138,47 @@ def registry_for_scrape(*, backlog: bool) -> CollectorRegistry:
     return registry
 
 
+def _token_refusal(sent: str) -> dict | None:
+    """With METRICS_TOKEN set, the 401 body for a scrape that does not send it; else None."""
+    token = settings.METRICS_TOKEN
+    if token and not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        return {"message": "Send the metrics token as 'Authorization: Bearer <METRICS_TOKEN>'."}
+    return None
+
+
 def metrics_view(request) -> HttpResponse:
     """GET /metrics; with METRICS_TOKEN set, only for `Authorization: Bearer <token>`."""
-    token = settings.METRICS_TOKEN
-    if token:
-        sent = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
-            response = JsonResponse(
-                {"message": "Send the metrics token as 'Authorization: Bearer <METRICS_TOKEN>'."},
-                status=401,
-            )
-            response["WWW-Authenticate"] = "Bearer"
-            return response
+    if (refusal := _token_refusal(request.headers.get("Authorization", ""))) is not None:
+        response = JsonResponse(refusal, status=401)
+        response["WWW-Authenticate"] = "Bearer"
+        return response
     body = generate_latest(registry_for_scrape(backlog=True))
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
 
 
-def worker_metrics_serve(port: int) -> None:
-    """The worker's main process serves every pool process's counts on WORKER_METRICS_PORT."""
-    from prometheus_client import start_http_server
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args) -> None:  # a scrape every few seconds is not news
+        pass
 
-    start_http_server(port, registry=registry_for_scrape(backlog=False))
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def worker_metrics_serve(port: int, address: str) -> None:
+    """The worker's main process serves every pool process's counts on WORKER_METRICS_PORT,
+    as the web serves /metrics: METRICS_TOKEN asked when set."""
+    scrape = make_wsgi_app(registry_for_scrape(backlog=False))
+
+    def app(environ, start_response):
+        if (refusal := _token_refusal(environ.get("HTTP_AUTHORIZATION", ""))) is not None:
+            headers = [("Content-Type", "application/json"), ("WWW-Authenticate", "Bearer")]
+            start_response("401 Unauthorized", headers)
+            return [json.dumps(refusal).encode()]
+        return scrape(environ, start_response)
+
+    server = make_server(address, port, app, _ThreadingServer, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
 
 
 def worker_process_exited(pid: int) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import dj_database_url
 
 from meetstream.env import REQUIRED_SECRETS, env_bool, env_choice, env_int, env_list, env_str
+from meetstream.logcontext import logging_config
 from meetstream.timing import SCHEDULER_EVERY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -269,37 +270,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# botocore logs signed request headers (which name the access key id) at DEBUG, Azure's SDK
-# every request's URL and headers at INFO: the storage SDKs' loggers stay at WARNING whatever
-# the root level is.
-# LOG_FORMAT=json: one JSON object per line with request_id, tenant, bot_id and task_id.
+# LOG_FORMAT=json: one JSON object per line with request_id, tenant, bot_id and task_id, from
+# every logger of every process (meetstream.logcontext.logging_config).
 LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"context": {"()": "meetstream.logcontext.ContextFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "meetstream.logcontext.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["context"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    "loggers": {
-        name: {"level": "WARNING", "propagate": True}
-        for name in ("botocore", "boto3", "s3transfer", "urllib3", "azure", "google")
-    },
-}
+LOGGING = logging_config(LOG_FORMAT, env_str("LOG_LEVEL") or "INFO")
 
 # Operators: /metrics asks for `Authorization: Bearer <METRICS_TOKEN>` when it is set; a worker
-# serves its metrics on WORKER_METRICS_PORT when that is set (meetstream.metrics).
+# serves its metrics on WORKER_METRICS_PORT when that is set (meetstream.metrics), the same way,
+# on loopback unless WORKER_METRICS_ADDRESS says otherwise.
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", None, minimum=1, maximum=65535)
+WORKER_METRICS_ADDRESS = env_str("WORKER_METRICS_ADDRESS") or "127.0.0.1"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

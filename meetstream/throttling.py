@@ -1,9 +1,42 @@
+import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+# After the cache failed, it is left alone this long: requests do not each wait out its timeout.
+CACHE_RETRY_SECONDS = 30.0
+_cache_down_until = 0.0
+
+
+def counted(count: Callable[[], T]) -> T | None:
+    """`count()` against the shared cache the throttles count in; None while it is unreachable.
+
+    The throttles fail open. API keys and recorder tokens are random 256-bit values, so a
+    throttle bounds the load of guessing, not its odds; failing closed would refuse every
+    caller, valid or not, for as long as Redis is away. It is logged, once per outage window.
+    """
+    global _cache_down_until
+    if time.monotonic() < _cache_down_until:
+        return None
+    try:
+        return count()
+    except (RedisError, OSError) as exc:
+        _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+        logger.warning(
+            "The throttles' cache is unreachable (%s): requests are not throttled for the next "
+            "%d s",
+            type(exc).__name__,
+            CACHE_RETRY_SECONDS,
+        )
+        return None
 
 
 class RateLimited(Throttled):
@@ -18,7 +51,8 @@ class TenantRateThrottle(SimpleRateThrottle):
     """Per-tenant rate for one scope; the rate is read per request so settings can change it."""
 
     def allow_request(self, request, view) -> bool:
-        if super().allow_request(request, view):
+        allowed = counted(lambda: super(TenantRateThrottle, self).allow_request(request, view))
+        if allowed is not False:  # None: not counted, the cache is away (fail open)
             return True
         raise RateLimited(wait=self.wait(), limit=self.num_requests)
 
@@ -44,12 +78,7 @@ def auth_failure(scope: str, request, message: str) -> AuthenticationFailed | Ra
     """
     window, elapsed = divmod(int(time.time()), 60)
     key = f"auth-failures:{scope}:{request.META.get('REMOTE_ADDR', '')}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=120)
-        count = 1
+    count = counted(lambda: _failure_count(key)) or 0
     if count > settings.AUTH_FAILURES_PER_MINUTE:
         return RateLimited(
             wait=60 - elapsed,
@@ -57,3 +86,12 @@ def auth_failure(scope: str, request, message: str) -> AuthenticationFailed | Ra
             detail="Too many failed authentication attempts.",
         )
     return AuthenticationFailed(message)
+
+
+def _failure_count(key: str) -> int:
+    cache.add(key, 0, timeout=120)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=120)
+        return 1

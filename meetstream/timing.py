@@ -29,6 +29,9 @@ SCHEDULER_EVERY = timedelta(seconds=15)
 WEBHOOK_LEASE = timedelta(minutes=1)
 WEBHOOK_RETRY_CAP = timedelta(hours=1)
 WEBHOOK_MAX_ATTEMPTS = 8
+# A partial staged file younger than this is left alone even unlocked: its writer may be
+# between creating it and locking it (bots.staging).
+PARTIAL_FILE_GRACE = timedelta(minutes=1)
 
 
 def retry_base() -> timedelta:
@@ -102,6 +105,11 @@ def timing_table() -> list[Row]:
             "Lease on a webhook event being delivered",
             f"{_seconds(WEBHOOK_LEASE)}; at most {settings.WEBHOOK_TENANT_CONCURRENCY} "
             "per tenant at once",
+        ),
+        Row(
+            "A recorder upload's partial file (`.part`) whose request died",
+            f"deleted by the scheduler once no process holds its lock and it is "
+            f"{_seconds(PARTIAL_FILE_GRACE)} old; by a deletion of the bot's media at once",
         ),
         Row("Redis visibility timeout (a vanished worker's task)", _seconds(visibility_timeout())),
     ]

@@ -71,6 +71,28 @@ def iam_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+# Days after which S3 aborts a multipart upload nobody completed (a worker killed mid-upload,
+# an endpoint gone for longer than the retries): longer than any upload takes.
+UNFINISHED_UPLOAD_DAYS = 2
+
+
+def lifecycle_rules(*, prefixes: list[str]) -> dict:
+    """The bucket lifecycle configuration (`put-bucket-lifecycle-configuration`'s input) that
+    has S3 abort unfinished multipart uploads under each prefix, which the platform cannot
+    always abort itself."""
+    return {
+        "Rules": [
+            {
+                "ID": f"meetstream-abort-unfinished-uploads-{n}",
+                "Status": "Enabled",
+                "Filter": {"Prefix": f"{prefix}/"},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": UNFINISHED_UPLOAD_DAYS},
+            }
+            for n, prefix in enumerate(prefixes, 1)
+        ]
+    }
+
+
 def trust_policy(*, principal_arn: str, external_id: str) -> dict:
     """Who may assume the customer's role: the platform's principal, naming the tenant's
     external ID (so that no other customer of ours can point us at this role)."""

@@ -7,9 +7,10 @@ S3 text).
 
 import hashlib
 import hmac
+import logging
 import os
 import uuid
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Literal
@@ -36,6 +37,8 @@ from storageconfig import failures, sts
 from storageconfig.client_cache import CLIENT_CACHE_SIZE, ClientCache, revision_of
 from storageconfig.failures import StorageError
 from storageconfig.sts import Role
+
+logger = logging.getLogger(__name__)
 
 Purpose = Literal["check", "transfer", "fetch", "probe"]
 
@@ -119,6 +122,7 @@ _ACTIONS = {
     "PutObject": "s3:PutObject",
     "GetObject": "s3:GetObject",
     "DeleteObjects": "s3:DeleteObject",
+    "AbortMultipartUpload": "s3:AbortMultipartUpload",
 }
 DELETE_BATCH = 1000  # S3's limit of keys per DeleteObjects call
 
@@ -316,6 +320,8 @@ def _build(target: S3Target, purpose: Purpose, session: botocore.session.Session
     # Small PUTs skip "Expect: 100-continue": its extra round trip costs more than it saves.
     built.meta.events.unregister("before-call.s3", add_expect_header)
     built.meta.events.register("before-call.s3.UploadPart", add_expect_header)
+    if purpose == "transfer":
+        built.meta.events.register("after-call.s3.CreateMultipartUpload", _multipart_begun)
     # botocore answers a redirect by asking the bucket's region, and when that redirects too,
     # asks again until the stack runs out; a redirect is an answer here, never followed.
     built.meta.events.register_first("needs-retry.s3", _stop_at_redirect)
@@ -464,10 +470,30 @@ def object_put(s3, target: S3Target, *, key: str, body: bytes, content_type: str
         raise error_from(exc, target=target, operation="PutObject", key=key) from None
 
 
+# (bucket, key) → who hears the id of the multipart upload begun for it (object_upload's
+# `started`); the transfer client's hook, which runs in s3transfer's threads, looks it up.
+_multipart_listeners: dict[tuple[str, str], Callable[[str], None]] = {}
+
+
+def _multipart_begun(parsed=None, **_) -> None:
+    if parsed and (upload_id := parsed.get("UploadId")):
+        listener = _multipart_listeners.get((parsed.get("Bucket"), parsed.get("Key")))
+        if listener is not None:
+            listener(upload_id)
+
+
 def object_upload(
-    s3, target: S3Target, *, key: str, source, content_type: str, metadata: dict[str, str]
+    s3,
+    target: S3Target,
+    *,
+    key: str,
+    source,
+    content_type: str,
+    metadata: dict[str, str],
+    started: Callable[[str], None] | None = None,
 ) -> None:
-    """Managed upload of a file path or binary stream: streamed, multipart when large.
+    """Managed upload of a file path or binary stream: streamed, multipart when large; a
+    multipart upload's id goes to `started` as soon as S3 gives it.
 
     Only PutObject and the multipart calls: write-only credentials suffice.
     """
@@ -479,10 +505,33 @@ def object_upload(
             with open(source, "rb") as body:
                 s3.put_object(Bucket=target.bucket, Key=key, Body=body, **extra)
             return
+        if started is not None:
+            _multipart_listeners[(target.bucket, key)] = started
         with create_transfer_manager(s3, transfer) as manager:
             manager.upload(source, target.bucket, key, extra_args=extra).result()
     except _FAILURES as exc:
         raise error_from(exc, target=target, operation="PutObject", key=key) from None
+    finally:
+        _multipart_listeners.pop((target.bucket, key), None)
+
+
+def multipart_abort(s3, target: S3Target, *, key: str, upload_id: str) -> None:
+    """Abort a multipart upload an earlier attempt left open, so its parts stop costing the
+    customer. Already gone, or not ours to abort (no s3:AbortMultipartUpload): nothing to do
+    here (the README's lifecycle rule catches it). Unreachable: raises, the attempt waits."""
+    try:
+        s3.abort_multipart_upload(Bucket=target.bucket, Key=key, UploadId=upload_id)
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code == "NoSuchUpload":
+            return
+        failure = error_from(exc, target=target, operation="AbortMultipartUpload", key=key)
+        if not failure.retryable:
+            logger.warning("Could not abort an unfinished upload of %s: %s", key, failure.reason)
+            return
+        raise failure from None
+    except _FAILURES as exc:
+        raise error_from(exc, target=target, operation="AbortMultipartUpload", key=key) from None
 
 
 def presign_get(s3, target: S3Target, *, key: str, expires: int = PRESIGN_SECONDS) -> str:

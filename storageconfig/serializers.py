@@ -216,6 +216,29 @@ class IamPolicySerializer(serializers.Serializer):
     Statement = IamStatementSerializer(many=True)
 
 
+class _AbortAfterSerializer(serializers.Serializer):
+    DaysAfterInitiation = serializers.IntegerField(min_value=1)
+
+
+class _PrefixFilterSerializer(serializers.Serializer):
+    Prefix = serializers.CharField()
+
+
+@closed
+class LifecycleRuleSerializer(serializers.Serializer):
+    ID = serializers.CharField()
+    Status = enum_field("LifecycleRuleStatus", "Enabled")
+    Filter = _PrefixFilterSerializer()
+    AbortIncompleteMultipartUpload = _AbortAfterSerializer()
+
+
+@closed
+class LifecycleConfigurationSerializer(serializers.Serializer):
+    """An S3 bucket lifecycle configuration: give it to put-bucket-lifecycle-configuration."""
+
+    Rules = LifecycleRuleSerializer(many=True)
+
+
 @closed
 class RolePoliciesSerializer(serializers.Serializer):
     trust_policy = IamPolicySerializer(help_text="The role's trust policy.")

@@ -191,15 +191,3 @@ def _clients_forget(revisions: list[int]) -> None:
     for provider in PROVIDERS:
         for pk in revisions:
             backend_class(provider).forget(pk)
-
-
-def storage_credentials_reencrypt() -> int:
-    """Rewrite every stored credential, so that it is encrypted with the first FERNET_KEYS key."""
-    count = 0
-    with transaction.atomic():
-        for config in StorageConfig.objects.select_for_update().filter(
-            credentials_erased_at__isnull=True
-        ):
-            config.save(update_fields=["secrets_json"])
-            count += 1
-    return count

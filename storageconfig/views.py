@@ -13,7 +13,7 @@ from storageconfig.backends import PROVIDERS
 from storageconfig.backends.aws import S3Backend, S3Location, role_session_name
 from storageconfig.failures import StorageError
 from storageconfig.models import AccessMode, StorageConfig
-from storageconfig.policy import trust_policy
+from storageconfig.policy import lifecycle_rules, trust_policy
 from storageconfig.rules import prefixes_distinct
 from storageconfig.selectors import storage_config_get_active
 from storageconfig.serializers import (
@@ -21,6 +21,7 @@ from storageconfig.serializers import (
     ExternalIdSerializer,
     GcsPolicySerializer,
     IamPolicySerializer,
+    LifecycleConfigurationSerializer,
     RolePoliciesSerializer,
     StorageCheckFailedSerializer,
     StorageChecksSerializer,
@@ -145,7 +146,7 @@ def _location_from_query(request) -> dict:
     query = {
         key: request.query_params[key]
         for key in request.query_params
-        if key not in {"access_mode", "allow_delete", "credentials"}
+        if key not in {"access_mode", "allow_delete", "credentials", "document"}
     }
     if "prefixes" in query:
         try:
@@ -183,6 +184,13 @@ class StoragePolicyView(APIView):
                 description="Add s3:DeleteObject on each prefix, so delete_data can delete "
                 "the bot's objects in your bucket.",
             ),
+            OpenApiParameter(
+                "document",
+                str,
+                enum=["permissions", "lifecycle"],
+                description="'lifecycle': instead of a policy, the bucket lifecycle rule that "
+                "has S3 abort unfinished multipart uploads under each prefix (aws only).",
+            ),
         ],
         responses={
             200: one_of(
@@ -191,6 +199,7 @@ class StoragePolicyView(APIView):
                 RolePoliciesSerializer,
                 GcsPolicySerializer,
                 AzurePolicySerializer,
+                LifecycleConfigurationSerializer,
             ),
             400: INVALID,
             404: NO_CONFIG,
@@ -206,6 +215,9 @@ class StoragePolicyView(APIView):
         allow_delete = request.query_params.get("allow_delete", "false")
         if allow_delete not in {"true", "false"}:
             raise serializers.ValidationError({"allow_delete": ["Use 'true' or 'false'."]})
+        document = request.query_params.get("document", "permissions")
+        if document not in {"permissions", "lifecycle"}:
+            raise serializers.ValidationError({"document": ["Use 'permissions' or 'lifecycle'."]})
         credentials = request.query_params.get("credentials", "keys")
         if credentials not in {"keys", "role"}:
             raise serializers.ValidationError({"credentials": ["Use 'keys' or 'role'."]})
@@ -219,6 +231,12 @@ class StoragePolicyView(APIView):
                 raise NotFound("No storage configuration is active: describe one in the query.")
             backend, options = config.backend_class, config.options
             prefixes, access_mode = config.distinct_prefixes, config.access_mode
+        if document == "lifecycle":
+            if backend is not S3Backend:
+                raise serializers.ValidationError(
+                    {"document": ["Only an aws bucket keeps unfinished uploads' parts."]}
+                )
+            return Response(lifecycle_rules(prefixes=prefixes))
         permissions = backend.policy(
             options=options,
             prefixes=prefixes,

@@ -227,7 +227,9 @@ class S3Backend(Backend):
     def bucket_probe(self):
         return s3.bucket_probe(self.target, cache_key=self.cache_key)
 
-    def object_upload(self, *, key: str, source, content_type: str, metadata: dict) -> None:
+    def object_upload(
+        self, *, key: str, source, content_type: str, metadata: dict, started=None
+    ) -> None:
         s3.object_upload(
             self._client("transfer"),
             self.target,
@@ -235,7 +237,11 @@ class S3Backend(Backend):
             source=source,
             content_type=content_type,
             metadata=metadata,
+            started=started,
         )
+
+    def upload_abort(self, *, key: str, upload_id: str) -> None:
+        s3.multipart_abort(self._client("transfer"), self.target, key=key, upload_id=upload_id)
 
     def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
         client = self._client("fetch")

@@ -234,8 +234,13 @@ class AzureBackend(Backend):
         except Exception as exc:
             raise self._error(exc, "PutBlob", key) from None
 
-    def object_upload(self, *, key: str, source, content_type: str, metadata: dict) -> None:
-        """A block blob, sent in blocks of S3_UPLOAD_PART_MB, S3_UPLOAD_THREADS at a time."""
+    def object_upload(
+        self, *, key: str, source, content_type: str, metadata: dict, started=None
+    ) -> None:
+        """A block blob, sent in blocks of S3_UPLOAD_PART_MB, S3_UPLOAD_THREADS at a time.
+
+        Blocks an interrupted attempt staged stay uncommitted: the next attempt's commit of the
+        same blob discards them, and Azure deletes them after a week in any case."""
         blob = self._container("transfer").get_blob_client(key)
         stream = open(source, "rb") if isinstance(source, str) else source
         try:

@@ -130,8 +130,22 @@ class Backend(ABC):
     # Media.
 
     @abstractmethod
-    def object_upload(self, *, key: str, source, content_type: str, metadata: dict) -> None:
-        """A file path or binary stream, streamed in parts: memory stays flat."""
+    def object_upload(
+        self,
+        *,
+        key: str,
+        source,
+        content_type: str,
+        metadata: dict,
+        started: Callable[[str], None] | None = None,
+    ) -> None:
+        """A file path or binary stream, streamed in parts: memory stays flat. A provider that
+        keeps an unfinished upload's parts until told gives its id to `started` once begun."""
+
+    def upload_abort(self, *, key: str, upload_id: str) -> None:
+        """Abort an unfinished upload `started` named (an earlier attempt died): its parts
+        cost the customer until then. Providers whose parts lapse by themselves need not."""
+        return None
 
     @abstractmethod
     def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:

@@ -211,9 +211,12 @@ class GcsBackend(Backend):
         except Exception as exc:
             raise self._error(exc, "PutObject", key) from None
 
-    def object_upload(self, *, key: str, source, content_type: str, metadata: dict) -> None:
+    def object_upload(
+        self, *, key: str, source, content_type: str, metadata: dict, started=None
+    ) -> None:
         # Above one part, resumable, one part at a time: memory holds one part, whatever the
-        # file's size. Below, one request (a resumable upload would cost two).
+        # file's size. Below, one request (a resumable upload would cost two). An interrupted
+        # resumable upload is no object and its session lapses after a week: nothing to abort.
         part = settings.S3_UPLOAD_PART_MB * MiB
         small = _size(source) <= part
         blob = self._bucket().blob(key, chunk_size=None if small else part)

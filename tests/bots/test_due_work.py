@@ -52,10 +52,10 @@ def test_an_unexpected_exception_fails_its_file_and_the_rest_are_recorded(
     files = sample_media(bot, screenshots=0)
     real = uploads._transfer_once
 
-    def surprising(backend, artifact, body):
+    def surprising(backend, artifact, body, started):
         if artifact.name == "audio.wav":
             raise RuntimeError("an SDK's surprise")
-        return real(backend, artifact, body)
+        return real(backend, artifact, body, started)
 
     monkeypatch.setattr(uploads, "_transfer_once", surprising)
     hand_over(recorder, bot["bot_id"], files)

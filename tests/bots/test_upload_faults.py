@@ -155,3 +155,38 @@ def test_one_unwritable_prefix_leaves_the_media_partial_and_the_manifest_unwritt
     assert [f["file"] for f in status["media"]["failed"]] == ["audio.mp3", "audio.wav"]
     assert status["media"]["uploaded"] == status["media"]["artifacts"] - 2
     assert not BotArtifact.objects.filter(name="manifest.json").exists()
+
+
+def test_a_multipart_upload_left_open_by_an_outage_is_aborted_by_the_next_attempt(
+    api, recorder, config_body, s3_server, bucket, settings
+):
+    outage = True
+
+    def decide(method: str, path: str):
+        part = method == "PUT" and "partNumber=" in path
+        abort = method == "DELETE" and "uploadId=" in path
+        return "503" if outage and (part or abort) else None
+
+    settings.S3_UPLOAD_PART_MB = 5
+    proxy = FaultProxy(s3_server.url, decide)
+    try:
+        assert api.put(PUT, config_body(endpoint_url=proxy.url), format="json").status_code == 200
+        bot = create_bot(api)
+        video = bytes(range(256)) * (12 * MiB // 256)
+        hand_over(recorder, bot["bot_id"], {"meeting_recording.mp4": video})
+        [left_open] = s3_server.client().list_multipart_uploads(Bucket=bucket)["Uploads"]
+        row = BotArtifact.objects.get(name="meeting_recording.mp4")
+        assert (row.state, row.multipart_upload_id) == ("retry_wait", left_open["UploadId"])
+
+        outage = False
+        BotArtifact.objects.update(next_attempt_at=None)
+        upload_bot_media(Bot.objects.get().pk)
+    finally:
+        proxy.stop()
+
+    aborted = [path for method, path, fault in proxy.seen if method == "DELETE" and not fault]
+    assert aborted and left_open["UploadId"] in aborted[0]
+    assert "Uploads" not in s3_server.client().list_multipart_uploads(Bucket=bucket)
+    key = f"meetstream/{bot['bot_id']}_meeting_recording.mp4"
+    assert s3_server.client().get_object(Bucket=bucket, Key=key)["Body"].read() == video
+    assert BotArtifact.objects.get(name="meeting_recording.mp4").multipart_upload_id == ""

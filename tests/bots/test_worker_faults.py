@@ -26,7 +26,7 @@ def wait_until(condition, seconds: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def test_a_worker_killed_mid_multipart_upload_is_redelivered_and_completes(
+def test_a_worker_killed_mid_multipart_upload_is_redelivered_aborted_and_completed(
     api, recorder, config_body, s3_server, bucket, workers, media_root
 ):
     parts: list[str] = []
@@ -62,6 +62,8 @@ def test_a_worker_killed_mid_multipart_upload_is_redelivered_and_completes(
         Bucket=bucket, Key=f"meetstream/{bot['bot_id']}_meeting_recording.mp4"
     )
     assert stored["Body"].read() == video
+    # The killed attempt's multipart upload was aborted by the next one: no parts left to pay.
+    assert "Uploads" not in s3_server.client().list_multipart_uploads(Bucket=bucket)
     rows = BotArtifact.objects.order_by("name")
     assert list(rows.values_list("name", "state")) == [
         ("chats.json", "uploaded"),

@@ -40,7 +40,7 @@ def broker_stopped():
 
 @pytest.mark.django_db(transaction=True)
 def test_readiness_names_a_stopped_broker_and_an_unreachable_platform_bucket(
-    settings, broker_stopped
+    settings, broker_stopped, caplog
 ):
     port = free_port()
     settings.PLATFORM_S3_ENDPOINT_URL = f"http://127.0.0.1:{port}"
@@ -60,6 +60,13 @@ def test_readiness_names_a_stopped_broker_and_an_unreachable_platform_bucket(
     text = response.content.decode()
     for detail in ("127.0.0.1", str(port), settings.PLATFORM_S3_ACCESS_KEY_ID, "Error", "redis"):
         assert detail not in text
+    # The log says why, down to the cause: the connection refused, and where.
+    [broker] = [r.getMessage() for r in caplog.records if "broker is unavailable" in r.getMessage()]
+    assert "Connection refused" in broker or "Error 111" in broker, broker
+    [bucket] = [
+        r.getMessage() for r in caplog.records if "platform_bucket is unavail" in r.getMessage()
+    ]
+    assert "unreachable" in bucket or str(port) in bucket, bucket
 
 
 @pytest.mark.django_db(transaction=True)

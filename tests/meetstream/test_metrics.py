@@ -1,5 +1,7 @@
 """/metrics: what operators scrape, in Prometheus' text format, summed over every process."""
 
+import subprocess
+
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -124,8 +126,11 @@ def test_with_a_metrics_token_set_only_its_bearer_may_scrape(client, settings):
 
 def test_under_gunicorn_with_two_workers_a_scrape_sums_both(tmp_path):
     folder = tmp_path / "metrics"
-    folder.mkdir()
-    (folder / "counter_1.db").write_bytes(b"stale, from a previous run")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = folder / f"web-{gone.pid}"  # a gunicorn of a previous run, whose process is gone
+    stale.mkdir(parents=True)
+    (stale / "counter_1.db").write_bytes(b"stale, from a previous run")
     healthz = (
         "meetstream_http_request_duration_seconds_count",
         (("method", "GET"), ("route", "healthz")),
@@ -134,14 +139,14 @@ def test_under_gunicorn_with_two_workers_a_scrape_sums_both(tmp_path):
         log=tmp_path / "gunicorn.log", workers=2, PROMETHEUS_MULTIPROC_DIR=str(folder)
     )
     try:
-        assert not (folder / "counter_1.db").exists(), "the master emptied the folder at start"
+        assert not stale.exists(), "the master removed a finished group's folder at start"
         baseline = samples(requests.get(f"{server.url}/metrics", timeout=10).text)[healthz]
         sent = 0
-        while len(list(folder.glob("histogram_*.db"))) < 2 and sent < 2000:
+        while len(list(folder.glob("web-*/histogram_*.db"))) < 2 and sent < 2000:
             # A new connection each time: either worker may accept it.
             assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
             sent += 1
-        assert len(list(folder.glob("histogram_*.db"))) == 2, "both workers served /healthz"
+        assert len(list(folder.glob("web-*/histogram_*.db"))) == 2, "both workers served"
         scrapes = [requests.get(f"{server.url}/metrics", timeout=10).text for _ in range(6)]
     finally:
         server.stop()

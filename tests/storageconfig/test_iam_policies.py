@@ -132,3 +132,32 @@ def test_per_category_prefixes_fail_when_one_prefix_is_not_writable(
     assert len(failed) == 1 and failed[0].startswith("transcripts/.write_probe_")
     assert f"s3:PutObject on s3://{bucket}/transcripts/.write_probe_" in body["message"]
     assert sum(check["ok"] for check in body["checks"]) == 4
+
+
+def test_the_lifecycle_rule_aborts_unfinished_uploads_under_each_prefix_and_s3_takes_it(
+    api, config_body, s3_server, bucket
+):
+    body = config_body(prefixes={"video": "rec/video"})
+    assert api.put(PUT, body, format="json").status_code == 200
+
+    response = api.get("/api/v1/admin/configs/policy?document=lifecycle")
+
+    assert response.status_code == 200, response.json()
+    rules = response.json()
+    s3_server.client().put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration=rules
+    )
+    applied = s3_server.client().get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert sorted(rule["Filter"]["Prefix"] for rule in applied) == ["meetstream/", "rec/video/"]
+    assert {rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] for rule in applied} == {
+        2
+    }
+    policy = api.get("/api/v1/admin/configs/policy").json()
+    assert "s3:AbortMultipartUpload" in policy["Statement"][0]["Action"]
+
+
+def test_a_lifecycle_document_is_refused_with_a_message_for_an_unknown_name(api):
+    response = api.get("/api/v1/admin/configs/policy?document=bucket-policy&bucket_name=b")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["document"]

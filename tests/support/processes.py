@@ -70,14 +70,23 @@ def children_of(pid: int) -> list[int]:
 
 
 def worker_start(
-    *, log: Path, queue: str, concurrency: int = 2, deployed: bool = False, **env: str
+    *,
+    log: Path,
+    queue: str,
+    concurrency: int = 2,
+    deployed: bool = False,
+    loglevel: str | None = "INFO",
+    **env: str,
 ) -> Worker:
     """A real Celery worker on REDIS_URL, consuming only this queue; `deployed`: as the README
-    deploys it (`worker --beat`, gossip, mingle and heartbeats on)."""
+    deploys it (`worker --beat`, gossip, mingle and heartbeats on); `loglevel=None`: without
+    `--loglevel`, as the README's command runs it."""
     command = [
-        *(sys.executable, "-m", "celery", "-A", "meetstream", "worker", "--loglevel=INFO"),
+        *(sys.executable, "-m", "celery", "-A", "meetstream", "worker"),
         *(f"--concurrency={concurrency}", "--pool=prefork", "-Q", queue),
     ]
+    if loglevel:
+        command.append(f"--loglevel={loglevel}")
     if deployed:
         command += ["--beat", "--schedule", str(log.with_suffix(".beat"))]
     else:

@@ -29,10 +29,16 @@ class Workers:
             **extra,
         }
 
-    def start(self, *, concurrency: int = 2, **env: str) -> Worker:
+    def start(self, *, concurrency: int = 2, loglevel: str | None = "INFO", **env: str) -> Worker:
         """Start a worker (and wait until it is ready); safe to call from several threads."""
         log = self.folder / f"worker-{uuid.uuid4().hex[:8]}.log"
-        worker = worker_start(log=log, queue=self.queue, concurrency=concurrency, **self.env(**env))
+        worker = worker_start(
+            log=log,
+            queue=self.queue,
+            concurrency=concurrency,
+            loglevel=loglevel,
+            **self.env(**env),
+        )
         self.started.append(worker)
         return worker
 
