@@ -7,7 +7,6 @@ is made here, in the master, before any worker imports prometheus_client.
 
 import os
 
-from meetstream.env import env_choice, env_str
 from meetstream.logcontext import logging_config
 from meetstream.metrics_dir import metrics_dir_prepare, metrics_dir_release
 
@@ -17,9 +16,7 @@ worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 60
 # gunicorn's own lines ("Booting worker", "Worker ... was sent SIGKILL!") in LOG_FORMAT too.
-logconfig_dict = logging_config(
-    env_choice("LOG_FORMAT", "plain", ("plain", "json")), env_str("LOG_LEVEL") or "INFO"
-)
+logconfig_dict = logging_config()
 
 
 def child_exit(server, worker) -> None:

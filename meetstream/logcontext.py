@@ -14,6 +14,8 @@ import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from meetstream.env import env_choice, env_str
+
 FIELDS = ("request_id", "tenant", "bot_id", "task_id")
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
@@ -95,9 +97,14 @@ _QUIETED = ("botocore", "boto3", "s3transfer", "urllib3", "azure", "google")
 _OWN_HANDLERS = {"gunicorn.error": "INFO", "gunicorn.access": "INFO", "multiprocessing": "ERROR"}
 
 
-def logging_config(log_format: str, level: str) -> dict:
+def log_format() -> str:
+    """LOG_FORMAT: `plain` or `json`."""
+    return env_choice("LOG_FORMAT", "plain", ("plain", "json"))
+
+
+def logging_config() -> dict:
     """The logging dictConfig of every process (Django's LOGGING, gunicorn's logconfig_dict,
-    the Celery worker's): LOG_FORMAT and LOG_LEVEL apply to all of them."""
+    the Celery worker's), from LOG_FORMAT and LOG_LEVEL."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -109,11 +116,11 @@ def logging_config(log_format: str, level: str) -> dict:
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",
-                "formatter": log_format,
+                "formatter": log_format(),
                 "filters": ["context"],
             }
         },
-        "root": {"handlers": ["console"], "level": level},
+        "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
         "loggers": {
             **{name: {"level": "WARNING", "propagate": True} for name in _QUIETED},
             **{

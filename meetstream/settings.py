@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 
 from meetstream.env import REQUIRED_SECRETS, env_bool, env_choice, env_int, env_list, env_str
-from meetstream.logcontext import logging_config
+from meetstream.logcontext import log_format, logging_config
 from meetstream.timing import SCHEDULER_EVERY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -272,8 +272,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # LOG_FORMAT=json: one JSON object per line with request_id, tenant, bot_id and task_id, from
 # every logger of every process (meetstream.logcontext.logging_config).
-LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
-LOGGING = logging_config(LOG_FORMAT, env_str("LOG_LEVEL") or "INFO")
+LOG_FORMAT = log_format()
+LOGGING = logging_config()
 
 # Operators: /metrics asks for `Authorization: Bearer <METRICS_TOKEN>` when it is set; a worker
 # serves its metrics on WORKER_METRICS_PORT when that is set (meetstream.metrics), the same way,
