@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -243,6 +244,7 @@ def _stub_rows(bench: Bench, files, folder, *, latency: float = 0) -> list[Row]:
 
 def _peak_memory(bench: Bench, files: dict[str, Path]) -> float:
     bot = left_bot(bench.tenant, files)
+    staging = {"STAGING_S3_BUCKET": settings.STAGING_S3_BUCKET or ""}
     result = command_run(
         "upload_media",
         bot.public_id,
@@ -250,32 +252,56 @@ def _peak_memory(bench: Bench, files: dict[str, Path]) -> float:
         PLATFORM_S3_ACCESS_KEY_ID="bench",
         PLATFORM_S3_SECRET_ACCESS_KEY="bench",
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        **staging,
     )
     assert result.returncode == 0 and " 0 retry_wait, 0 gave_up" in result.stdout, result.stderr
     return result.peak_rss / MiB
 
 
-def rows(bench: Bench) -> list[Row]:
-    big = recording(bench.work)
+@contextmanager
+def staged_in_bucket(bench: Bench):
+    """Staging in a bucket of the moto server (STAGING_S3_BUCKET) while inside."""
+    bench.s3_admin().create_bucket(Bucket=STAGING_BUCKET)
+    settings.STAGING_S3_BUCKET = STAGING_BUCKET
+    try:
+        yield
+    finally:
+        settings.STAGING_S3_BUCKET = None
+
+
+STAGING_BUCKET = "bench-staging"
+BIG = "256 MiB video + 30 min WAV + 200 screenshots (+ sidecars)"
+
+
+def _big_rows(bench: Bench, big: dict[str, Path], where: str) -> list[Row]:
+    """The upload row (staged beforehand, not timed) and the uploading process's peak memory."""
     bot = left_bot(bench.tenant, big)
     ours = timed(lambda: _ours(bot))
     base = timed(lambda: plain_boto3(bench, big, one_call="upload_file"))
-    peak = _peak_memory(bench, big)
     return [
-        Row(
-            "In-process: 256 MiB video + 30 min WAV + 200 screenshots (+ sidecars) vs boto3 "
-            "upload_file",
-            ours,
-            base,
-            unit="s",
-            target=1.2,
-        ),
+        Row(f"In-process, {where}: {BIG} vs boto3 upload_file", ours, base, unit="s", target=1.2),
         Row(
             "  peak memory of the uploading process vs the 150 MiB bound",
-            peak,
+            _peak_memory(bench, big),
             150,
             unit="MB",
             target=1.0,
         ),
-        *_small_rows(bench),
     ]
+
+
+def _staging_row(bench: Bench, big: dict[str, Path]) -> Row:
+    """The recorder's side: the same files staged (artifact_stage, as a PUT does) into the
+    staging bucket against on disk."""
+    on_disk = timed(lambda: left_bot(bench.tenant, big, leave=False))
+    with staged_in_bucket(bench):
+        in_bucket = timed(lambda: left_bot(bench.tenant, big, leave=False))
+    return Row(f"Staging {BIG}: into STAGING_S3_BUCKET vs onto disk", in_bucket, on_disk, unit="s")
+
+
+def rows(bench: Bench) -> list[Row]:
+    big = recording(bench.work)
+    on_disk = _big_rows(bench, big, "staged on disk")
+    with staged_in_bucket(bench):
+        in_bucket = _big_rows(bench, big, "staged in STAGING_S3_BUCKET")
+    return [*on_disk, *in_bucket, _staging_row(bench, big), *_small_rows(bench)]

@@ -67,12 +67,22 @@ class Intake:
         return self._hash.hexdigest()
 
     def read(self, size: int = CHUNK) -> bytes:
+        """Up to `size` bytes, as many as asked unless the body ends (a server's stream may
+        answer less a call; a multipart upload's parts must be whole)."""
         want = CHUNK if size is None or size < 0 else size
         if self.length is not None:
             want = min(want, self.length - self.size)
-            if want == 0:
-                self._end()
-                return b""
+        parts, got = [], 0
+        while got < want:
+            if not (data := self._next(min(want - got, CHUNK))):
+                break
+            parts.append(data)
+            got += len(data)
+        if got < want or self.size == self.length:
+            self._end()  # the body ended: checked before its last bytes are handed on
+        return b"".join(parts)
+
+    def _next(self, want: int) -> bytes:
         try:
             data = self._stream.read(want)
         except Exception:  # each WSGI server reports a broken body its own way
@@ -80,7 +90,6 @@ class Intake:
         if not data:
             if self.length is not None:
                 raise self._incomplete()
-            self._end()
             return b""
         self.size += len(data)
         if self.size > settings.MEDIA_MAX_FILE_BYTES:

@@ -52,6 +52,7 @@ class ArtifactUploadView(RecorderView):
             **ERRORS,
             411: error("A chunked body the server cannot frame."),
             413: error("Larger than MEDIA_MAX_FILE_BYTES."),
+            503: error("Staging is unavailable: nothing was stored; send the file again."),
         },
     )
     def put(self, request, bot_id: str, file: str):

@@ -25,7 +25,7 @@ from bots.lifecycle import BotEventType, BotStatus
 from bots.models import Bot, BotArtifact, Pin
 from bots.selectors import pin_storage
 from bots.services import bot_transition
-from bots.staging import staged_copies_discard, staged_exists, staged_source
+from bots.staging import staged_copies_discard, staged_source
 from bots.upload_lifecycle import UNFINISHED, UPLOADS, UploadEvent, UploadState, upload_move
 from bots.webhooks import webhook_emit
 from meetstream import due_work, metrics, timing
@@ -113,7 +113,7 @@ def _transfer(backend: Backend, artifact: BotArtifact, body: bytes | None, start
     upload it begins (recorded by the pass, aborted by the next attempt should this one die)."""
     try:
         return _transfer_once(backend, artifact, body, started)
-    except (FileNotFoundError, StagedMissing):
+    except FileNotFoundError:  # StagedMissing, or a disk's copy gone since
         return StorageError("staged_file_missing", STAGED_MISSING)
     except Exception as unexpected:  # an SDK's or the disk's surprise: this file gives up
         logger.exception("Upload of %s failed unexpectedly", artifact.name)
@@ -125,21 +125,15 @@ def _transfer(backend: Backend, artifact: BotArtifact, body: bytes | None, start
 STAGED_MISSING = "The staged file is missing; it cannot be uploaded."
 
 
-class StagedMissing(Exception):
-    pass
-
-
 def _transfer_once(backend: Backend, artifact: BotArtifact, body: bytes | None, started):
-    if body is None and not staged_exists(artifact.staged_name):
-        raise StagedMissing
+    try:
+        source = io.BytesIO(body) if body is not None else staged_source(artifact.staged_name)
+    except StorageError as failure:  # the staging bucket did not answer
+        return failure
     try:
         if artifact.multipart_upload_id:
             backend.upload_abort(key=artifact.key, upload_id=artifact.multipart_upload_id)
-    except StorageError as failure:
-        return failure
-    source = io.BytesIO(body) if body is not None else staged_source(artifact.staged_name)
-    began = time.perf_counter()
-    try:
+        began = time.perf_counter()
         backend.object_upload(
             key=artifact.key,
             source=source,
@@ -149,9 +143,6 @@ def _transfer_once(backend: Backend, artifact: BotArtifact, body: bytes | None, 
         )
     except StorageError as failure:
         return failure
-    finally:
-        if not isinstance(source, str):
-            source.close()
     metrics.UPLOAD_SECONDS.labels(category=artifact.category).observe(time.perf_counter() - began)
     return None
 

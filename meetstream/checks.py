@@ -82,3 +82,21 @@ def platform_bucket_check(app_configs=None, **kwargs) -> list[Warning]:
             id="meetstream.W002",
         )
     ]
+
+
+@register(deploy=True)
+def staging_bucket_check(app_configs=None, **kwargs) -> list[Warning]:
+    """With STAGING_S3_BUCKET, a HeadBucket on it within 2 s: recorder files go nowhere else."""
+    from bots.staging import staging_bucket
+
+    bucket = staging_bucket()
+    if bucket is None or (failure := bucket.bucket_probe()) is None:
+        return []
+    return [
+        Warning(
+            f"The staging bucket is unreachable ({failure.reason}): {failure.message}",
+            hint="Check STAGING_S3_BUCKET, PLATFORM_S3_REGION, PLATFORM_S3_ENDPOINT_URL and the "
+            "platform credentials: every recorder upload is staged there.",
+            id="meetstream.W003",
+        )
+    ]

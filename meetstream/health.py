@@ -1,7 +1,7 @@
 """Liveness and readiness for load balancers and orchestrators.
 
-Readiness runs django-health-check's checks (the database, the staging storage) beside two of
-ours (the broker, the platform bucket), concurrently and each within its timeout. Neither answer
+Readiness runs django-health-check's database check beside ours (the broker, staging, the
+platform bucket), concurrently and each within its timeout. Neither answer
 carries host names, credentials or exception text: a failing check is named, nothing more; the
 reason goes to the log.
 """
@@ -17,6 +17,7 @@ from health_check.checks import Database, Storage
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
+from bots.staging import staging_bucket
 from meetstream.celery import app as celery_app
 from storageconfig.checks import platform_bucket_probe
 from storageconfig.s3 import PROBE_SECONDS
@@ -50,10 +51,24 @@ class PlatformBucket(HealthCheck):
             raise ServiceUnavailable(failure.reason)
 
 
+@dataclasses.dataclass
+class Staging(HealthCheck):
+    """Staging takes files: on disk, django-health-check's write, read and delete under
+    MEDIA_ROOT; in STAGING_S3_BUCKET, a HeadBucket."""
+
+    timeout = TWO_SECONDS
+
+    def run(self) -> None:
+        if (bucket := staging_bucket()) is None:
+            Storage(alias="staging").run()
+        elif (failure := bucket.bucket_probe()) is not None:
+            raise ServiceUnavailable(failure.reason)
+
+
 READINESS = {
     "database": (Database, {}),
     "broker": (Broker, {}),
-    "staging": (Storage, {"alias": "staging"}),
+    "staging": (Staging, {}),
     "platform_bucket": (PlatformBucket, {}),
 }
 

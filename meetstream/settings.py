@@ -125,7 +125,8 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 
-# Recorder files are staged on local disk, or in an S3 bucket of the platform's account.
+# Recorder files are staged under MEDIA_ROOT (the "staging" storage), or across machines in an
+# S3 bucket of the platform's account, with its credentials and endpoint (bots.staging).
 STAGING_S3_BUCKET = env_str("STAGING_S3_BUCKET")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -193,21 +194,6 @@ STORAGE_ROLE_SESSION_SECONDS = env_int(
     "STORAGE_ROLE_SESSION_SECONDS", 3600, minimum=3600, maximum=43200
 )
 STORAGE_ALLOW_PRIVATE_ENDPOINTS = env_bool("STORAGE_ALLOW_PRIVATE_ENDPOINTS", False)
-if STAGING_S3_BUCKET:
-    STORAGES["staging"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": STAGING_S3_BUCKET,
-            "region_name": PLATFORM_S3_REGION,
-            "endpoint_url": PLATFORM_S3_ENDPOINT_URL or None,
-            "access_key": PLATFORM_S3_ACCESS_KEY_ID or None,
-            "secret_key": PLATFORM_S3_SECRET_ACCESS_KEY or None,
-            "addressing_style": "path" if PLATFORM_S3_ENDPOINT_URL else None,
-            # Staged names are unique, so no HeadObject before each save.
-            "file_overwrite": True,
-        },
-    }
-
 # Uploads: files of one bot in flight at once, and how a failed one is tried again
 # (meetstream.timing has every delay of the upload path).
 MEDIA_UPLOAD_CONCURRENCY = env_int("MEDIA_UPLOAD_CONCURRENCY", 8, minimum=1)

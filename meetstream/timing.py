@@ -32,6 +32,9 @@ WEBHOOK_MAX_ATTEMPTS = 8
 # A partial staged file younger than this is left alone even unlocked: its writer may be
 # between creating it and locking it (bots.staging).
 PARTIAL_FILE_GRACE = timedelta(minutes=1)
+# A recorder upload into the staging bucket still unfinished after this is one whose request
+# died (a live one would be an 8 GiB body at under 1 MB/s): it is aborted (bots.staging).
+STAGED_UPLOAD_GRACE = timedelta(hours=3)
 
 
 def retry_base() -> timedelta:
@@ -110,6 +113,12 @@ def timing_table() -> list[Row]:
             "A recorder upload's partial file (`.part`) whose request died",
             f"deleted by the scheduler once no process holds its lock and it is "
             f"{_seconds(PARTIAL_FILE_GRACE)} old; by a deletion of the bot's media at once",
+        ),
+        Row(
+            "A recorder upload into `STAGING_S3_BUCKET` whose request died (an open multipart "
+            "upload)",
+            f"aborted by the scheduler once it is {_seconds(STAGED_UPLOAD_GRACE)} old; by a "
+            f"deletion of the bot's media at once",
         ),
         Row("Redis visibility timeout (a vanished worker's task)", _seconds(visibility_timeout())),
     ]

@@ -7,11 +7,13 @@ S3 text).
 
 import hashlib
 import hmac
+import io
 import logging
 import os
 import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from functools import cache
 from typing import Literal
 from urllib.parse import quote, urlsplit
@@ -31,9 +33,11 @@ from botocore.exceptions import (
 )
 from botocore.handlers import add_expect_header
 from django.conf import settings
+from s3transfer.utils import OSUtils
 
 from meetstream import outbound, timing
 from storageconfig import failures, sts
+from storageconfig.backends.base import ObjectSource
 from storageconfig.client_cache import CLIENT_CACHE_SIZE, ClientCache, revision_of
 from storageconfig.failures import StorageError
 from storageconfig.sts import Role
@@ -83,11 +87,17 @@ PRESIGN_SECONDS = sts.URL_SECONDS
 MiB = 1024 * 1024
 
 
-def transfer_config() -> TransferConfig:
+def transfer_config(threads: int | None = None) -> TransferConfig:
     """Multipart above one part's size; each file sends S3_UPLOAD_THREADS parts at once and a
     stream holds at most that many parts in memory (the README's upload curve chose these)."""
     part = settings.S3_UPLOAD_PART_MB * MiB
-    return _transfer_config(part, settings.S3_UPLOAD_THREADS)
+    return _transfer_config(part, threads or settings.S3_UPLOAD_THREADS)
+
+
+# A stream's parts are read into memory before they are sent (a file's, or an ObjectSource's,
+# are read as they go): it sends this many at once and holds one more, so memory stays within
+# three parts whatever the stream's size (a recorder's body on its way into staging).
+STREAM_THREADS = 2
 
 
 @cache
@@ -492,22 +502,27 @@ def object_upload(
     metadata: dict[str, str],
     started: Callable[[str], None] | None = None,
 ) -> None:
-    """Managed upload of a file path or binary stream: streamed, multipart when large; a
-    multipart upload's id goes to `started` as soon as S3 gives it.
+    """Managed upload of a file path, an ObjectSource or a binary stream: streamed, multipart
+    when large; a multipart upload's id goes to `started` as soon as S3 gives it.
 
     Only PutObject and the multipart calls: write-only credentials suffice.
     """
     extra = {"ContentType": content_type, "Metadata": metadata, **target.write_args()}
+    if isinstance(source, ObjectSource):
+        # Named by its key, as if a file: s3transfer opens each part through `files`.
+        files, size, source = _ObjectParts(source), source.size, key
+    else:
+        files, size = None, os.path.getsize(source) if isinstance(source, str) else None
     try:
-        transfer = transfer_config()
-        if isinstance(source, str) and os.path.getsize(source) < transfer.multipart_threshold:
+        transfer = transfer_config(STREAM_THREADS if size is None else None)
+        if size is not None and size < transfer.multipart_threshold:
             # One PUT: a transfer manager's threads cost more than a small file takes.
-            with open(source, "rb") as body:
+            with files.open(key, "rb") if files else open(source, "rb") as body:
                 s3.put_object(Bucket=target.bucket, Key=key, Body=body, **extra)
             return
         if started is not None:
             _multipart_listeners[(target.bucket, key)] = started
-        with create_transfer_manager(s3, transfer) as manager:
+        with create_transfer_manager(s3, transfer, osutil=files) as manager:
             manager.upload(source, target.bucket, key, extra_args=extra).result()
     except _FAILURES as exc:
         raise error_from(exc, target=target, operation="PutObject", key=key) from None
@@ -589,6 +604,124 @@ def object_open(s3, target: S3Target, *, key: str):
         return s3.get_object(Bucket=target.bucket, Key=key)["Body"]
     except _FAILURES as exc:
         raise error_from(exc, target=target, operation="GetObject", key=key) from None
+
+
+class _ObjectFile(io.RawIOBase):
+    """An object as a seekable file, read one window (a part's size) per ranged GET: a part of
+    a multipart upload is one whole answer, and its connection goes back to the pool. Only the
+    reader's buffer is held in memory."""
+
+    def __init__(self, s3, target: S3Target, key: str, size: int, failure_as) -> None:
+        self._s3, self._target, self._key = s3, target, key
+        self._failure_as = failure_as
+        self.size = size
+        self._window = settings.S3_UPLOAD_PART_MB * MiB
+        self._at = 0
+        self._body, self._body_at, self._body_end = None, 0, 0
+
+    def _open(self, start: int) -> None:
+        self._drop()
+        end = min(start + self._window, self.size)
+        answer = self._s3.get_object(
+            Bucket=self._target.bucket, Key=self._key, Range=f"bytes={start}-{end - 1}"
+        )
+        self._body, self._body_at, self._body_end = answer["Body"], start, end
+
+    def _drop(self) -> None:
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._at
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._at, os.SEEK_END: self.size}[whence]
+        self._at = max(0, base + offset)
+        return self._at
+
+    def readinto(self, buffer) -> int:
+        if self._at >= self.size:
+            return 0
+        try:
+            if self._body is None or self._at != self._body_at or self._at >= self._body_end:
+                self._open(self._at)
+            data = self._body.read(min(len(buffer), self._body_end - self._at))
+        except _FAILURES as exc:
+            failure = error_from(exc, target=self._target, operation="GetObject", key=self._key)
+            raise self._failure_as(failure) from None
+        if not data:  # the answer ended early
+            raise self._failure_as(failures.unreachable(self._target.endpoint))
+        buffer[: len(data)] = data
+        self._at += len(data)
+        self._body_at = self._at
+        return len(data)
+
+    def close(self) -> None:
+        self._drop()
+        super().close()
+
+
+def object_reader(
+    s3, target: S3Target, *, key: str, size: int, failure_as=lambda failure: failure
+) -> io.BufferedReader:
+    """The object (of this `size`, object_size's) as a seekable binary file whose reads return
+    all they ask for, until the end; nothing is asked of S3 before the first read. A read that
+    fails raises `failure_as(the StorageError)`, as its reader may be another bucket's upload."""
+    return io.BufferedReader(_ObjectFile(s3, target, key, size, failure_as), buffer_size=MiB)
+
+
+def object_start(s3, target: S3Target, *, key: str, limit: int) -> bytes:
+    """The object's first `limit` bytes (all of it when shorter)."""
+    try:
+        answer = s3.get_object(Bucket=target.bucket, Key=key, Range=f"bytes=0-{limit - 1}")
+        with answer["Body"] as body:
+            return body.read()
+    except _FAILURES as exc:
+        raise error_from(exc, target=target, operation="GetObject", key=key) from None
+
+
+def object_size(s3, target: S3Target, *, key: str) -> int:
+    try:
+        return s3.head_object(Bucket=target.bucket, Key=key)["ContentLength"]
+    except _FAILURES as exc:
+        raise error_from(exc, target=target, operation="HeadObject", key=key) from None
+
+
+class _ObjectParts(OSUtils):
+    """s3transfer's file access, for an ObjectSource named as the "file": each part opens its
+    own reader and seeks to its range (s3transfer closes it once the part is sent)."""
+
+    def __init__(self, source: ObjectSource) -> None:
+        self._source = source
+
+    def get_file_size(self, filename: str) -> int:
+        return self._source.size
+
+    def open(self, filename: str, mode: str):
+        return self._source.open()
+
+
+def multipart_uploads(s3, target: S3Target, *, prefix: str) -> list[tuple[str, str, datetime]]:
+    """The multipart uploads begun under the prefix and neither completed nor aborted: each
+    one's key, upload id and when it began (S3 lists up to 1,000 a call)."""
+    try:
+        pages = s3.get_paginator("list_multipart_uploads").paginate(
+            Bucket=target.bucket, Prefix=prefix
+        )
+        return [
+            (upload["Key"], upload["UploadId"], upload["Initiated"])
+            for page in pages
+            for upload in page.get("Uploads", [])
+        ]
+    except _FAILURES as exc:
+        raise error_from(exc, target=target, operation="ListMultipartUploads") from None
 
 
 def objects_delete(s3, target: S3Target, *, keys: list[str]) -> dict[str, StorageError]:

@@ -4,6 +4,8 @@ import logging
 import os
 import socket
 import threading
+import uuid
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -16,6 +18,7 @@ from meetstream.services import api_key_create, tenant_get_or_create
 from tests.support import leaks
 from tests.support.listeners import Receiver
 from tests.support.s3 import iam_s3_server_start, s3_server_start
+from tests.support.staging import Staging
 from tests.support.workers import PLATFORM_BUCKET, Workers
 
 RECORDER_TOKEN = "recorder-token-for-tests"
@@ -38,6 +41,7 @@ def media_root(tmp_path_factory):
 def _platform(settings, s3_server, media_root, monkeypatch):
     """Staging under a temporary folder, the platform bucket on the moto server, tasks inline."""
     settings.MEDIA_ROOT = str(media_root)
+    settings.STAGING_S3_BUCKET = None  # the staging fixture runs a test in both modes
     # Tests share 127.0.0.1; the failure throttle has its own test with its own address.
     settings.AUTH_FAILURES_PER_MINUTE = 100_000
     settings.RECORDER_TOKEN = RECORDER_TOKEN
@@ -51,6 +55,30 @@ def _platform(settings, s3_server, media_root, monkeypatch):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = eager
+
+
+def _bucket_staging(settings, s3_server, media_root) -> Staging:
+    bucket = f"staging-{uuid.uuid4().hex[:12]}"
+    client = s3_server.client()
+    client.create_bucket(Bucket=bucket)
+    settings.STAGING_S3_BUCKET = bucket
+    return Staging("bucket", Path(media_root), client, bucket)
+
+
+@pytest.fixture(params=["disk", "bucket"])
+def staging(request, settings, s3_server, tmp_path) -> Staging:
+    """The test runs once with staging on a disk of its own (MEDIA_ROOT), once in a staging
+    bucket of its own (STAGING_S3_BUCKET), and sees what staging holds through this."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    if request.param == "disk":
+        return Staging("disk", tmp_path / "media")
+    return _bucket_staging(settings, s3_server, tmp_path / "media")
+
+
+@pytest.fixture
+def bucket_staging(settings, s3_server, media_root) -> Staging:
+    """Staging in a bucket of its own, for what only that mode does."""
+    return _bucket_staging(settings, s3_server, media_root)
 
 
 @pytest.fixture

@@ -145,10 +145,11 @@ class S3Backend(Backend):
         )
 
     @classmethod
-    def platform(cls) -> "S3Backend":
-        """The platform's own bucket: its keys (or the default chain), its endpoint unvetted."""
+    def platform(cls, bucket: str | None = None) -> "S3Backend":
+        """The platform's own bucket (or another of its account, such as the staging bucket):
+        its keys (or the default chain), its endpoint unvetted."""
         target = s3.S3Target(
-            bucket=settings.PLATFORM_S3_BUCKET,
+            bucket=bucket or settings.PLATFORM_S3_BUCKET,
             region=settings.PLATFORM_S3_REGION,
             endpoint_url=settings.PLATFORM_S3_ENDPOINT_URL or None,
             access_key_id=settings.PLATFORM_S3_ACCESS_KEY_ID or None,
@@ -242,6 +243,21 @@ class S3Backend(Backend):
 
     def upload_abort(self, *, key: str, upload_id: str) -> None:
         s3.multipart_abort(self._client("transfer"), self.target, key=key, upload_id=upload_id)
+
+    # Only for the platform's own buckets (bots.staging).
+
+    def object_reader(self, key: str, *, size: int, failure_as=lambda failure: failure):
+        client = self._client("transfer")
+        return s3.object_reader(client, self.target, key=key, size=size, failure_as=failure_as)
+
+    def object_start(self, key: str, limit: int) -> bytes:
+        return s3.object_start(self._client("transfer"), self.target, key=key, limit=limit)
+
+    def object_size(self, key: str) -> int:
+        return s3.object_size(self._client("transfer"), self.target, key=key)
+
+    def uploads_unfinished(self, prefix: str):
+        return s3.multipart_uploads(self._client("transfer"), self.target, prefix=prefix)
 
     def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
         client = self._client("fetch")

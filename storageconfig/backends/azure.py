@@ -33,6 +33,7 @@ from storageconfig.backends.base import (
     URL_SECONDS,
     Backend,
     chunks_first_read,
+    source_opened,
 )
 from storageconfig.client_cache import ClientCache
 from storageconfig.failures import StorageError
@@ -242,20 +243,17 @@ class AzureBackend(Backend):
         Blocks an interrupted attempt staged stay uncommitted: the next attempt's commit of the
         same blob discards them, and Azure deletes them after a week in any case."""
         blob = self._container("transfer").get_blob_client(key)
-        stream = open(source, "rb") if isinstance(source, str) else source
         try:
-            blob.upload_blob(
-                stream,
-                overwrite=True,
-                content_settings=ContentSettings(content_type),
-                metadata=metadata,
-                max_concurrency=settings.S3_UPLOAD_THREADS,
-            )
+            with source_opened(source) as stream:
+                blob.upload_blob(
+                    stream,
+                    overwrite=True,
+                    content_settings=ContentSettings(content_type),
+                    metadata=metadata,
+                    max_concurrency=settings.S3_UPLOAD_THREADS,
+                )
         except Exception as exc:
             raise self._error(exc, "PutBlob", key) from None
-        finally:
-            if stream is not source:
-                stream.close()
 
     def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
         """Read-only SAS links, signed here with the account key: no call to Azure."""

@@ -5,8 +5,11 @@ A provider is one module beside this one, with a `Backend` subclass named in the
 only `StorageError`s whose `reason` is one the API already uses.
 """
 
+import io
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rest_framework import serializers
@@ -20,6 +23,27 @@ CHECK_TIMEOUT = (2.0, 2.5)
 FETCH_TIMEOUT = (3.0, 10.0)
 URL_SECONDS = 3600
 STREAM_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ObjectSource:
+    """What an upload may read besides a file path or a stream: an object of another bucket
+    (the staging bucket's copy). `open()` gives a new seekable reader of it, so a provider that
+    sends parts at once gives each its own reader, and no part is held whole in memory."""
+
+    size: int
+    open: Callable[[], io.BufferedIOBase]
+
+
+@contextmanager
+def source_opened(source):
+    """An upload's source as a binary file to read: a path or an ObjectSource opened (and
+    closed after), a stream as it is."""
+    if isinstance(source, str | ObjectSource):
+        with open(source, "rb") if isinstance(source, str) else source.open() as stream:
+            yield stream
+    else:
+        yield source
 
 
 class Backend(ABC):
@@ -139,8 +163,9 @@ class Backend(ABC):
         metadata: dict,
         started: Callable[[str], None] | None = None,
     ) -> None:
-        """A file path or binary stream, streamed in parts: memory stays flat. A provider that
-        keeps an unfinished upload's parts until told gives its id to `started` once begun."""
+        """A file path, an ObjectSource or a binary stream, streamed in parts: memory stays
+        flat. A provider that keeps an unfinished upload's parts until told gives its id to
+        `started` once begun."""
 
     def upload_abort(self, *, key: str, upload_id: str) -> None:
         """Abort an unfinished upload `started` named (an earlier attempt died): its parts

@@ -31,7 +31,9 @@ from storageconfig.backends.base import (
     STREAM_CHUNK,
     URL_SECONDS,
     Backend,
+    ObjectSource,
     chunks_first_read,
+    source_opened,
 )
 from storageconfig.client_cache import ClientCache
 from storageconfig.failures import StorageError
@@ -218,7 +220,8 @@ class GcsBackend(Backend):
         # file's size. Below, one request (a resumable upload would cost two). An interrupted
         # resumable upload is no object and its session lapses after a week: nothing to abort.
         part = settings.S3_UPLOAD_PART_MB * MiB
-        small = _size(source) <= part
+        size = _size(source)
+        small = size <= part
         blob = self._bucket().blob(key, chunk_size=None if small else part)
         blob.metadata = metadata
         timeout, retry = _transfer()
@@ -228,9 +231,10 @@ class GcsBackend(Backend):
                     source, content_type=content_type, timeout=timeout, retry=retry
                 )
             else:
-                blob.upload_from_file(
-                    source, content_type=content_type, timeout=timeout, retry=retry
-                )
+                with source_opened(source) as stream:
+                    blob.upload_from_file(
+                        stream, size=size, content_type=content_type, timeout=timeout, retry=retry
+                    )
         except Exception as exc:
             raise self._error(exc, "PutObject", key) from None
 
@@ -321,6 +325,8 @@ class GcsBackend(Backend):
 def _size(source) -> int:
     if isinstance(source, str):
         return os.path.getsize(source)
+    if isinstance(source, ObjectSource):
+        return source.size
     at = source.tell()
     size = source.seek(0, os.SEEK_END) - at
     source.seek(at)

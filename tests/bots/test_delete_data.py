@@ -157,14 +157,14 @@ def test_write_only_never_asks_s3_to_delete_and_reports_every_key_kept(
 
 
 def test_a_platform_bucket_bot_loses_every_object_and_staged_copy_and_fetches_are_410(
-    api, recorder, s3_server, media_root
+    api, recorder, s3_server, staging
 ):
     bot_id, _ = recorded_bot(api, recorder)
 
     assert api.post(DELETE.format(bot_id)).status_code == 202
 
     assert s3_server.keys(PLATFORM_BUCKET, containing=bot_id) == []
-    assert not list((media_root / "staging" / bot_id).rglob("*.*"))
+    assert staging.files(bot_id) == []
     audio = api.get(f"/api/v1/bots/{bot_id}/get_audio")
     assert audio.status_code == 410
     assert "deleted at" in audio.json()["message"] and "on request" in audio.json()["message"]
@@ -172,18 +172,18 @@ def test_a_platform_bucket_bot_loses_every_object_and_staged_copy_and_fetches_ar
     assert api.get(f"/api/v1/bots/{bot_id}/screenshots").status_code == 410
 
 
-def test_given_up_files_lose_their_staged_copies(api, recorder, s3_server, media_root, bucket,
+def test_given_up_files_lose_their_staged_copies(api, recorder, s3_server, staging, bucket,
                                                   config_body):  # fmt: skip
     api.put(PUT, config_body(), format="json")
     bot = create_bot(api)
     s3_server.client().delete_bucket(Bucket=bucket)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
     assert BotArtifact.objects.get().state == "gave_up"
-    assert list((media_root / "staging" / bot["bot_id"]).rglob("*.json"))
+    assert len(staging.files(bot["bot_id"])) == 1
 
     assert api.post(DELETE.format(bot["bot_id"])).status_code == 202
 
-    assert not list((media_root / "staging" / bot["bot_id"]).rglob("*.json"))
+    assert staging.files(bot["bot_id"]) == []
     assert BotArtifact.objects.get().state == "deleted"
 
 

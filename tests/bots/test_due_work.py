@@ -3,7 +3,6 @@ record, and nothing writes a state but its declared table."""
 
 import ast
 import json
-from pathlib import Path
 
 from bots import uploads
 from bots.models import Bot, BotArtifact
@@ -16,12 +15,12 @@ from tests.support.processes import ROOT
 LEFT = "/internal/v1/bots/{}/left"
 
 
-def test_a_missing_staged_file_gives_up_alone_within_one_pass(api, recorder, receiver, media_root):
+def test_a_missing_staged_file_gives_up_alone_within_one_pass(api, recorder, receiver, staging):
     bot = create_bot(api, callback_url=receiver.url)
     files = sample_media(bot, screenshots=1)
     hand_over(recorder, bot["bot_id"], files, leave=False)
     lost = BotArtifact.objects.get(name="audio.mp3")
-    (Path(media_root) / lost.staged_name).unlink()
+    staging.remove(lost.staged_name)
 
     assert recorder.post(LEFT.format(bot["bot_id"])).status_code == 202
 
@@ -71,7 +70,7 @@ def test_an_unexpected_exception_fails_its_file_and_the_rest_are_recorded(
 
 
 def test_a_staged_copy_left_by_a_worker_that_died_after_recording_is_swept(
-    api, recorder, media_root, monkeypatch
+    api, recorder, staging, monkeypatch
 ):
     bot = create_bot(api)
     files = sample_media(bot, screenshots=1)
@@ -80,12 +79,11 @@ def test_a_staged_copy_left_by_a_worker_that_died_after_recording_is_swept(
     hand_over(recorder, bot["bot_id"], files)
     assert Bot.objects.get().status == "Done"
     names = BotArtifact.objects.exclude(staged_name="").values_list("staged_name", flat=True)
-    left = [Path(media_root) / name for name in names]
-    assert len(left) == len(files) and all(path.is_file() for path in left)
+    assert sorted(names) == staging.files(bot["bot_id"]) and len(names) == len(files)
 
     assert run_due_work()["staged_copies"] == len(files)
 
-    assert not [path for path in left if path.exists()]
+    assert staging.files(bot["bot_id"]) == []
     assert set(BotArtifact.objects.values_list("staged_name", flat=True)) == {""}
     assert run_due_work()["staged_copies"] == 0
 

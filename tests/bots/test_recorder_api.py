@@ -1,12 +1,13 @@
 import hashlib
-from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 
 from bots.lifecycle import BotStatus
 from bots.models import Bot, BotArtifact, BotEvent
-from tests.support.media import MEDIA, create_bot, hand_over, sample_media, staged_files
+from tests.support.media import MEDIA, create_bot, hand_over, sample_media
+
+pytestmark = pytest.mark.usefixtures("staging")
 
 
 def put(recorder, bot_id: str, name: str, data: bytes = b"data"):
@@ -36,7 +37,7 @@ def test_with_no_recorder_token_configured_the_api_is_closed(api, recorder, sett
     assert put(recorder, bot["bot_id"], "audio.wav").status_code == 401
 
 
-def test_a_file_is_streamed_into_staging_with_its_size_and_digest(api, recorder, media_root):
+def test_a_file_is_streamed_into_staging_with_its_size_and_digest(api, recorder, staging):
     bot = create_bot(api)
     data = bytes(range(256)) * 40_000  # 10 MB
 
@@ -55,7 +56,8 @@ def test_a_file_is_streamed_into_staging_with_its_size_and_digest(api, recorder,
         "video/mp4",
         "staged",
     )
-    assert (Path(media_root) / artifact.staged_name).read_bytes() == data
+    assert staging.read(artifact.staged_name) == data
+    assert staging.unfinished() == []
 
 
 @pytest.mark.parametrize(
@@ -74,7 +76,7 @@ def test_a_file_is_streamed_into_staging_with_its_size_and_digest(api, recorder,
         "%2e%2e/audio.wav",
     ],
 )
-def test_only_the_contract_artifact_names_are_taken(api, recorder, media_root, name):
+def test_only_the_contract_artifact_names_are_taken(api, recorder, staging, name):
     bot = create_bot(api)
 
     response = put(recorder, bot["bot_id"], name.format(tr=bot["transcript_id"]))
@@ -82,17 +84,17 @@ def test_only_the_contract_artifact_names_are_taken(api, recorder, media_root, n
     assert response.status_code == 400, response.json()
     assert response.json()["message"]
     assert not BotArtifact.objects.exists()
-    assert staged_files(media_root, bot["bot_id"]) == []
+    assert staging.files(bot["bot_id"]) == []
 
 
-def test_an_empty_file_is_refused(api, recorder, media_root):
+def test_an_empty_file_is_refused(api, recorder, staging):
     bot = create_bot(api)
 
     response = put(recorder, bot["bot_id"], "chats.json", b"")
 
     assert response.status_code == 400
     assert response.json() == {"message": "The file is empty.", "code": "invalid_request"}
-    assert staged_files(media_root, bot["bot_id"]) == []
+    assert staging.files(bot["bot_id"]) == []
 
 
 @pytest.mark.parametrize(
@@ -128,7 +130,7 @@ def test_captured_at_reaches_the_screenshot_whichever_file_comes_first(api, reco
     assert [p.captured_at.isoformat() for p in pngs] == ["2026-11-25T10:00:05+00:00"] * 2
 
 
-def test_a_file_sent_again_replaces_the_last_and_its_staged_copy(api, recorder, media_root):
+def test_a_file_sent_again_replaces_the_last_and_its_staged_copy(api, recorder, staging):
     bot = create_bot(api)
     put(recorder, bot["bot_id"], "chats.json", b"[1]")
 
@@ -136,10 +138,10 @@ def test_a_file_sent_again_replaces_the_last_and_its_staged_copy(api, recorder, 
 
     artifact = BotArtifact.objects.get()
     assert artifact.size == 6
-    assert [path.read_bytes() for path in staged_files(media_root, bot["bot_id"])] == [b"[1, 2]"]
+    assert [staging.read(name) for name in staging.files(bot["bot_id"])] == [b"[1, 2]"]
 
 
-def test_files_after_the_bot_left_are_refused(api, recorder, s3_server, media_root):
+def test_files_after_the_bot_left_are_refused(api, recorder, s3_server):
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
 

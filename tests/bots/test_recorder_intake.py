@@ -1,5 +1,8 @@
 """A recorder upload is stored whole or not at all: short, broken, over-limit or mismatched
-bodies leave nothing staged, and an earlier good copy of the file stays as it was."""
+bodies leave nothing staged, and an earlier good copy of the file stays as it was.
+
+Every test runs with staging on disk and in a staging bucket; bodies are larger than one part
+(5 MiB here), so in the bucket a refused body is a multipart upload begun, then aborted."""
 
 import base64
 import hashlib
@@ -10,9 +13,15 @@ import pytest
 
 from bots.models import BotArtifact
 from tests.conftest import RECORDER_TOKEN
-from tests.support.media import MEDIA, create_bot, staged_files
+from tests.support.media import MEDIA, create_bot
 
 MiB = 1024 * 1024
+pytestmark = pytest.mark.usefixtures("staging")
+
+
+@pytest.fixture(autouse=True)
+def _small_parts(settings):
+    settings.S3_UPLOAD_PART_MB = 5
 
 
 def raw_put(live_server, path: str, *, declared: int, send: bytes) -> tuple[int, bytes]:
@@ -38,27 +47,28 @@ def sha256_header(data: bytes) -> str:
 
 
 def test_a_body_shorter_than_its_content_length_is_refused_and_the_good_copy_stays(
-    api, recorder, live_server, media_root
+    api, recorder, live_server, staging
 ):
     bot = create_bot(api)
     good = b"a whole recording" * 100
     path = MEDIA.format(bot["bot_id"], "audio.mp3")
     assert recorder.put(path, good, content_type="application/octet-stream").status_code == 201
-    before = staged_files(media_root, bot["bot_id"])
+    before = staging.files(bot["bot_id"])
 
-    status, body = raw_put(live_server, path, declared=1_000_000, send=b"x" * 1000)
+    status, body = raw_put(live_server, path, declared=12 * MiB, send=b"x" * 7 * MiB)
 
-    assert status == 400 and b"ended after 1000 bytes of the 1000000 declared" in body
-    assert staged_files(media_root, bot["bot_id"]) == before  # no partial, no .part
+    assert status == 400 and b"ended after 7340032 bytes of the 12582912 declared" in body
+    assert staging.files(bot["bot_id"]) == before  # no partial file, no object
+    assert staging.unfinished() == []  # no .part, no open multipart upload
     artifact = BotArtifact.objects.get()
     assert (artifact.size, artifact.sha256) == (len(good), hashlib.sha256(good).hexdigest())
-    assert (media_root / artifact.staged_name).read_bytes() == good
+    assert staging.read(artifact.staged_name) == good
 
 
 @pytest.mark.parametrize("header", ["HTTP_CONTENT_DIGEST", "HTTP_REPR_DIGEST"])
-def test_a_body_that_does_not_match_its_digest_is_refused(api, recorder, media_root, header):
+def test_a_body_that_does_not_match_its_digest_is_refused(api, recorder, staging, header):
     bot = create_bot(api)
-    data = b"the recording" * 1000
+    data = b"the recording" * 500_000
     path = MEDIA.format(bot["bot_id"], "audio.mp3")
 
     wrong = recorder.put(
@@ -73,15 +83,15 @@ def test_a_body_that_does_not_match_its_digest_is_refused(api, recorder, media_r
 
     assert wrong.status_code == 400 and "sha-256 digest" in wrong.json()["message"]
     assert right.status_code == 201
-    assert staged_files(media_root, bot["bot_id"]) == [
-        media_root / BotArtifact.objects.get().staged_name
-    ]
+    assert staging.files(bot["bot_id"]) == [BotArtifact.objects.get().staged_name]
+    assert staging.unfinished() == []
+    assert staging.read(BotArtifact.objects.get().staged_name) == data
 
 
 @pytest.mark.parametrize(
     "value", ["sha-256=abc", "sha-256=:not base64!:", "sha-512=:AAAA:", "sha-256=:AAAA:"]
 )
-def test_a_digest_header_that_cannot_be_checked_is_a_400(api, recorder, media_root, value):
+def test_a_digest_header_that_cannot_be_checked_is_a_400(api, recorder, staging, value):
     bot = create_bot(api)
 
     response = recorder.put(
@@ -92,11 +102,11 @@ def test_a_digest_header_that_cannot_be_checked_is_a_400(api, recorder, media_ro
     )
 
     assert response.status_code == 400 and "Content-Digest" in response.json()["message"]
-    assert staged_files(media_root, bot["bot_id"]) == []
+    assert staging.files(bot["bot_id"]) == []
 
 
 def test_a_declared_length_over_the_limit_is_413_before_the_body_is_read(
-    api, live_server, media_root, settings
+    api, live_server, staging, settings
 ):
     settings.MEDIA_MAX_FILE_BYTES = 8 * MiB
     bot = create_bot(api)
@@ -110,7 +120,7 @@ def test_a_declared_length_over_the_limit_is_413_before_the_body_is_read(
     )
 
     assert status == 413 and b"MEDIA_MAX_FILE_BYTES" in body
-    assert staged_files(media_root, bot["bot_id"]) == []
+    assert staging.files(bot["bot_id"]) == [] and staging.unfinished() == []
     assert not BotArtifact.objects.exists()
     grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
     assert grown < 32 * 1024, f"peak memory grew {grown} KiB"
@@ -136,9 +146,9 @@ class Endless(WsgiInput):
 
 
 def test_a_chunked_body_past_the_limit_is_413_having_read_no_more_than_the_limit(
-    api, recorder, media_root, settings
+    api, recorder, staging, settings
 ):
-    settings.MEDIA_MAX_FILE_BYTES = 4 * MiB
+    settings.MEDIA_MAX_FILE_BYTES = 7 * MiB
     bot = create_bot(api)
     body = Endless()
 
@@ -150,13 +160,13 @@ def test_a_chunked_body_past_the_limit_is_413_having_read_no_more_than_the_limit
     )
 
     assert response.status_code == 413
-    assert body.read_total <= 5 * MiB
-    assert staged_files(media_root, bot["bot_id"]) == []
+    assert body.read_total <= 8 * MiB
+    assert staging.files(bot["bot_id"]) == [] and staging.unfinished() == []
 
 
-def test_a_chunked_body_a_server_has_decoded_is_staged_whole(api, recorder, media_root):
+def test_a_chunked_body_a_server_has_decoded_is_staged_whole(api, recorder, staging):
     bot = create_bot(api)
-    data = bytes(range(256)) * 4096
+    data = bytes(range(256)) * 4096 * 13
     path = MEDIA.format(bot["bot_id"], "meeting_recording.mp4")
 
     class Decoded(WsgiInput):
@@ -179,11 +189,11 @@ def test_a_chunked_body_a_server_has_decoded_is_staged_whole(api, recorder, medi
     )
 
     assert response.status_code == 201 and response.json()["size"] == len(data)
-    assert (media_root / BotArtifact.objects.get().staged_name).read_bytes() == data
+    assert staging.read(BotArtifact.objects.get().staged_name) == data
     assert unframed.status_code == 411
 
 
-def test_a_body_that_breaks_off_is_refused_with_nothing_staged(api, recorder, media_root):
+def test_a_body_that_breaks_off_is_refused_with_nothing_staged(api, recorder, staging):
     bot = create_bot(api)
 
     class Broken(WsgiInput):
@@ -191,7 +201,7 @@ def test_a_body_that_breaks_off_is_refused_with_nothing_staged(api, recorder, me
             self.sent = 0
 
         def read(self, size: int = -1) -> bytes:
-            if self.sent >= 2 * MiB:
+            if self.sent >= 7 * MiB:
                 raise ConnectionResetError("the recorder went away")
             self.sent += MiB
             return b"\1" * MiB
@@ -204,5 +214,5 @@ def test_a_body_that_breaks_off_is_refused_with_nothing_staged(api, recorder, me
     )
 
     assert response.status_code == 400 and "ended after" in response.json()["message"]
-    assert staged_files(media_root, bot["bot_id"]) == []
+    assert staging.files(bot["bot_id"]) == [] and staging.unfinished() == []
     assert not BotArtifact.objects.exists()

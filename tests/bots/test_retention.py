@@ -21,7 +21,6 @@ from tests.support.media import (
     create_bot_request,
     hand_over,
     recorded_bot,
-    staged_files,
     uploaded_screenshot_rows,
 )
 from tests.support.workers import PLATFORM_BUCKET
@@ -120,15 +119,15 @@ def test_a_custom_bucket_bots_objects_are_untouched_and_still_served(
     assert requests.get(url, timeout=5).content == files["audio.wav"]
 
 
-def test_a_bot_that_failed_in_its_meeting_loses_its_staged_copies(api, recorder, media_root):
+def test_a_bot_that_failed_in_its_meeting_loses_its_staged_copies(api, recorder, staging):
     bot = create_bot(api, recording_config=TIMED)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"}, leave=False)
     bot_transition(bot=Bot.objects.get(), event=BotEventType.FAILED)
-    assert staged_files(media_root, bot["bot_id"])
+    assert len(staging.files(bot["bot_id"])) == 1
 
     media_expire(now=timezone.now() + LATER)
 
-    assert staged_files(media_root, bot["bot_id"]) == []
+    assert staging.files(bot["bot_id"]) == []
     assert Bot.objects.get().status == "MediaExpired"
     assert BotArtifact.objects.get().state == "expired"
 

@@ -9,7 +9,9 @@ from bots.models import BotArtifact
 from tests.support.media import STATUS, create_bot, platform_stored
 
 
-def test_simulate_recording_hands_over_realistic_media_and_uploads_it(api, s3_server, capsys):
+def test_simulate_recording_hands_over_realistic_media_and_uploads_it(
+    api, s3_server, staging, capsys
+):
     bot = create_bot(api)
 
     call_command(
@@ -39,6 +41,7 @@ def test_simulate_recording_hands_over_realistic_media_and_uploads_it(api, s3_se
         json.loads(platform_stored(s3_server, bot["bot_id"], transcript))[0]["speaker"]
         == "Ada Lovelace"
     )
+    assert staging.files(bot["bot_id"]) == []
 
 
 def test_simulate_recording_refuses_an_unknown_bot_or_one_that_left(api):
@@ -51,7 +54,7 @@ def test_simulate_recording_refuses_an_unknown_bot_or_one_that_left(api):
         call_command("simulate_recording", bot["bot_id"])
 
 
-def test_in_simulated_mode_a_new_bot_plays_a_meeting_by_itself(api, settings, s3_server):
+def test_in_simulated_mode_a_new_bot_plays_a_meeting_by_itself(api, settings, s3_server, staging):
     settings.RECORDER_MODE = "simulated"
 
     bot = create_bot(api)

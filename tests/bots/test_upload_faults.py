@@ -1,4 +1,4 @@
-from pathlib import Path
+import pytest
 
 from bots.models import Bot, BotArtifact
 from bots.tasks import schedule_uploads, upload_bot_media
@@ -9,6 +9,7 @@ from tests.support.media import STATUS, create_bot, hand_over, sample_media
 
 PUT = "/api/v1/admin/configs?config_type=storage"
 MiB = 1024 * 1024
+pytestmark = pytest.mark.usefixtures("staging")
 
 
 def test_write_only_keys_with_the_guides_policy_upload_everything_even_multipart(
@@ -40,7 +41,7 @@ def test_moto_authorises_a_multipart_upload_by_s3_put_object_as_real_s3_does(iam
 
 
 def test_a_denied_upload_fails_with_its_reason_and_keeps_the_staged_files(
-    api, recorder, iam_s3_server, write_only, media_root
+    api, recorder, iam_s3_server, write_only, staging
 ):
     policy_set(iam_s3_server, write_only, "Deny")
     bot = create_bot(api)
@@ -57,7 +58,7 @@ def test_a_denied_upload_fails_with_its_reason_and_keeps_the_staged_files(
             "Access denied: the credentials may not s3:PutObject on s3://"
         )
     for row in BotArtifact.objects.all():
-        assert (Path(media_root) / row.staged_name).read_bytes() == files[row.name]
+        assert staging.read(row.staged_name) == files[row.name]
         assert row.attempts == 1
     assert not BotArtifact.objects.filter(name="manifest.json").exists()
 

@@ -1,5 +1,7 @@
 import json
-from pathlib import Path
+import os
+
+import pytest
 
 from bots.models import Bot, BotArtifact, Pin
 from bots.tasks import upload_bot_media
@@ -8,6 +10,8 @@ from tests.conftest import PLATFORM_BUCKET
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
 
 PUT = "/api/v1/admin/configs?config_type=storage"
+MiB = 1024 * 1024
+pytestmark = pytest.mark.usefixtures("staging")
 
 
 def objects(server, bucket: str) -> dict[str, bytes]:
@@ -29,10 +33,12 @@ def expected_keys(files, bot_id: str, prefixes: dict[str, str]) -> dict[str, str
 
 
 def test_with_no_configuration_every_file_lands_in_the_platform_bucket_byte_for_byte(
-    api, recorder, s3_server, media_root
+    api, recorder, s3_server, staging, settings
 ):
+    settings.S3_UPLOAD_PART_MB = 5
     bot = create_bot(api)
     files = sample_media(bot)
+    files["meeting_recording.mp4"] = os.urandom(11 * MiB)  # three parts, in and out of staging
 
     hand_over(recorder, bot["bot_id"], files)
 
@@ -55,7 +61,7 @@ def test_with_no_configuration_every_file_lands_in_the_platform_bucket_byte_for_
         "aws",
         {"bucket": PLATFORM_BUCKET, "region": "us-east-1", "endpoint_url": s3_server.url},
     )
-    assert not list((Path(media_root) / "staging" / bot["bot_id"]).glob("*"))
+    assert staging.files(bot["bot_id"]) == [] and staging.unfinished() == []
 
 
 def test_keys_follow_the_guide_with_per_category_prefixes_and_no_bot_folder(

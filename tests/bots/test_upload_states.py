@@ -6,7 +6,6 @@ import io
 import threading
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -21,6 +20,8 @@ from meetstream import timing
 from tests.bots.conftest import PUT, policy_set
 from tests.support.faults import FaultProxy
 from tests.support.media import STATUS, create_bot, hand_over
+
+pytestmark = pytest.mark.usefixtures("staging")
 
 
 @pytest.fixture
@@ -180,12 +181,12 @@ def test_the_lease_is_renewed_while_a_slow_upload_runs(
 
 
 def test_a_staged_copy_stays_until_its_upload_is_recorded(
-    api, recorder, config_body, s3_server, bucket, media_root, not_queued, monkeypatch
+    api, recorder, config_body, s3_server, bucket, staging, not_queued, monkeypatch
 ):
     assert api.put(PUT, config_body(), format="json").status_code == 200
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
-    staged = Path(media_root) / BotArtifact.objects.get().staged_name
+    staged = BotArtifact.objects.get().staged_name
     real_move = uploads.upload_move
 
     def recording_fails(rows, event, **fields):
@@ -198,14 +199,14 @@ def test_a_staged_copy_stays_until_its_upload_is_recorded(
         media_upload(bot=Bot.objects.get(), owner="doomed-worker")
 
     assert f"meetstream/{bot['bot_id']}_chats.json" in s3_server.keys(bucket)  # stored, but
-    assert staged.read_bytes() == b"[]"  # not recorded: the staged copy is still there
+    assert staging.read(staged) == b"[]"  # not recorded: the staged copy is still there
     assert BotArtifact.objects.get().state == UploadState.UPLOADING
 
     monkeypatch.setattr(uploads, "upload_move", real_move)
     BotArtifact.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
     call_command("uploads_due", stdout=io.StringIO())
     assert BotArtifact.objects.get(name="chats.json").state == UploadState.UPLOADED
-    assert not staged.exists()
+    assert staging.files(bot["bot_id"]) == []
 
 
 def test_transitions_outside_the_table_move_nothing(api, recorder, not_queued):

@@ -24,7 +24,7 @@ def quick_timeouts(settings):
 
 
 def test_every_file_of_20_bots_arrives_once_and_intact_through_a_faulty_network(
-    api, recorder, config_body, s3_server, bucket, quick_timeouts, settings
+    api, recorder, config_body, s3_server, bucket, staging, quick_timeouts, settings
 ):
     settings.MEDIA_UPLOAD_RETRY_BASE_SECONDS = 1
     chance = random.Random(20)
@@ -58,3 +58,4 @@ def test_every_file_of_20_bots_arrives_once_and_intact_through_a_faulty_network(
     rows = BotArtifact.objects.filter(bot__in=Bot.objects.all())
     assert rows.count() == sum(len(files) + 1 for files in media.values())
     assert set(rows.values_list("state", flat=True)) == {"uploaded"}
+    assert all(staging.files(bot_id) == [] for bot_id in media)

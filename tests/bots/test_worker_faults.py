@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from bots.models import BotArtifact
 from meetstream.embedded_s3 import free_port
@@ -27,7 +26,7 @@ def wait_until(condition, seconds: float, what: str) -> None:
 
 
 def test_a_worker_killed_mid_multipart_upload_is_redelivered_aborted_and_completed(
-    api, recorder, config_body, s3_server, bucket, workers, media_root
+    api, recorder, config_body, s3_server, bucket, staging, workers
 ):
     parts: list[str] = []
 
@@ -45,13 +44,11 @@ def test_a_worker_killed_mid_multipart_upload_is_redelivered_aborted_and_complet
         video = bytes(range(256)) * (48 * MiB // 256)
         hand_over(recorder, bot["bot_id"], {"meeting_recording.mp4": video, "chats.json": b"[]"})
         wait_until(lambda: len(parts) >= 2, 60, "the multipart upload to start")
-        staged = (
-            Path(media_root) / BotArtifact.objects.get(name="meeting_recording.mp4").staged_name
-        )
+        staged = BotArtifact.objects.get(name="meeting_recording.mp4").staged_name
 
         for child in children_of(worker.process.pid):
             os.kill(child, signal.SIGKILL)
-        assert staged.exists()
+        assert staging.read(staged) == video
 
         wait_for_done(api, [bot["bot_id"]], workers)
     finally:
@@ -70,7 +67,7 @@ def test_a_worker_killed_mid_multipart_upload_is_redelivered_aborted_and_complet
         ("manifest.json", "uploaded"),
         ("meeting_recording.mp4", "uploaded"),
     ]
-    assert not staged.exists()
+    assert staging.files(bot["bot_id"]) == [] and staging.unfinished() == []
 
 
 def test_bots_queued_when_redis_restarts_are_all_uploaded_once_it_is_back(

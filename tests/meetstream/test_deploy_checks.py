@@ -63,6 +63,16 @@ def test_private_endpoints_under_debug_pass(sound, capsys):
     assert "meetstream.W001" not in ours(deploy_check(capsys))
 
 
+def test_an_unreachable_staging_bucket_is_a_warning_naming_why(sound, bucket_staging, capsys):
+    assert ours(deploy_check(capsys)) == set()  # the staging bucket answers
+
+    sound.STAGING_S3_BUCKET = "no-such-staging-bucket"
+
+    report = deploy_check(capsys)
+    assert ours(report) == {"meetstream.W003"}
+    assert "The staging bucket is unreachable (no_such_bucket)" in report
+
+
 def test_an_unreachable_platform_bucket_is_a_warning_naming_why(sound, capsys):
     sound.PLATFORM_S3_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
 

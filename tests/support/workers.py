@@ -20,8 +20,13 @@ class Workers:
     started: list[Worker] = field(default_factory=list)
 
     def env(self, **extra: str) -> dict[str, str]:
+        staging = {}
+        if bucket := self.settings.STAGING_S3_BUCKET:
+            # Staged in a bucket: the workers have a disk of their own, which nobody else reads.
+            staging = {"STAGING_S3_BUCKET": bucket, "MEDIA_ROOT": str(self.folder / "worker-disk")}
         return {
             "MEDIA_ROOT": str(self.settings.MEDIA_ROOT),
+            **staging,
             "PLATFORM_S3_BUCKET": PLATFORM_BUCKET,
             "PLATFORM_S3_ENDPOINT_URL": self.settings.PLATFORM_S3_ENDPOINT_URL,
             "PLATFORM_S3_ACCESS_KEY_ID": self.settings.PLATFORM_S3_ACCESS_KEY_ID,
