@@ -244,7 +244,6 @@ def _stub_rows(bench: Bench, files, folder, *, latency: float = 0) -> list[Row]:
 
 def _peak_memory(bench: Bench, files: dict[str, Path]) -> float:
     bot = left_bot(bench.tenant, files)
-    staging = {"STAGING_S3_BUCKET": settings.STAGING_S3_BUCKET or ""}
     result = command_run(
         "upload_media",
         bot.public_id,
@@ -252,7 +251,7 @@ def _peak_memory(bench: Bench, files: dict[str, Path]) -> float:
         PLATFORM_S3_ACCESS_KEY_ID="bench",
         PLATFORM_S3_SECRET_ACCESS_KEY="bench",
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        **staging,
+        STAGING_S3_BUCKET=settings.STAGING_S3_BUCKET or "",
     )
     assert result.returncode == 0 and " 0 retry_wait, 0 gave_up" in result.stdout, result.stderr
     return result.peak_rss / MiB

@@ -21,18 +21,17 @@ from tests.bots.test_partial_files import put_started
 from tests.conftest import RECORDER_TOKEN
 from tests.support.faults import FaultProxy
 from tests.support.media import MEDIA, STATUS, create_bot, hand_over, sample_media
-from tests.support.processes import children_of, command_run, gunicorn_start, needs_redis
+from tests.support.processes import (
+    children_of,
+    command_run,
+    gunicorn_start,
+    high_water_mark,
+    needs_redis,
+)
 from tests.support.workers import PLATFORM_BUCKET, wait_for_done
 
 MiB = 1024 * 1024
 PUT = "/api/v1/admin/configs?config_type=storage"
-
-
-def high_water_mark(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError(f"no VmHWM for {pid}")
 
 
 def put_file(url: str, bot_id: str, name: str, path: Path) -> tuple[int, bytes]:

@@ -119,20 +119,28 @@ class CommandResult:
     peak_rss: int  # bytes
 
 
-def _high_water_mark(pid: int) -> int | None:
-    """The process's peak RSS in bytes (VmHWM), once it runs manage.py; None before or after.
+def high_water_mark(pid: int) -> int | None:
+    """The process's peak RSS in bytes (VmHWM); None once it is gone.
 
     Not getrusage: Linux keeps, across exec, the RSS the child had as a fork of this process.
     """
     try:
-        if b"manage.py" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return None
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError):
         pass
     return None
+
+
+def _command_high_water_mark(pid: int) -> int | None:
+    """high_water_mark once the child runs manage.py (before the exec it is this process)."""
+    try:
+        if b"manage.py" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return None
+    except OSError:
+        return None
+    return high_water_mark(pid)
 
 
 def command_run(*args: str, timeout: float = 600, **env: str) -> CommandResult:
@@ -148,7 +156,7 @@ def command_run(*args: str, timeout: float = 600, **env: str) -> CommandResult:
         peak = 0
         deadline = time.monotonic() + timeout
         while process.poll() is None:
-            peak = max(peak, _high_water_mark(process.pid) or 0)
+            peak = max(peak, _command_high_water_mark(process.pid) or 0)
             if time.monotonic() > deadline:
                 process.kill()
             time.sleep(0.02)

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.media import staged_files
+
 
 @dataclass
 class Staging:
@@ -21,10 +23,8 @@ class Staging:
                 Bucket=self.bucket, Prefix=f"staging/{bot_id}/"
             )
             return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
-        folder = self.media_root / "staging" / bot_id
-        return sorted(
-            str(path.relative_to(self.media_root)) for path in folder.rglob("*") if path.is_file()
-        )
+        root = self.media_root
+        return [str(path.relative_to(root)) for path in staged_files(root, bot_id)]
 
     def read(self, name: str) -> bytes:
         if self.bucket:
