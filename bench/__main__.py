@@ -24,7 +24,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from bench import config, curve, deployed, fetch, listing, providers, upload  # noqa: E402
+from bench import config, curve, deployed, fetch, health, listing, providers, upload  # noqa: E402
 from bench.setup import Bench  # noqa: E402
 from bench.timing import table  # noqa: E402
 
@@ -37,6 +37,7 @@ def main(sections: list[str]) -> None:
         ("deployed", deployed),
         ("fetch", fetch),
         ("listing", listing),
+        ("health", health),
         ("curve", curve),
     )
     chosen = sections or [name for name, _ in modules if name != "curve"]

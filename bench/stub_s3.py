@@ -3,9 +3,12 @@ bottleneck: with it the bench sees a client's own cost per object. Given a laten
 each request that much later, as a distant S3 would. `python -m bench.stub_s3 PORT [SECONDS]`.
 
 It speaks just enough of S3 for uploads: HeadBucket, PutObject, the multipart calls and
-DeleteObject(s). HTTP/1.1 with keep-alive, `Expect: 100-continue` and chunked bodies."""
+DeleteObject(s). HTTP/1.1 with keep-alive, `Expect: 100-continue` and chunked bodies.
+`GET /__requests` answers how many requests of each method it has served (itself not
+counted)."""
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -16,9 +19,13 @@ import requests
 from meetstream.embedded_s3 import free_port, process_stop
 
 ETAG = b'"d41d8cd98f00b204e9800998ecf8427e"'
+SERVED: dict[str, int] = {}
 
 
 def _answer(method: str, target: str) -> tuple[bytes, dict[bytes, bytes], bytes]:
+    if target == "/__requests":
+        return b"200 OK", {b"Content-Type": b"application/json"}, json.dumps(SERVED).encode()
+    SERVED[method] = SERVED.get(method, 0) + 1
     query = target.partition("?")[2]
     if method == "POST" and query.startswith("uploads"):
         body = (
@@ -102,6 +109,10 @@ class StubS3:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError("the stub S3 did not start")
+
+    def served(self) -> dict[str, int]:
+        """How many requests of each method it has served so far."""
+        return requests.get(f"{self.url}/__requests", timeout=5).json()
 
     def stop(self) -> None:
         process_stop(self.process)

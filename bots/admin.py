@@ -16,9 +16,9 @@ from bots.models import (
     WebhookAttempt,
     WebhookEvent,
 )
-from bots.tasks import deliver_webhooks, upload_bot_media
+from bots.redelivery import uploads_redeliver
+from bots.tasks import dispatch_webhooks, upload_bot_media
 from bots.upload_lifecycle import UploadState
-from bots.uploads import uploads_retry
 from bots.webhooks import webhook_resend
 from meetstream.admin import shortened
 from meetstream.errors import Conflict
@@ -117,11 +117,12 @@ class StaffActions:
 class WebhookEventAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
     """Every event sent to a receiver, with a row per delivery attempt."""
 
-    list_display = ["event", "bot", "state", "attempts", "created_at", "delivered_at"]
+    list_display = ["event", "bot", "tenant", "state", "attempts", "created_at", "delivered_at"]
     list_filter = ["state", "event"]
-    search_fields = ["bot__public_id"]
-    list_select_related = ["bot"]
+    search_fields = ["bot__public_id", "tenant__name"]
+    list_select_related = ["bot", "tenant"]
     fields = [
+        "tenant",
         "bot",
         "event",
         "url",
@@ -137,11 +138,11 @@ class WebhookEventAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
 
     @admin.action(description="Send the selected events again", permissions=["act"])
     def resend(self, request, queryset):
-        bots = webhook_resend(events=queryset)
-        for bot_pk in bots:
-            deliver_webhooks.delay(bot_pk)
+        tenants = webhook_resend(events=queryset)
+        for tenant_pk in tenants:
+            dispatch_webhooks.delay(tenant_pk)
         self.message_user(
-            request, f"Queued the events again for {len(bots)} bot(s).", messages.SUCCESS
+            request, f"Queued the events again for {len(tenants)} tenant(s).", messages.SUCCESS
         )
 
 
@@ -314,7 +315,7 @@ class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
             .values_list("pk", flat=True)
             .distinct()
         )
-        files = uploads_retry(bots=bots)
+        files = uploads_redeliver(bots=bots)
         for bot_pk in bots:
             upload_bot_media.delay(bot_pk)
         self.message_user(

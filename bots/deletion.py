@@ -1,6 +1,7 @@
 """Deleting a bot's media on request (`delete_data`).
 
-What the platform holds (platform-bucket objects, staged copies) is always deleted. In a
+What the platform holds (platform-bucket objects, fallback copies, staged copies) is always
+deleted. In a
 customer's bucket each key is deleted when the credentials are `read_write` and allow it;
 otherwise it is kept and reported, so the customer can delete it. The bot, its pin and its
 event rows stay: they are the record of what was where.
@@ -121,25 +122,30 @@ def media_delete(*, bot_pk: int, owner: str) -> None:
         return  # not due, or another worker holds it
     files = list(BotArtifact.objects.filter(bot=bot).exclude(state__in=GONE))
     refused = _refusals(bot, [a for a in files if a.state in STORED])
-    # The platform's own bucket keeps nothing: what it failed to delete is tried again.
+    fallen = [a.key for a in files if a.fallback]
+    # The platform's own bucket keeps nothing: what it failed to delete (a fallback copy too)
+    # is tried again.
     ours = hasattr(bot, "pin") and bot.pin.is_platform
+    retried = (refused if ours else {}) | (platform_objects_delete(fallen) if fallen else {})
     now = timezone.now()
     with transaction.atomic():
         for artifact in files:
             rows = BotArtifact.objects.filter(pk=artifact.pk)
             failure = refused.get(artifact.key) if artifact.state in STORED else None
+            if artifact.fallback and artifact.key in retried:
+                continue
             if failure is None:
                 upload_move(rows, UploadEvent.DELETED, deleted_at=now)
             elif not ours:
                 fields = {"last_reason": failure.reason, "last_error": failure.message}
                 upload_move(rows, UploadEvent.KEPT, **fields)
-        if ours and refused:
-            failure = next(iter(refused.values()))
+        if retried:
+            failure = next(iter(retried.values()))
             logger.warning(
                 "Deletion for bot %s: the platform bucket refused %d key(s) (%s); tried again "
                 "later",
                 bot.pk,
-                len(refused),
+                len(retried),
                 failure.reason,
             )
             removal_end(bot=bot, reason=RemovalReason.REQUEST, owner=owner, refused=failure)

@@ -44,6 +44,11 @@ class Bot(models.Model):
     media_expires_at = models.DateTimeField(null=True, blank=True)
     deletion_requested_at = models.DateTimeField(null=True, blank=True)
     deletion_finished_at = models.DateTimeField(null=True, blank=True)
+    # When this round's upload ended and its storage.delivered (and storage.fallback_used)
+    # event was written: once per round; a redelivery starts another.
+    delivery_reported_at = models.DateTimeField(null=True, blank=True)
+    # When storage.fallback_used was written: once per bot.
+    fallback_reported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -144,6 +149,17 @@ class BotArtifact(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     # The multipart upload its last attempt began and did not complete: the next one aborts it.
     multipart_upload_id = models.CharField(max_length=1024, blank=True, default="")
+    # What the bucket answered when it stored the file (the receipt, the manifest, verify):
+    # its ETag, its version (empty when the bucket does not version) and the checksum it
+    # checked the bytes against on write ("crc32:<base64>", "crc32c:...", "md5:...").
+    etag = models.CharField(max_length=128, blank=True, default="")
+    version_id = models.CharField(max_length=1024, blank=True, default="")
+    checksum = models.CharField(max_length=128, blank=True, default="")
+    # Given up: its staged copy is kept until then for a redelivery (MEDIA_HOLD_HOURS).
+    held_until = models.DateTimeField(null=True, blank=True)
+    # Given up at the tenant's bucket and stored in the platform bucket under `key` instead
+    # (the configuration's `fallback: "platform"`).
+    fallback = models.BooleanField(default=False)
     uploaded_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)  # expired or deleted
     created_at = models.DateTimeField(auto_now_add=True)
@@ -178,9 +194,13 @@ class BotArtifact(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """One event for a bot's callback_url, written with the change it reports."""
+    """One event for a bot's callback_url, or for a tenant's storage `notify_url` (no bot),
+    written with the change it reports."""
 
-    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="webhook_events")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    bot = models.ForeignKey(
+        Bot, on_delete=models.CASCADE, null=True, blank=True, related_name="webhook_events"
+    )
     # `webhook-id`: the same on every retry, random, so it tells nothing of other tenants.
     public_id = models.CharField(max_length=40, unique=True, default=new_webhook_message_id)
     event = models.CharField(max_length=64)
@@ -209,10 +229,15 @@ class WebhookEvent(models.Model):
                 condition=models.Q(state__in=sorted(OPEN)),
                 name="bots_webhook_open",
             ),
+            models.Index(
+                fields=["tenant", "id"],
+                condition=models.Q(state__in=sorted(OPEN)),
+                name="bots_webhook_tenant_open",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.event} for {self.bot_id}"
+        return f"{self.event} for {self.bot_id or self.tenant_id}"
 
 
 class MediaRemoval(models.Model):

@@ -1,6 +1,7 @@
 """Retention: when a bot's `media_expires_at` passes, what the platform holds is deleted.
 
-That is its objects in the platform bucket and any staged copies. Objects in a customer's own
+That is its objects in the platform bucket (a fallback's copies included) and any staged
+copies. Objects in a customer's own
 bucket are never deleted on a timer: the customer owns that bucket's lifecycle.
 """
 
@@ -54,6 +55,11 @@ def _platform_held(bot: Bot, files: list[BotArtifact]) -> list[BotArtifact]:
     return [a for a in files if on_platform or a.state not in STORED]
 
 
+def _in_platform_bucket(artifact: BotArtifact) -> bool:
+    """Of the files the platform holds: those with an object in its bucket."""
+    return artifact.state in STORED or artifact.fallback
+
+
 def expiries_due(*, now) -> bool:
     """Whether a retention ran out that no expiry holds yet (or one waited out a refusal)."""
     waiting = removals_due(reason=RemovalReason.RETENTION, now=now)
@@ -93,7 +99,8 @@ def media_expire(*, now=None, dry_run: bool = False) -> ExpiryReport:
         for artifact in BotArtifact.objects.filter(bot__in=batch).exclude(state__in=GONE):
             files[artifact.bot_id].append(artifact)
         held = {bot.pk: _platform_held(bot, files[bot.pk]) for bot in batch}
-        keys = [a.key for bot in batch for a in held[bot.pk] if a.state in STORED and a.key]
+        # The platform bucket's objects: a platform bot's files, any bot's fallback copies.
+        keys = [a.key for f in held.values() for a in f if a.key and _in_platform_bucket(a)]
         report.bots += [bot.public_id for bot in batch]
         report.objects += len(keys)
         report.staged += sum(bool(a.staged_name) for f in held.values() for a in f)
@@ -102,7 +109,7 @@ def media_expire(*, now=None, dry_run: bool = False) -> ExpiryReport:
         refused = platform_objects_delete(keys) if keys else {}
         for bot in batch:
             failure = next((refused[a.key] for a in held[bot.pk] if a.key in refused), None)
-            if failure is not None and any(a.state in STORED for a in held[bot.pk]):
+            if failure is not None and any(map(_in_platform_bucket, held[bot.pk])):
                 logger.warning("Expiry of bot %s deferred: the platform bucket refused", bot.pk)
                 removal_end(bot=bot, reason=RemovalReason.RETENTION, owner=owner, refused=failure)
                 continue

@@ -1,4 +1,5 @@
 from django.db.models import F, Q
+from django.utils import timezone
 
 from bots.lifecycle import SETTLED, BotStatus
 from bots.media_state import COUNTS, with_media
@@ -67,11 +68,17 @@ def bot_media_summary(*, bot: Bot) -> dict:
             "last_reason",
             "bucket",
             "key",
+            "fallback",
+            "held_until",
+            "staged_name",
             file=F("name"),
         )
     )
     kept = [f for f in files if f["state"] == S.KEPT]
     waiting = [f for f in files if f["state"] != S.KEPT]
+    given_up = [f for f in waiting if f["state"] == S.GAVE_UP]
+    now = timezone.now()
+    holds = [f["held_until"] for f in given_up if f["staged_name"] and f["held_until"]]
     return {
         "state": counts["media_state"],
         "artifacts": counts["media_artifacts"],
@@ -79,6 +86,8 @@ def bot_media_summary(*, bot: Bot) -> dict:
         "expired": counts["media_expired"],
         "deleted": counts["media_deleted"],
         "kept": len(kept),
+        "fallback": sum(f["fallback"] for f in given_up),
+        "redeliverable_until": max((h for h in holds if h > now), default=None),
         "failed": [
             {"file": f["file"], "error": f["last_error"], "reason": f["last_reason"]}
             for f in waiting

@@ -7,13 +7,13 @@ from bots.media_state import MEDIA_STATES
 from bots.meetings import MEETING_LINK_PATTERN, meeting_platform
 from bots.models import Platform
 from bots.upload_lifecycle import UploadState
-from meetstream import outbound
 from meetstream.errors import RuleError
 from meetstream.serializers import (
     StrictCharField,
     StrictChoiceField,
     StrictIntegerField,
     StrictSerializer,
+    receiver_url,
 )
 from storageconfig.failures import REASONS
 
@@ -71,12 +71,7 @@ class BotCreateSerializer(StrictSerializer):
         return value
 
     def validate_callback_url(self, value: str) -> str:
-        value = serializers.URLField().run_validation(value)
-        try:
-            outbound.url_vet(value)
-        except RuleError as refused:
-            raise serializers.ValidationError(str(refused)) from None
-        return value
+        return receiver_url(value)
 
     def create_arguments(self) -> dict:
         """The validated request as bots.services.bot_create takes it."""
@@ -146,6 +141,15 @@ class MediaSummarySerializer(serializers.Serializer):
     expired = serializers.IntegerField(help_text="Files deleted when the retention ran out.")
     deleted = serializers.IntegerField(help_text="Files deleted on request.")
     kept = serializers.IntegerField(help_text="Files a deletion left in your bucket.")
+    fallback = serializers.IntegerField(
+        help_text="Files given up at your bucket and kept in the platform bucket instead "
+        "(`fallback: platform`): fetches serve them; `redeliver` moves them."
+    )
+    redeliverable_until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Until when the given-up files' copies are held for `redeliver` "
+        "(MEDIA_HOLD_HOURS); null when none is.",
+    )
     failed = FailedArtifactSerializer(many=True, help_text="The files given up.")
     files = FileUploadSerializer(many=True, help_text="Every file on its way or given up.")
     kept_files = KeptFileSerializer(many=True, help_text="Each file kept, with why.")
@@ -210,6 +214,11 @@ class DeletionAcceptedSerializer(serializers.Serializer):
     bot_id = serializers.CharField()
     status = serializers.ChoiceField(choices=BotStatus.values)
     media = MediaSummarySerializer()
+
+
+class RedeliveryAcceptedSerializer(serializers.Serializer):
+    bot_id = serializers.CharField()
+    files = serializers.IntegerField(help_text="Files sent again to the pinned location.")
 
 
 class StagedArtifactSerializer(serializers.Serializer):

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import storages
+from django.db.models import Q
 from django.utils import timezone
 
 from bots.intake import CHUNK, Intake
 from bots.models import BotArtifact
-from bots.upload_lifecycle import COPY_DONE
+from bots.upload_lifecycle import COPY_DONE, UploadState
 from meetstream import timing
 from meetstream.errors import Unavailable
 from storageconfig.backends.aws import S3Backend
@@ -118,6 +119,15 @@ def staged_source(name: str):
         if not os.path.exists(path):
             raise StagedMissing(name)
         return path
+    return _object_source(bucket, name)
+
+
+def fallback_source(key: str) -> ObjectSource:
+    """A file that fell back: its copy in the platform bucket, read as a staged object is."""
+    return _object_source(S3Backend.platform(), key)
+
+
+def _object_source(bucket: S3Backend, name: str) -> ObjectSource:
     try:
         size = bucket.object_size(name)
     except StorageError as failure:
@@ -160,18 +170,26 @@ def _staged_delete(names: list[str]) -> list[str]:
     return gone
 
 
+def _unneeded() -> Q:
+    """Files whose staged copy nothing will read again: recorded ones (COPY_DONE), and given-up
+    ones whose hold ended (MEDIA_HOLD_HOURS) or whose bytes the platform bucket holds."""
+    released = Q(fallback=True) | Q(held_until__lt=timezone.now())
+    return Q(state__in=COPY_DONE) | (Q(state=UploadState.GAVE_UP) & released)
+
+
 def staged_copies_discard(names: list[str]) -> None:
-    """Delete these staged copies of files that no longer need them (COPY_DONE), then forget
-    their names; a copy that could not be deleted keeps its name, for the next sweep."""
+    """Delete these staged copies of files that no longer need them, then forget their names;
+    a copy that could not be deleted keeps its name, for the next sweep."""
     gone = _staged_delete(names)
-    BotArtifact.objects.filter(staged_name__in=gone, state__in=COPY_DONE).update(staged_name="")
+    BotArtifact.objects.filter(_unneeded(), staged_name__in=gone).update(staged_name="")
 
 
 def staged_copies_sweep() -> int:
-    """Delete the staged copies recorded files no longer need, however the worker that recorded
-    them died before deleting; how many it found (SWEEP_BATCH at most a call)."""
+    """Delete the staged copies files no longer need, however the worker that recorded them
+    died before deleting, and those whose hold ended; how many it found (SWEEP_BATCH at most a
+    call)."""
     names = list(
-        BotArtifact.objects.filter(state__in=COPY_DONE)
+        BotArtifact.objects.filter(_unneeded())
         .exclude(staged_name="")
         .values_list("staged_name", flat=True)[:SWEEP_BATCH]
     )

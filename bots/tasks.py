@@ -14,8 +14,10 @@ from bots.models import Bot
 from bots.retention import expiries_due, media_expire
 from bots.simulation import meeting_simulate
 from bots.staging import staged_copies_sweep, staged_partials_sweep
+from bots.storage_health import storage_health_check
 from bots.uploads import media_upload, uploads_due
 from bots.webhooks import webhook_deliver, webhooks_claim, webhooks_with_due_events
+from storageconfig.health_checks import health_checks_due, health_interval
 
 
 def _bot(bot_pk: int) -> Bot | None:
@@ -28,14 +30,15 @@ def _bot(bot_pk: int) -> Bot | None:
 
 @shared_task(acks_late=True)
 def run_due_work() -> dict[str, int]:
-    """Beat, the one scheduler: queue every kind of work that is due; sweep staged copies
-    recorded files no longer need and partial files interrupted requests left; forget
-    idempotency keys past their day."""
+    """Beat, the one scheduler: queue every kind of work that is due (storage health checks
+    included); sweep staged copies no longer needed (their hold ended included) and partial
+    files interrupted requests left; forget idempotency keys past their day."""
     return {
         "uploads": schedule_uploads(),
         "webhooks": sweep_webhooks(),
         "deletions": _deletions_queue(),
         "expiries": _expiries_queue(),
+        "storage_checks": _storage_checks_queue(),
         "staged_copies": staged_copies_sweep(),
         "staged_partials": staged_partials_sweep(),
         "idempotency_keys": idempotency_keys_purge(),
@@ -82,6 +85,19 @@ def _expiries_queue() -> int:
 def expire_media() -> int:
     """Delete what the platform holds of bots whose retention ran out, each under its lease."""
     return len(media_expire().bots)
+
+
+def _storage_checks_queue() -> int:
+    if health_interval() is None or not health_checks_due().exists():
+        return 0
+    check_storage_health.delay()
+    return 1
+
+
+@shared_task(bind=True, acks_late=True)
+def check_storage_health(self) -> int:
+    """Run the due storage health checks, each under this task's lease."""
+    return storage_health_check(owner=self.request.id or "inline-health")
 
 
 @shared_task(acks_late=True)

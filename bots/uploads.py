@@ -12,25 +12,29 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from hashlib import sha256
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import Case, F, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
 from bots.artifacts import MANIFEST, manifest_spec, object_key
 from bots.lifecycle import BotEventType, BotStatus
 from bots.models import Bot, BotArtifact, Pin
+from bots.receipts import delivery_report
 from bots.selectors import pin_storage
 from bots.services import bot_transition
-from bots.staging import staged_copies_discard, staged_source
+from bots.staging import fallback_source, staged_copies_discard, staged_source
 from bots.upload_lifecycle import UNFINISHED, UPLOADS, UploadEvent, UploadState, upload_move
 from bots.webhooks import webhook_emit
 from meetstream import due_work, metrics, timing
-from storageconfig.backends.base import Backend
+from storageconfig.backends.base import Backend, Stored
 from storageconfig.failures import StorageError
+from storageconfig.models import Fallback
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_resolve
 from storageconfig.selectors import CredentialsErased, platform_storage, storage_config_get_active
 
@@ -107,34 +111,79 @@ def _lease_kept(bot: Bot, owner: str):
         renewer.join()
 
 
-def _transfer(backend: Backend, artifact: BotArtifact, body: bytes | None, started):
-    """Runs in a worker thread: storage only, no database. Returns the failure, or None; any
-    exception fails this file alone, never the pass. `started` hears the id of a multipart
-    upload it begins (recorded by the pass, aborted by the next attempt should this one die)."""
-    try:
-        return _transfer_once(backend, artifact, body, started)
-    except FileNotFoundError:  # StagedMissing, or a disk's copy gone since
-        return StorageError("staged_file_missing", STAGED_MISSING)
-    except Exception as unexpected:  # an SDK's or the disk's surprise: this file gives up
-        logger.exception("Upload of %s failed unexpectedly", artifact.name)
-        return StorageError(
-            "storage_error", f"The upload failed unexpectedly ({type(unexpected).__name__})."
-        )
+@dataclass(frozen=True)
+class Attempt:
+    """How one try at a file ended: stored (with what the bucket answered), or failed; a file
+    that gave up at the tenant's bucket may lie in the platform bucket instead (`fell_back`)."""
+
+    failure: StorageError | None = None
+    stored: Stored | None = None
+    fell_back: bool = False
 
 
 STAGED_MISSING = "The staged file is missing; it cannot be uploaded."
 
 
+def _gives_up(artifact: BotArtifact, failure: StorageError) -> bool:
+    return not failure.retryable or artifact.attempts + 1 >= settings.MEDIA_UPLOAD_MAX_ATTEMPTS
+
+
+def _transfer(
+    backend: Backend, artifact: BotArtifact, body: bytes | None, started, fallback=None
+) -> Attempt:
+    """Runs in a worker thread: storage only, no database. Any exception fails this file
+    alone, never the pass. `started` hears the id of a multipart upload it begins (recorded
+    by the pass, aborted by the next attempt should this one die). A file that gives up goes
+    to `fallback` (the platform bucket) when there is one."""
+    attempt = _attempt(backend, artifact, body, started)
+    failure = attempt.failure
+    if failure is None or fallback is None or not _gives_up(artifact, failure):
+        return attempt
+    if failure.reason == "staged_file_missing":
+        return attempt
+    if artifact.fallback:  # a redelivery that failed: its copy is in the platform bucket still
+        return Attempt(failure, fell_back=True)
+    fallen = _attempt(fallback, artifact, body, None)
+    if fallen.failure is not None:
+        logger.warning("Fallback of %s failed too: %s", artifact.name, fallen.failure.reason)
+        return attempt
+    return Attempt(failure, fell_back=True)
+
+
+def _attempt(backend: Backend, artifact: BotArtifact, body: bytes | None, started) -> Attempt:
+    try:
+        return _transfer_once(backend, artifact, body, started)
+    except FileNotFoundError:  # StagedMissing, or a disk's copy gone since
+        return Attempt(StorageError("staged_file_missing", STAGED_MISSING))
+    except Exception as unexpected:  # an SDK's or the disk's surprise: this file gives up
+        logger.exception("Upload of %s failed unexpectedly", artifact.name)
+        return Attempt(
+            StorageError(
+                "storage_error", f"The upload failed unexpectedly ({type(unexpected).__name__})."
+            )
+        )
+
+
+def _source(artifact: BotArtifact, body: bytes | None):
+    """What the upload reads: the manifest's bytes, the staged copy, or (a redelivery of a file
+    that fell back) its copy in the platform bucket."""
+    if body is not None:
+        return io.BytesIO(body)
+    if artifact.fallback and not artifact.staged_name:
+        return fallback_source(artifact.key)
+    return staged_source(artifact.staged_name)
+
+
 def _transfer_once(backend: Backend, artifact: BotArtifact, body: bytes | None, started):
     try:
-        source = io.BytesIO(body) if body is not None else staged_source(artifact.staged_name)
+        source = _source(artifact, body)
     except StorageError as failure:  # the staging bucket did not answer
-        return failure
+        return Attempt(failure)
     try:
-        if artifact.multipart_upload_id:
+        if artifact.multipart_upload_id and started is not None:
             backend.upload_abort(key=artifact.key, upload_id=artifact.multipart_upload_id)
         began = time.perf_counter()
-        backend.object_upload(
+        stored = backend.object_upload(
             key=artifact.key,
             source=source,
             content_type=artifact.content_type,
@@ -142,9 +191,9 @@ def _transfer_once(backend: Backend, artifact: BotArtifact, body: bytes | None, 
             started=started,
         )
     except StorageError as failure:
-        return failure
+        return Attempt(failure)
     metrics.UPLOAD_SECONDS.labels(category=artifact.category).observe(time.perf_counter() - began)
-    return None
+    return Attempt(stored=stored)
 
 
 # Webhook events for files whose upload says something to the customer.
@@ -177,28 +226,44 @@ def _announce(bot: Bot, artifact: BotArtifact, failure: StorageError | None) -> 
             },
         )
     elif artifact.state == UploadState.GAVE_UP:
+        kept = " It is kept in the platform bucket instead." if artifact.fallback else ""
         webhook_emit(
             bot=bot,
             event="storage.upload_failed",
-            message=failure.message,
-            data={**where, "reason": failure.reason, "attempts": artifact.attempts},
+            message=failure.message + kept,
+            data={
+                **where,
+                "reason": failure.reason,
+                "attempts": artifact.attempts,
+                "fallback": artifact.fallback,
+            },
         )
 
 
-def _outcome(artifact: BotArtifact, failure: StorageError | None) -> tuple[str, dict]:
-    """The event a finished attempt applies to its file, with the fields it sets."""
+def _outcome(artifact: BotArtifact, attempt: Attempt) -> tuple[str, dict]:
+    """The event a finished attempt applies to its file, with the fields it sets (a stored
+    file's answer from the bucket aside: _stored_move sets those)."""
     attempts = artifact.attempts + 1
     fields = {"attempts": attempts, **due_work.released()}
-    if failure is None:
+    if (failure := attempt.failure) is None:
         # The staged copy's name stays until the copy is deleted (bots.staging).
         fields.update(
-            uploaded_at=timezone.now(), last_error="", last_reason="", multipart_upload_id=""
+            uploaded_at=timezone.now(),
+            last_error="",
+            last_reason="",
+            multipart_upload_id="",
+            fallback=False,
+            held_until=None,
         )
         return UploadEvent.SUCCEEDED, {**fields, "next_attempt_at": None}
     fields.update(last_error=failure.message, last_reason=failure.reason)
-    if failure.retryable and attempts < settings.MEDIA_UPLOAD_MAX_ATTEMPTS:
+    if not _gives_up(artifact, failure):
         next_at = timezone.now() + timing.retry_delay(attempts)
         return UploadEvent.DEFERRED, {**fields, "next_attempt_at": next_at}
+    # The staged copy is held for a redelivery, unless the platform bucket holds the file.
+    held = bool(artifact.staged_name) and not attempt.fell_back
+    hold = timezone.now() + timedelta(hours=settings.MEDIA_HOLD_HOURS) if held else None
+    fields.update(fallback=attempt.fell_back, held_until=hold)
     return UploadEvent.GAVE_UP, {**fields, "next_attempt_at": None}
 
 
@@ -209,36 +274,42 @@ _OUTCOMES = {
 }
 
 
-def _stored_move(stored: list[BotArtifact]) -> set[int]:
-    """Move the uploaded files that their lease still holds to uploaded, in one UPDATE; which
-    moved. The rows are locked first, so the set read is the set moved."""
+def _stored_move(stored: list[tuple[BotArtifact, Attempt]]) -> set[int]:
+    """Move the uploaded files that their lease still holds to uploaded, with what their bucket
+    answered, in one UPDATE; which moved. The rows are locked first, so the set read is the
+    set moved."""
     if not stored:
         return set()
     mine = BotArtifact.objects.filter(
-        pk__in=[artifact.pk for artifact in stored],
-        claimed_by=stored[0].claimed_by,
+        pk__in=[artifact.pk for artifact, _ in stored],
+        claimed_by=stored[0][0].claimed_by,
         state=UploadState.UPLOADING,
     )
     held = set(mine.select_for_update().values_list("pk", flat=True))
-    _, fields = _outcome(stored[0], None)
+    _, fields = _outcome(*stored[0])
     fields["attempts"] = F("attempts") + 1
+    for name in ("etag", "version_id", "checksum"):
+        fields[name] = Case(
+            *(When(pk=a.pk, then=Value(getattr(t.stored, name))) for a, t in stored if t.stored),
+            default=Value(""),
+        )
     upload_move(mine.filter(pk__in=held), UploadEvent.SUCCEEDED, **fields)
     return held
 
 
-def _record(
-    bot: Bot, finished: list[tuple[BotArtifact, StorageError | None]], *, discard=None
-) -> list[str]:
+def _record(bot: Bot, finished: list[tuple[BotArtifact, Attempt]], *, discard=None) -> list[str]:
     """Apply finished attempts to their files and announce them, in one transaction (the
     successes in one UPDATE); the files' new states. The manifest's upload also makes the bot
-    Done, in the same transaction. A commit per batch, not per file: with many small files the
-    commits were most of the cost. Only then do the stored files' staged copies go, through
-    `discard` (given a list of names; here, by default)."""
+    Done, in the same transaction, and the upload's end writes its receipt. A commit per batch,
+    not per file: with many small files the commits were most of the cost. Only then do the
+    staged copies no longer needed go, through `discard` (given a list of names; here, by
+    default), and the platform bucket's copies of files redelivered from there."""
     applied, states = [], []
     with transaction.atomic():
-        held = _stored_move([artifact for artifact, failure in finished if failure is None])
-        for artifact, failure in finished:
-            event, fields = _outcome(artifact, failure)
+        held = _stored_move([(a, attempt) for a, attempt in finished if attempt.failure is None])
+        for artifact, attempt in finished:
+            failure = attempt.failure
+            event, fields = _outcome(artifact, attempt)
             if failure is None:
                 moved = artifact.pk in held
             else:
@@ -249,21 +320,37 @@ def _record(
                 logger.warning("Upload of %s for bot %s lost its lease", artifact.name, bot.pk)
                 states.append(UploadState.UPLOADING)
                 continue
-            staged_name = artifact.staged_name
+            staged_name, was_fallback = artifact.staged_name, artifact.fallback
             for name, value in fields.items():
                 setattr(artifact, name, value)
             artifact.state = UPLOADS.target(event)
             _announce(bot, artifact, failure)
             if artifact.name == MANIFEST and failure is None:
                 bot_transition(bot=bot, event=BotEventType.MEDIA_UPLOADED)
-            applied.append((artifact, failure, event, staged_name))
+            applied.append((artifact, failure, event, staged_name, was_fallback))
             states.append(artifact.state)
-    for artifact, failure, event, _ in applied:
+        if applied:
+            delivery_report(bot=bot)
+    for artifact, failure, event, *_ in applied:
         _recorded(bot, artifact, failure, event)
-    stored = [staged for _, failure, _, staged in applied if failure is None and staged]
-    if stored:
-        (discard or staged_copies_discard)(stored)
+    unneeded = [
+        staged
+        for artifact, failure, _, staged, _ in applied
+        if staged and (failure is None or artifact.fallback)
+    ]
+    if unneeded:
+        (discard or staged_copies_discard)(unneeded)
+    moved_back = [a.key for a, failure, _, _, was in applied if failure is None and was]
+    if moved_back:
+        _fallback_copies_delete(moved_back)
     return states
+
+
+def _fallback_copies_delete(keys: list[str]) -> None:
+    """A redelivered file's copy in the platform bucket is not needed any more."""
+    refused = platform_storage().backend.objects_delete(keys)
+    for key, failure in refused.items():
+        logger.warning("Could not delete the fallback copy %s: %s", key, failure.reason)
 
 
 def _recorded(bot: Bot, artifact: BotArtifact, failure, event: str) -> None:
@@ -281,13 +368,16 @@ def _recorded(bot: Bot, artifact: BotArtifact, failure, event: str) -> None:
 
 
 def _manifest_body(bot: Bot, pin: Pin) -> bytes:
-    """Each object's key, size and digest: the same bytes each time for the same files."""
+    """Each object's key, size, digest, ETag and version (null when the bucket does not
+    version): the same bytes each time for the same files."""
     objects = list(
         BotArtifact.objects.filter(bot=bot)
         .exclude(name=MANIFEST)
         .order_by("name")
-        .values("key", "size", "sha256", "content_type", file=F("name"))
+        .values("key", "size", "sha256", "content_type", "etag", "version_id", file=F("name"))
     )
+    for row in objects:
+        row["version_id"] = row["version_id"] or None
     manifest = {
         "bot_id": bot.public_id,
         "transcript_id": bot.transcript_id,
@@ -327,8 +417,11 @@ def _claimed_upload(bot: Bot, pin: Pin, owner: str, manifest: bytes | None = Non
     try:
         storage = pin_storage(bot=bot, pin=pin)
     except CredentialsErased as erased:
-        failure = StorageError("credentials_erased", erased.message)
-        return Counter(_record(bot, [(artifact, failure) for artifact in claimed]))
+        attempt = Attempt(StorageError("credentials_erased", erased.message))
+        return Counter(_record(bot, [(artifact, attempt) for artifact in claimed]))
+    fallback = None
+    if not pin.is_platform and storage.fallback == Fallback.PLATFORM:
+        fallback = platform_storage().backend
 
     # The manifest is made again from the rows unless the caller has just made it.
     bodies = {a.pk: manifest or _manifest_body(bot, pin) for a in claimed if a.name == MANIFEST}
@@ -350,6 +443,7 @@ def _claimed_upload(bot: Bot, pin: Pin, owner: str, manifest: bytes | None = Non
                 artifact,
                 bodies.get(artifact.pk),
                 lambda upload_id, a=artifact: reports.put((a, upload_id)),
+                fallback,
             )
             future.add_done_callback(lambda done, a=artifact: reports.put((a, done)))
         recorded = 0
@@ -421,21 +515,3 @@ def next_due_at():
         .first(),
     ]
     return min((t for t in times if t is not None), default=None)
-
-
-def uploads_retry(*, bots) -> int:
-    """Put the given-up files of these bots back to staged, a new round; how many moved."""
-    with transaction.atomic():
-        # Under the bots' locks, so a deletion asked at the same moment goes first or not at all.
-        locked = Bot.objects.select_for_update().filter(
-            pk__in=bots, status=BotStatus.STOPPED, deletion_requested_at__isnull=True
-        )
-        rows = BotArtifact.objects.filter(bot__in=list(locked.values_list("pk", flat=True)))
-        return upload_move(
-            rows,
-            UploadEvent.RETRIED,
-            attempts=0,
-            next_attempt_at=None,
-            last_error="",
-            last_reason="",
-        )

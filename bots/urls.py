@@ -10,6 +10,11 @@ urlpatterns = [
         views.BotDeleteDataView.as_view(),
         name="bot-delete-data",
     ),
+    path(
+        "api/v1/bots/<str:bot_id>/redeliver",
+        views.BotRedeliverView.as_view(),
+        name="bot-redeliver",
+    ),
     path("api/v1/bots/<str:bot_id>/status", views.BotStatusView.as_view(), name="bot-status"),
     path("", include("bots.recorder_urls")),
 ]

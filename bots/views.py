@@ -11,6 +11,7 @@ from bots.idempotency import bot_create_once, idempotency_key_check, request_dig
 from bots.lifecycle import BotStatus
 from bots.media_state import MEDIA_STATES, with_media
 from bots.models import Bot
+from bots.redelivery import media_redeliver
 from bots.selectors import bot_get_for_tenant, bot_media_summary, bot_retention
 from bots.serializers import (
     BotCreatedSerializer,
@@ -20,6 +21,7 @@ from bots.serializers import (
     BotPageSerializer,
     BotStatusSerializer,
     DeletionAcceptedSerializer,
+    RedeliveryAcceptedSerializer,
 )
 from bots.services import bot_create
 from meetstream.schema import INVALID, NOT_FOUND, error, whole_number
@@ -113,6 +115,25 @@ class BotDeleteDataView(APIView):
         bot = deletion_request(bot=bot, actor=f"api key {request.auth.hint}…")
         bot.refresh_from_db()
         return Response(_status_body(bot), status=202)
+
+
+class BotRedeliverView(APIView):
+    @extend_schema(
+        operation_id="bot_redeliver",
+        summary="Upload the bot's given-up files again to its pinned location, from the copies "
+        "held (`media.redeliverable_until`) or the platform bucket (fallback).",
+        request=None,
+        responses={
+            202: RedeliveryAcceptedSerializer,
+            404: NOT_FOUND,
+            409: error("The upload is not over, or no file gave up."),
+            410: error("Files gave up, but no copy is held any more."),
+        },
+    )
+    def post(self, request, bot_id: str):
+        bot = bot_get_for_tenant(tenant=request.user.tenant, bot_id=bot_id)
+        files = media_redeliver(bot=bot)
+        return Response({"bot_id": bot.public_id, "files": files}, status=202)
 
 
 class BotCursor(CursorPagination):

@@ -47,8 +47,28 @@ def webhook_emit(*, bot: Bot, event: str, message: str, data: dict | None = None
         "timestamp": timezone.now().isoformat(),
         "data": data or {},
     }
-    WebhookEvent.objects.create(bot=bot, event=event, url=bot.callback_url, payload=payload)
-    tenant_pk = bot.tenant_id
+    _event_record(bot.tenant_id, bot.callback_url, payload, bot=bot)
+
+
+def tenant_webhook_emit(*, tenant_pk: int, url: str, event: str, message: str, data: dict) -> None:
+    """Record a tenant-level event (no bot: a storage configuration's health) for `url`; sent,
+    signed with the tenant's secret, once the current transaction commits."""
+    if not url:
+        return
+    payload = {
+        "event": event,
+        "bot_id": None,
+        "message": message,
+        "timestamp": timezone.now().isoformat(),
+        "data": data,
+    }
+    _event_record(tenant_pk, url, payload)
+
+
+def _event_record(tenant_pk: int, url: str, payload: dict, bot: Bot | None = None) -> None:
+    WebhookEvent.objects.create(
+        tenant_id=tenant_pk, bot=bot, event=payload["event"], url=url, payload=payload
+    )
     transaction.on_commit(lambda: task_queue("bots.tasks.dispatch_webhooks", tenant_pk))
 
 
@@ -113,12 +133,13 @@ def _attempt_outcome(status: int | None, error: str) -> str:
 
 
 def _open_events(tenant_pk: int):
-    return WebhookEvent.objects.filter(bot__tenant_id=tenant_pk, state__in=OPEN)
+    return WebhookEvent.objects.filter(tenant_id=tenant_pk, state__in=OPEN)
 
 
 def webhooks_claim(*, tenant_pk: int) -> list[tuple[int, str]]:
     """Lease this tenant's due events, as many as its free delivery slots, each the oldest open
-    event of its bot (so a bot's order holds); (event, owner) pairs. Each event is claimed by a
+    event of its bot (so a bot's order holds; the tenant's own events keep theirs too, as
+    one more line); (event, owner) pairs. Each event is claimed by a
     conditional move, so two schedulers never take it twice; the tenant's row is locked while
     its slots are counted, so they never take more slots than it has either."""
     with transaction.atomic():
@@ -148,7 +169,7 @@ def webhooks_with_due_events() -> list[int]:
     return list(
         WebhookEvent.objects.filter(state__in=OPEN)
         .filter(due_work.due(now))
-        .values_list("bot__tenant_id", flat=True)
+        .values_list("tenant_id", flat=True)
         .distinct()
     )
 
@@ -157,14 +178,15 @@ def webhook_deliver(*, event_pk: int, owner: str) -> int | None:
     """One attempt at the event this owner holds; the tenant whose next events are now due to
     be claimed, or None when the event is no longer this owner's."""
     event = (
-        WebhookEvent.objects.select_related("bot__tenant")
+        WebhookEvent.objects.select_related("tenant", "bot__tenant")
         .filter(pk=event_pk, state=WebhookState.DELIVERING, claimed_by=owner)
         .first()
     )
     if event is None:
         return None
-    event.bot.log_bind()
-    secret = tenant_webhook_secret(tenant=event.bot.tenant)
+    if event.bot is not None:
+        event.bot.log_bind()
+    secret = tenant_webhook_secret(tenant=event.tenant)
     http = outbound.session()
     started = time.monotonic()
     try:
@@ -188,11 +210,11 @@ def webhook_deliver(*, event_pk: int, owner: str) -> int | None:
     else:
         next_at = timezone.now() + timing.webhook_retry_delay(attempts)
         WEBHOOKS.move(mine, DeliveryEvent.DEFERRED, next_attempt_at=next_at, **fields)
-    return event.bot.tenant_id
+    return event.tenant_id
 
 
 def webhook_resend(*, events) -> list[int]:
     """Staff: send these events again, a new round of attempts; the bots to deliver for."""
-    bots = sorted(set(events.values_list("bot_id", flat=True)))
+    tenants = sorted(set(events.values_list("tenant_id", flat=True)))
     WEBHOOKS.move(events, DeliveryEvent.RESENT, attempts=0, next_attempt_at=None, delivered_at=None)
-    return bots
+    return tenants

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from bots.artifacts import SCREENSHOT
 from bots.lifecycle import RECORDING, BotStatus
 from bots.models import Bot, BotArtifact, Platform
@@ -10,7 +12,7 @@ from bots.upload_lifecycle import GONE, STORED, UploadState
 from meetstream.errors import DomainError, Forbidden, Gone, NotFound
 from meetstream.models import Tenant
 from storageconfig.models import AccessMode
-from storageconfig.selectors import ServingStorage
+from storageconfig.selectors import ServingStorage, platform_storage
 
 WRITE_ONLY_MESSAGE = (
     "Media is stored in your S3 bucket, but only write access was granted. Update your storage "
@@ -75,6 +77,8 @@ def fetch_artifact(*, bot: Bot, name: str, label: str) -> BotArtifact:
         raise MediaNotFound(f"This bot has no {label}.") from None
     if artifact.state in GONE:
         raise MediaGone(gone_message(bot, label, artifact.deleted_at))
+    if artifact.state == UploadState.GAVE_UP and artifact.fallback:
+        return artifact  # served from the platform bucket
     if artifact.state == UploadState.GAVE_UP:
         raise MediaNotFound(f"The {label} was not uploaded: {artifact.last_error}")
     if artifact.state == UploadState.RETRY_WAIT:
@@ -87,12 +91,13 @@ def fetch_artifact(*, bot: Bot, name: str, label: str) -> BotArtifact:
     return artifact
 
 
-def serving_storage(*, bot: Bot, key: str) -> ServingStorage:
-    """Who reads the bot's pinned location; 403 when only write access was granted."""
+def serving_storage(*, bot: Bot, key: str, fallback: bool = False) -> ServingStorage:
+    """Who reads the bot's pinned location (with `fallback`, the platform bucket that holds
+    files given up there); 403 when the pinned configuration granted write access only."""
     storage = pin_storage(bot=bot, pin=bot.pin)
     if storage.access_mode == AccessMode.WRITE_ONLY:
         raise WriteOnly(bucket=bot.pin.bucket, key=key)
-    return storage
+    return platform_storage() if fallback else storage
 
 
 def require_screenshots(bot: Bot) -> None:
@@ -106,8 +111,13 @@ def _screenshots(bot: Bot):
     )
 
 
+def served() -> Q:
+    """Files a fetch serves: stored at the pinned location, or fallen back to the platform's."""
+    return Q(state__in=STORED) | Q(state=UploadState.GAVE_UP, fallback=True)
+
+
 def screenshots_uploaded(*, bot: Bot):
-    return _screenshots(bot).filter(state__in=STORED).order_by("captured_at", "name")
+    return _screenshots(bot).filter(served()).order_by("captured_at", "name")
 
 
 def screenshots_gone(*, bot: Bot) -> None:

@@ -88,6 +88,12 @@ class ManifestObjectSerializer(serializers.Serializer):
     size = serializers.IntegerField()
     sha256 = serializers.CharField()
     content_type = serializers.CharField()
+    etag = serializers.CharField(
+        required=False, allow_blank=True, help_text="As the bucket answered the upload."
+    )
+    version_id = serializers.CharField(
+        required=False, allow_null=True, help_text="Null when the bucket does not version."
+    )
 
 
 class ManifestSerializer(serializers.Serializer):
@@ -97,3 +103,20 @@ class ManifestSerializer(serializers.Serializer):
     transcript_id = serializers.CharField()
     bucket = serializers.CharField()
     objects = ManifestObjectSerializer(many=True)
+
+
+class VerifiedFileSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    key = serializers.CharField()
+    result = serializers.ChoiceField(
+        choices=["ok", "missing", "changed", "not_uploaded"],
+        help_text="missing: no object at the key; changed: its size or ETag differ from what "
+        "the upload recorded; not_uploaded: the file never reached your bucket.",
+    )
+
+
+class VerificationSerializer(serializers.Serializer):
+    bot_id = serializers.CharField()
+    ok = serializers.BooleanField(help_text="Every file is `ok`.")
+    checked_at = serializers.DateTimeField()
+    files = VerifiedFileSerializer(many=True)

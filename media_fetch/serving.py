@@ -16,7 +16,7 @@ _READ_KIND: dict[str, type[DomainError]] = {
 }
 
 
-def _unserved(failure: StorageError) -> DomainError:
+def unserved(failure: StorageError) -> DomainError:
     kind = _READ_KIND.get(failure.reason, UpstreamFailed)
     return kind(f"Your bucket did not serve the file: {failure.message}", reason=failure.reason)
 
@@ -28,18 +28,29 @@ def presigned_url(*, bot: Bot, artifact: BotArtifact) -> tuple[str, int]:
 
 
 def presigned_urls(*, bot: Bot, artifacts: list[BotArtifact], folder: str) -> tuple[list[str], int]:
-    backend = serving_storage(bot=bot, key=folder).backend
-    try:
-        return backend.presign_gets([artifact.key for artifact in artifacts])
-    except StorageError as failure:
-        raise _unserved(failure) from None
+    """URLs in the artifacts' order, each signed by the bucket that holds it (the pinned one,
+    or the platform's for a file that fell back), and the seconds the shortest stays valid."""
+    urls: dict[int, str] = {}
+    life = None
+    for fallback in (False, True):
+        group = [a for a in artifacts if a.fallback == fallback]
+        if not group and (fallback or artifacts):
+            continue
+        backend = serving_storage(bot=bot, key=folder, fallback=fallback).backend
+        try:
+            signed, seconds = backend.presign_gets([artifact.key for artifact in group])
+        except StorageError as failure:
+            raise unserved(failure) from None
+        urls.update(zip([a.pk for a in group], signed, strict=True))
+        life = seconds if life is None else min(life, seconds)
+    return [urls[a.pk] for a in artifacts], life
 
 
 def json_response(*, bot: Bot, artifact: BotArtifact) -> StreamingHttpResponse:
     """The object's bytes as stored, streamed through in chunks."""
-    backend = serving_storage(bot=bot, key=artifact.key).backend
+    backend = serving_storage(bot=bot, key=artifact.key, fallback=artifact.fallback).backend
     try:
         chunks = backend.object_chunks(artifact.key)
     except StorageError as failure:
-        raise _unserved(failure) from None
+        raise unserved(failure) from None
     return StreamingHttpResponse(chunks, content_type="application/json")

@@ -16,6 +16,7 @@ urlpatterns = [
         views.ScreenshotView.as_view(),
         name="bot-screenshot",
     ),
+    path("api/v1/bots/<str:bot_id>/media/verify", views.VerifyView.as_view(), name="bot-verify"),
     path(
         "api/v1/transcript/<str:transcript_id>/get_transcript",
         views.TranscriptView.as_view(),

@@ -22,10 +22,12 @@ from media_fetch.serializers import (
     ScreenshotPageSerializer,
     ScreenshotSerializer,
     TranscriptLineSerializer,
+    VerificationSerializer,
     VideoUrlSerializer,
     WriteOnlySerializer,
 )
 from media_fetch.serving import json_response, presigned_url, presigned_urls
+from media_fetch.verification import media_verify
 from meetstream.schema import INVALID, ErrorSerializer, error, one_of, whole_number
 from storageconfig.s3 import PRESIGN_SECONDS
 
@@ -225,3 +227,15 @@ class TranscriptView(APIView):
         label = "raw transcript" if raw else "transcript"
         artifact = fetch_artifact(bot=bot, name=_transcript_name(bot, raw=raw), label=label)
         return json_response(bot=bot, artifact=artifact)
+
+
+class VerifyView(APIView):
+    @extend_schema(
+        operation_id="bot_media_verify",
+        summary="Ask the bucket again for each of the bot's files (one HEAD a file): is it "
+        "still there, as uploaded?",
+        responses={200: VerificationSerializer, **ERRORS},
+    )
+    def get(self, request, bot_id: str):
+        bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
+        return Response(media_verify(bot=bot))

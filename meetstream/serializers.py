@@ -1,6 +1,20 @@
-"""Serializer pieces shared by every API: strict types."""
+"""Serializer pieces shared by every API: strict types, and a receiver's URL."""
 
 from rest_framework import serializers
+
+from meetstream import outbound
+from meetstream.errors import RuleError
+
+
+def receiver_url(value: str) -> str:
+    """A URL we will POST webhooks to (`callback_url`, `notify_url`): http(s), through the
+    egress guard's rules."""
+    value = serializers.URLField().run_validation(value)
+    try:
+        outbound.url_vet(value)
+    except RuleError as refused:
+        raise serializers.ValidationError(str(refused)) from None
+    return value
 
 
 class StrictCharField(serializers.CharField):

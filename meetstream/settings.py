@@ -8,6 +8,7 @@ import dj_database_url
 from meetstream.env import REQUIRED_SECRETS, env_bool, env_choice, env_int, env_list, env_str
 from meetstream.logcontext import log_format, logging_config
 from meetstream.timing import SCHEDULER_EVERY
+from meetstream.webhook_schema import WEBHOOK_COMPONENTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -151,7 +152,11 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "MeetStream custom S3 storage API",
-    "DESCRIPTION": "Keep every bot recording in your own S3 bucket.",
+    "DESCRIPTION": "Keep every bot recording in your own S3 bucket.\n\nWebhook bodies: OpenAPI "
+    "3.0 cannot declare webhooks, so each storage event's body is a component named after it "
+    "(StorageDeliveredWebhook, StorageFallbackUsedWebhook, StorageConfigInvalidWebhook, "
+    "StorageConfigRestoredWebhook).",
+    "APPEND_COMPONENTS": {"schemas": WEBHOOK_COMPONENTS},
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -175,6 +180,7 @@ INTERNAL_SCHEMA_SETTINGS = {
     "TITLE": "MeetStream recorder API (internal)",
     "DESCRIPTION": "How the meeting recorder hands files over. Not for customers.",
     "PREPROCESSING_HOOKS": [],
+    "APPEND_COMPONENTS": {},
 }
 
 # Failed API key attempts one client address may make in a minute before it gets 429s.
@@ -203,6 +209,10 @@ S3_UPLOAD_PART_MB = env_int("S3_UPLOAD_PART_MB", 8, minimum=5, maximum=5120)
 S3_UPLOAD_THREADS = env_int("S3_UPLOAD_THREADS", 4, minimum=1, maximum=32)
 MEDIA_UPLOAD_MAX_ATTEMPTS = env_int("MEDIA_UPLOAD_MAX_ATTEMPTS", 10, minimum=1)
 MEDIA_UPLOAD_RETRY_BASE_SECONDS = env_int("MEDIA_UPLOAD_RETRY_BASE_SECONDS", 30, minimum=1)
+# A given-up file's staged copy is kept this long for a redelivery (CONTRACT section 12).
+MEDIA_HOLD_HOURS = env_int("MEDIA_HOLD_HOURS", 72, minimum=1, maximum=720)
+# Every active storage configuration's live check runs again this often; 0 turns it off.
+STORAGE_HEALTH_CHECK_MINUTES = env_int("STORAGE_HEALTH_CHECK_MINUTES", 360, maximum=10080)
 # The largest file the recorder may hand over (a 413 past it); 8 GiB.
 MEDIA_MAX_FILE_BYTES = env_int("MEDIA_MAX_FILE_BYTES", 8 * 1024**3, minimum=1)
 # How long the platform keeps what it holds of a bot's media, after the bot left, unless

@@ -120,5 +120,20 @@ def timing_table() -> list[Row]:
             f"aborted by the scheduler once it is {_seconds(STAGED_UPLOAD_GRACE)} old; by a "
             f"deletion of the bot's media at once",
         ),
+        Row(
+            "A given-up file's staged copy, held for `redeliver`",
+            f"{settings.MEDIA_HOLD_HOURS} h, then deleted by the scheduler",
+        ),
+        Row("Live check of each active storage configuration", _health_every()),
         Row("Redis visibility timeout (a vanished worker's task)", _seconds(visibility_timeout())),
     ]
+
+
+def _health_every() -> str:
+    minutes = settings.STORAGE_HEALTH_CHECK_MINUTES
+    if not minutes:
+        return "off"
+    return (
+        f"every {_seconds(timedelta(minutes=minutes))} (the first one an interval after the "
+        f"save), a lease of {_seconds(LEASE)} on each batch of 100 checks"
+    )

@@ -14,7 +14,7 @@ from meetstream.admin import shortened
 from meetstream.errors import flatten_errors
 from meetstream.models import Tenant
 from storageconfig.backends import PROVIDERS, backend_class
-from storageconfig.models import AccessMode, StorageConfig
+from storageconfig.models import AccessMode, Fallback, StorageConfig
 from storageconfig.serializers import config_input
 from storageconfig.services import (
     StorageCheckFailed,
@@ -57,6 +57,18 @@ class StorageConfigAddForm(forms.ModelForm):
         required=False,
         initial=dict,
         help_text='Per-category prefixes, e.g. {"audio": "recordings/audio"}.',
+    )
+    fallback = forms.ChoiceField(
+        choices=Fallback.choices,
+        initial=Fallback.NONE,
+        required=False,
+        help_text="Where a file goes when it gives up at this bucket.",
+    )
+    notify_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        help_text="Told when the periodic check of this bucket starts failing, and when it "
+        "passes again.",
     )
 
     class Meta:
@@ -112,7 +124,7 @@ class StorageConfigAdmin(admin.ModelAdmin):
         "endpoint",
         "access_mode",
         "configured",
-        "check_passed",
+        "last_check",
     ]
     # Tenants are found by search: a filter listing every tenant would not fit.
     list_filter = ["is_active", "provider", "access_mode"]
@@ -128,9 +140,12 @@ class StorageConfigAdmin(admin.ModelAdmin):
         "access_mode",
         "prefix",
         "prefixes",
+        "fallback",
+        "notify_url",
         "configured_at",
         "last_validated_at",
         "last_checked_at",
+        "last_check_reason",
         "last_check_error",
         "retired_at",
         "credentials_erased_at",
@@ -178,9 +193,19 @@ class StorageConfigAdmin(admin.ModelAdmin):
         host = urlsplit(endpoint_url).netloc or endpoint_url
         return shortened(host, 20, title=endpoint_url)
 
-    @admin.display(boolean=True, description="last check")
-    def check_passed(self, config: StorageConfig) -> bool:
-        return not config.last_check_error
+    @admin.display(description="last check", ordering="last_checked_at")
+    def last_check(self, config: StorageConfig) -> str:
+        """When the live check last ran (on save, by staff, or the periodic one), and why it
+        failed if it did."""
+        if config.last_checked_at is None:
+            return "—"
+        at = localtime(config.last_checked_at)
+        outcome = config.last_check_reason or ("ok" if not config.last_check_error else "failed")
+        return format_html(
+            "{}<br><small>{}</small>",
+            shortened(outcome, 12, head=True, title=config.last_check_error or outcome),
+            shortened(f"{at:%m-%d %H:%M}", 11, title=f"{at:%Y-%m-%d %H:%M:%S %Z}"),
+        )
 
     def _add_form(self, request) -> type[StorageConfigAddForm]:
         provider = request.GET.get("provider")

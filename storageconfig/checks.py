@@ -28,8 +28,8 @@ class CheckOutcome:
         return asdict(self)
 
 
-def probe_key(prefix: str) -> str:
-    return f"{prefix}/.write_probe_{uuid.uuid4().hex}"
+def probe_key(prefix: str, name: str | None = None) -> str:
+    return f"{prefix}/.write_probe_{name or uuid.uuid4().hex}"
 
 
 def _outcome(check: str, key: str | None, step) -> CheckOutcome:
@@ -48,7 +48,9 @@ def _prepared(backend: Backend) -> tuple[CheckOutcome, Backend | None]:
     return CheckOutcome(backend.first_check, None, True), prepared
 
 
-def storage_check(*, backend: Backend, access_mode: str, prefixes: list[str]) -> list[CheckOutcome]:
+def storage_check(
+    *, backend: Backend, access_mode: str, prefixes: list[str], probe_name: str | None = None
+) -> list[CheckOutcome]:
     """The backend's first step when it has one (a role assumed). Then `read_write`: its read
     check; `write_only`: a probe object under each distinct prefix.
 
@@ -70,7 +72,8 @@ def storage_check(*, backend: Backend, access_mode: str, prefixes: list[str]) ->
             )
             outcomes.append(outcome)
         if ready is not None:
-            outcomes += _bucket_checks(pool, ready, access_mode, prefixes, deadline)
+            keys = [probe_key(prefix, probe_name) for prefix in prefixes]
+            outcomes += _bucket_checks(pool, ready, access_mode, prefixes, keys, deadline)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     failed = next((outcome.reason for outcome in outcomes if not outcome.ok), None)
@@ -78,7 +81,9 @@ def storage_check(*, backend: Backend, access_mode: str, prefixes: list[str]) ->
     return outcomes
 
 
-def _bucket_checks(pool, backend: Backend, access_mode, prefixes, deadline) -> list[CheckOutcome]:
+def _bucket_checks(
+    pool, backend: Backend, access_mode, prefixes, keys, deadline
+) -> list[CheckOutcome]:
     if access_mode == "read_write":
         read = partial(backend.bucket_read, diagnose_prefix=prefixes[0])
         jobs = [(backend.read_check, None, read)]
@@ -89,7 +94,7 @@ def _bucket_checks(pool, backend: Backend, access_mode, prefixes, deadline) -> l
                 key,
                 partial(backend.object_put, key=key, body=PROBE_BODY, content_type="text/plain"),
             )
-            for key in map(probe_key, prefixes)
+            for key in keys
         ]
     futures = [pool.submit(_outcome, *job) for job in jobs]
     wait(futures, timeout=max(0.0, deadline - time.monotonic()))

@@ -15,6 +15,11 @@ class AccessMode(models.TextChoices):
     WRITE_ONLY = "write_only", "Write only"
 
 
+class Fallback(models.TextChoices):
+    NONE = "none", "None: the bytes only ever go to this bucket"
+    PLATFORM = "platform", "The platform bucket, when this bucket gives up"
+
+
 class StorageConfig(models.Model):
     """One revision of a tenant's bucket settings. A PUT adds a revision and retires the last.
 
@@ -36,11 +41,15 @@ class StorageConfig(models.Model):
     # object, the others here.
     options = models.JSONField(default=dict, blank=True)
     secrets_json = EncryptedTextField(null=True, blank=True)
+    fallback = models.CharField(max_length=16, choices=Fallback.choices, default=Fallback.NONE)
+    # Where storage.config_invalid and storage.config_restored go (signed like bot events).
+    notify_url = models.URLField(max_length=2048, blank=True, default="")
     configured_at = models.DateTimeField()
     last_validated_at = models.DateTimeField(null=True, blank=True)
     # The last live check (on save or "Validate now" in the admin) and why it failed, if it did.
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_error = models.TextField(blank=True, default="")
+    last_check_reason = models.CharField(max_length=32, blank=True, default="")  # "": passed
     retired_at = models.DateTimeField(null=True, blank=True)
     credentials_erased_at = models.DateTimeField(null=True, blank=True)
 
@@ -98,3 +107,38 @@ class StorageConfig(models.Model):
             tenant=self.tenant,
             cache_key=cache_key,
         )
+
+
+class HealthState(models.TextChoices):
+    SCHEDULED = "scheduled"
+    CHECKING = "checking"
+    RETIRED = "retired"  # its configuration is no longer the active one
+
+
+class HealthCheck(models.Model):
+    """An active configuration's next live check (STORAGE_HEALTH_CHECK_MINUTES): the work's
+    schedule and lease (meetstream.due_work). Its outcome is recorded on the configuration."""
+
+    config = models.OneToOneField(
+        StorageConfig, on_delete=models.CASCADE, primary_key=True, related_name="health_check"
+    )
+    # Moved only through storageconfig.health_checks.HEALTH_CHECKS.
+    state = models.CharField(
+        max_length=16, choices=HealthState.choices, default=HealthState.SCHEDULED
+    )
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True, default="")
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state__in=["scheduled", "checking"]),
+                name="storageconfig_health_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"health check of {self.config_id}: {self.state}"

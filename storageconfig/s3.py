@@ -12,6 +12,7 @@ import logging
 import os
 import uuid
 from collections.abc import Callable, Hashable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
@@ -37,7 +38,7 @@ from s3transfer.utils import OSUtils
 
 from meetstream import outbound, timing
 from storageconfig import failures, sts
-from storageconfig.backends.base import ObjectSource
+from storageconfig.backends.base import ObjectSource, Stored
 from storageconfig.client_cache import CLIENT_CACHE_SIZE, ClientCache, revision_of
 from storageconfig.failures import StorageError
 from storageconfig.sts import Role
@@ -332,6 +333,7 @@ def _build(target: S3Target, purpose: Purpose, session: botocore.session.Session
     built.meta.events.register("before-call.s3.UploadPart", add_expect_header)
     if purpose == "transfer":
         built.meta.events.register("after-call.s3.CreateMultipartUpload", _multipart_begun)
+        built.meta.events.register("after-call.s3.CompleteMultipartUpload", _multipart_completed)
     # botocore answers a redirect by asking the bucket's region, and when that redirects too,
     # asks again until the stack runs out; a redirect is an answer here, never followed.
     built.meta.events.register_first("needs-retry.s3", _stop_at_redirect)
@@ -480,16 +482,54 @@ def object_put(s3, target: S3Target, *, key: str, body: bytes, content_type: str
         raise error_from(exc, target=target, operation="PutObject", key=key) from None
 
 
-# (bucket, key) → who hears the id of the multipart upload begun for it (object_upload's
-# `started`); the transfer client's hook, which runs in s3transfer's threads, looks it up.
-_multipart_listeners: dict[tuple[str, str], Callable[[str], None]] = {}
+@dataclass
+class _Watch:
+    """One managed upload's multipart answers, heard by the transfer client's hooks (they run
+    in s3transfer's threads): who hears the upload's id, and what completing it answered."""
+
+    started: Callable[[str], None] | None
+    completed: dict = field(default_factory=dict)
+
+
+_watches: dict[tuple[str, str], _Watch] = {}  # (bucket, key) → its upload's watch
+
+
+def _watch_of(parsed) -> _Watch | None:
+    return _watches.get((parsed.get("Bucket"), parsed.get("Key"))) if parsed else None
 
 
 def _multipart_begun(parsed=None, **_) -> None:
-    if parsed and (upload_id := parsed.get("UploadId")):
-        listener = _multipart_listeners.get((parsed.get("Bucket"), parsed.get("Key")))
-        if listener is not None:
-            listener(upload_id)
+    watch = _watch_of(parsed)
+    if watch is not None and watch.started and (upload_id := parsed.get("UploadId")):
+        watch.started(upload_id)
+
+
+def _multipart_completed(parsed=None, **_) -> None:
+    if (watch := _watch_of(parsed)) is not None:
+        watch.completed = parsed
+
+
+# botocore's flexible checksums: what it sent with the bytes (CRC32 unless told otherwise),
+# and S3 refuses a part or an object whose bytes do not match.
+_CHECKSUMS = ("ChecksumCRC32", "ChecksumCRC32C", "ChecksumCRC64NVME", "ChecksumSHA256")
+
+
+def stored_from(answer: dict) -> Stored:
+    """What S3 answered a PutObject, a CompleteMultipartUpload or a HeadObject."""
+    checksum = next(
+        (
+            f"{name.removeprefix('Checksum').lower()}:{answer[name]}"
+            for name in _CHECKSUMS
+            if answer.get(name)
+        ),
+        "",
+    )
+    return Stored(
+        etag=answer.get("ETag", ""),
+        version_id=answer.get("VersionId") or "",
+        checksum=checksum,
+        size=answer.get("ContentLength"),
+    )
 
 
 def object_upload(
@@ -501,33 +541,61 @@ def object_upload(
     content_type: str,
     metadata: dict[str, str],
     started: Callable[[str], None] | None = None,
-) -> None:
+) -> Stored:
     """Managed upload of a file path, an ObjectSource or a binary stream: streamed, multipart
-    when large; a multipart upload's id goes to `started` as soon as S3 gives it.
+    when large; a multipart upload's id goes to `started` as soon as S3 gives it. What S3
+    answered once the object is whole.
 
     Only PutObject and the multipart calls: write-only credentials suffice.
     """
     extra = {"ContentType": content_type, "Metadata": metadata, **target.write_args()}
+    files, size = None, _size(source)
     if isinstance(source, ObjectSource):
         # Named by its key, as if a file: s3transfer opens each part through `files`.
-        files, size, source = _ObjectParts(source), source.size, key
-    else:
-        files, size = None, os.path.getsize(source) if isinstance(source, str) else None
+        files, source = _ObjectParts(source), key
+    watch = _Watch(started)
     try:
         transfer = transfer_config(STREAM_THREADS if size is None else None)
         if size is not None and size < transfer.multipart_threshold:
             # One PUT: a transfer manager's threads cost more than a small file takes.
-            with files.open(key, "rb") if files else open(source, "rb") as body:
-                s3.put_object(Bucket=target.bucket, Key=key, Body=body, **extra)
-            return
-        if started is not None:
-            _multipart_listeners[(target.bucket, key)] = started
+            with _opened(source, files) as body:
+                answer = s3.put_object(Bucket=target.bucket, Key=key, Body=body, **extra)
+            return stored_from(answer)
+        _watches[(target.bucket, key)] = watch
         with create_transfer_manager(s3, transfer, osutil=files) as manager:
             manager.upload(source, target.bucket, key, extra_args=extra).result()
     except _FAILURES as exc:
         raise error_from(exc, target=target, operation="PutObject", key=key) from None
     finally:
-        _multipart_listeners.pop((target.bucket, key), None)
+        _watches.pop((target.bucket, key), None)
+    # A stream of unknown size below one part went up in one PutObject s3transfer answered
+    # (the staging bucket's; media has a size).
+    return stored_from(watch.completed) if watch.completed else Stored(etag="")
+
+
+def _size(source) -> int | None:
+    if isinstance(source, ObjectSource):
+        return source.size
+    if isinstance(source, str):
+        return os.path.getsize(source)
+    return source.getbuffer().nbytes if isinstance(source, io.BytesIO) else None
+
+
+def _opened(source, files: OSUtils | None):
+    if files is not None:
+        return files.open(source, "rb")
+    return open(source, "rb") if isinstance(source, str) else nullcontext(source)
+
+
+def object_head(s3, target: S3Target, *, key: str) -> Stored | None:
+    """HeadObject: None when there is no object at the key."""
+    try:
+        return stored_from(s3.head_object(Bucket=target.bucket, Key=key))
+    except _FAILURES as exc:
+        failure = error_from(exc, target=target, operation="HeadObject", key=key)
+        if failure.reason == "no_such_key":
+            return None
+        raise failure from None
 
 
 def multipart_abort(s3, target: S3Target, *, key: str, upload_id: str) -> None:

@@ -13,10 +13,12 @@ def storage_config_get_active(*, tenant: Tenant) -> StorageConfig | None:
 
 @dataclass(frozen=True)
 class ServingStorage:
-    """The backend and access mode that serve one stored location."""
+    """The backend and access mode that serve one stored location, and where its files go
+    when they give up there (`fallback`)."""
 
     backend: Backend
     access_mode: str
+    fallback: str = "none"
 
 
 class CredentialsErased(Forbidden):
@@ -53,5 +55,5 @@ def storage_for_location(
     where = tuple(sorted(location.items()))
     cache_key = (config.pk, where, role and tenant.storage_external_id)
     return ServingStorage(
-        config.backend(location=location, cache_key=cache_key), config.access_mode
+        config.backend(location=location, cache_key=cache_key), config.access_mode, config.fallback
     )

@@ -12,11 +12,12 @@ from meetstream.serializers import (
     StrictCharField,
     StrictChoiceField,
     StrictSerializer,
+    receiver_url,
 )
 from storageconfig.backends import PROVIDERS, backend_class
 from storageconfig.failures import REASONS
 from storageconfig.fields import rule
-from storageconfig.models import AccessMode
+from storageconfig.models import AccessMode, Fallback
 from storageconfig.rules import CATEGORIES, DEFAULT_PREFIX, prefix_normalize
 from storageconfig.services import StorageConfigInput
 
@@ -61,13 +62,35 @@ class StorageCommonFields(StrictSerializer):
     validate_prefix = rule(prefix_normalize)
 
 
+class DeliveryFields(StrictSerializer):
+    """Where a file goes when the bucket gives up, and where the bucket's health is told."""
+
+    fallback = StrictChoiceField(
+        choices=Fallback.values,
+        default=Fallback.NONE,
+        help_text="platform: a file that gives up at this bucket is stored in the platform "
+        "bucket under the same key instead, until `redeliver` moves it here. none: the bytes "
+        "never land anywhere but this bucket.",
+    )
+    notify_url = StrictCharField(
+        max_length=2048,
+        required=False,
+        help_text="Receives storage.config_invalid when the periodic check of this bucket "
+        "starts failing and storage.config_restored when it passes again (signed like bot "
+        "events).",
+    )
+
+    def validate_notify_url(self, value: str) -> str:
+        return receiver_url(value)
+
+
 @cache
 def config_input_serializer(provider: str) -> type[serializers.Serializer]:
     """The PUT body of one provider: its fields, then the common ones."""
     backend = backend_class(provider)
     return type(
         f"{backend.__name__.removesuffix('Backend')}ConfigInput",
-        (backend.Fields, StorageCommonFields),
+        (backend.Fields, StorageCommonFields, DeliveryFields),
         {
             "provider": _provider_field(provider),
             "__doc__": f"A configuration on {backend.label}.",
@@ -116,6 +139,8 @@ def config_shown_serializer(provider: str) -> type[serializers.Serializer]:
             "access_mode": serializers.ChoiceField(choices=AccessMode.values),
             "prefix": serializers.CharField(),
             "prefixes": serializers.DictField(child=serializers.CharField()),
+            "fallback": serializers.ChoiceField(choices=Fallback.values),
+            "notify_url": serializers.CharField(allow_null=True),
         },
     )
 
@@ -144,6 +169,12 @@ def _active(provider: str) -> type[serializers.Serializer]:
             "revision": serializers.IntegerField(),
             "configured_at": serializers.DateTimeField(),
             "last_validated_at": serializers.DateTimeField(allow_null=True),
+            "last_checked_at": serializers.DateTimeField(
+                allow_null=True, help_text="The last live check: on save, or the periodic one."
+            ),
+            "last_check": serializers.CharField(
+                help_text="`ok`, or the reason the last live check failed."
+            ),
         },
     )
 

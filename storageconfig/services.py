@@ -13,7 +13,8 @@ from meetstream.models import Tenant
 from storageconfig.backends import PROVIDERS, backend_class
 from storageconfig.backends.base import Backend
 from storageconfig.checks import CheckOutcome, storage_check
-from storageconfig.models import AccessMode, StorageConfig
+from storageconfig.health_checks import health_check_schedule, health_checks_retire
+from storageconfig.models import AccessMode, Fallback, StorageConfig
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_distinct
 
 
@@ -27,12 +28,15 @@ class StorageConfigInput:
     access_mode: str = AccessMode.READ_WRITE
     prefix: str = DEFAULT_PREFIX
     prefixes: dict[str, str] = field(default_factory=dict)
+    fallback: str = Fallback.NONE
+    notify_url: str = ""
 
     @classmethod
     def from_fields(cls, data: dict) -> "StorageConfigInput":
         """From the API's flat fields: the common ones, the provider's options and secrets."""
         data = dict(data)
-        common = {name: data.pop(name) for name in ("access_mode", "prefix") if name in data}
+        names = ("access_mode", "prefix", "fallback", "notify_url")
+        common = {name: data.pop(name) for name in names if name in data}
         provider, prefixes = data.pop("provider"), data.pop("prefixes", {})
         secret_fields = backend_class(provider).secret_fields
         secrets = {name: data.pop(name) for name in secret_fields if name in data}
@@ -48,6 +52,8 @@ class StorageConfigInput:
             access_mode=config.access_mode,
             prefix=config.prefix,
             prefixes=config.prefixes,
+            fallback=config.fallback,
+            notify_url=config.notify_url,
         )
 
     def backend(self, tenant: Tenant) -> Backend:
@@ -69,7 +75,9 @@ class StorageCheckFailed(DomainError):
         )
 
 
-def storage_config_check(*, tenant: Tenant, data: StorageConfigInput) -> list[CheckOutcome]:
+def storage_config_check(
+    *, tenant: Tenant, data: StorageConfigInput, probe_name: str | None = None
+) -> list[CheckOutcome]:
     """Guard the endpoint, then run the live check of the access mode; saves nothing."""
     if endpoint_url := data.options.get("endpoint_url"):
         try:
@@ -80,6 +88,7 @@ def storage_config_check(*, tenant: Tenant, data: StorageConfigInput) -> list[Ch
         backend=data.backend(tenant),
         access_mode=data.access_mode,
         prefixes=prefixes_distinct(data.prefix, data.prefixes),
+        probe_name=probe_name,
     )
 
 
@@ -102,10 +111,10 @@ def storage_config_save(*, tenant: Tenant, data: StorageConfigInput) -> StorageC
         # Serialises concurrent PUTs of one tenant: revision numbers and the active flag.
         Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
         latest = StorageConfig.objects.filter(tenant=tenant).aggregate(Max("revision"))
-        StorageConfig.objects.filter(tenant=tenant, is_active=True).update(
-            is_active=False, retired_at=now
-        )
-        return StorageConfig.objects.create(
+        retiring = StorageConfig.objects.filter(tenant=tenant, is_active=True)
+        health_checks_retire(configs=retiring)
+        retiring.update(is_active=False, retired_at=now)
+        config = StorageConfig.objects.create(
             tenant=tenant,
             revision=(latest["revision__max"] or 0) + 1,
             provider=data.provider,
@@ -114,38 +123,71 @@ def storage_config_save(*, tenant: Tenant, data: StorageConfigInput) -> StorageC
             prefixes=data.prefixes,
             options=data.options,
             secrets_json=json.dumps(data.secrets) if data.secrets else None,
+            fallback=data.fallback,
+            notify_url=data.notify_url,
             configured_at=now,
             last_validated_at=now,
             last_checked_at=now,
         )
+        health_check_schedule(config=config)
+    return config
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """A saved revision's live check run again: its outcomes, and the first failure's."""
+
+    outcomes: list[CheckOutcome]
+    error: str = ""
+    reason: str = ""
+    check: str = ""
+
+
+def storage_config_recheck(*, config: StorageConfig, probe_name: str | None = None) -> Recheck:
+    """Run the live check of a saved revision again (network only: nothing is recorded).
+    Write-only probes get `probe_name` (the periodic check writes over one probe per prefix).
+
+    Raises ValidationError when its endpoint is refused now."""
+    if not config.has_credentials:
+        return Recheck([], "The credentials of this revision were deleted.", "credentials_erased")
+    data = StorageConfigInput.from_config(config)
+    outcomes = storage_config_check(tenant=config.tenant, data=data, probe_name=probe_name)
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    if not failed:
+        return Recheck(outcomes)
+    return Recheck(
+        outcomes, StorageCheckFailed(outcomes).message, failed[0].reason, failed[0].check
+    )
 
 
 def storage_config_revalidate(*, config: StorageConfig) -> list[CheckOutcome]:
     """Run the live check again on a saved revision and record when it passed or why not.
 
     Raises ValidationError when its endpoint is refused now."""
-    outcomes = []
-    if not config.has_credentials:
-        error = "The credentials of this revision were deleted."
-    else:
-        try:
-            data = StorageConfigInput.from_config(config)
-            outcomes = storage_config_check(tenant=config.tenant, data=data)
-        except ValidationError as refused:
-            _check_record(config, " ".join(refused.messages))
-            raise
-        failed = [outcome for outcome in outcomes if not outcome.ok]
-        error = StorageCheckFailed(outcomes).message if failed else ""
-    _check_record(config, error)
-    return outcomes
+    try:
+        recheck = storage_config_recheck(config=config)
+    except ValidationError as refused:
+        check_record(config, " ".join(refused.messages), "endpoint_refused")
+        raise
+    check_record(config, recheck.error, recheck.reason)
+    return recheck.outcomes
 
 
-def _check_record(config: StorageConfig, error: str) -> None:
+def check_record(config: StorageConfig, error: str, reason: str = "") -> None:
+    """Record a live check's outcome on its revision (one UPDATE)."""
     config.last_checked_at = timezone.now()
     config.last_check_error = error
+    config.last_check_reason = (reason or "storage_error") if error else ""
     if not error:
         config.last_validated_at = config.last_checked_at
-    config.save(update_fields=["last_checked_at", "last_check_error", "last_validated_at"])
+    config.save(
+        update_fields=[
+            "last_checked_at",
+            "last_check_error",
+            "last_check_reason",
+            "last_validated_at",
+        ]
+    )
 
 
 def storage_config_delete(*, tenant: Tenant, provider: str | None = None) -> None:
@@ -159,6 +201,7 @@ def storage_config_delete(*, tenant: Tenant, provider: str | None = None) -> Non
         if not active.filter(**({"provider": provider} if provider else {})).exists():
             which = f"{provider} storage configuration" if provider else "storage configuration"
             raise NotFound(f"No {which} is active.")
+        health_checks_retire(configs=active)
         revisions.filter(is_active=True).update(is_active=False, retired_at=now)
         revisions.filter(credentials_erased_at__isnull=True).update(
             secrets_json=None, credentials_erased_at=now
@@ -179,6 +222,7 @@ def external_id_rotate(*, tenant: Tenant) -> str:
         roles.filter(tenant=tenant, is_active=True).update(
             last_validated_at=None,
             last_checked_at=now,
+            last_check_reason="role_assumption_failed",
             last_check_error="The external ID was rotated: put the new one in the role's trust "
             "policy, then check the configuration again.",
         )

@@ -49,6 +49,8 @@ def storage_config_fields(config: StorageConfig, tenant: Tenant) -> dict:
         "access_mode": config.access_mode,
         "prefix": config.prefix,
         "prefixes": config.prefixes,
+        "fallback": config.fallback,
+        "notify_url": config.notify_url or None,
     }
 
 
@@ -78,6 +80,9 @@ class StorageConfigView(APIView):
             "revision": config.revision,
             "configured_at": config.configured_at,
             "last_validated_at": config.last_validated_at,
+            "last_checked_at": config.last_checked_at,
+            "last_check": config.last_check_reason
+            or ("ok" if not config.last_check_error else "storage_error"),
         }
         return Response({"StorageConfig": {config.provider: body}})
 

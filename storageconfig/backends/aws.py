@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from meetstream.serializers import StrictCharField, StrictChoiceField
 from storageconfig import s3, sts
-from storageconfig.backends.base import STREAM_CHUNK, Backend, chunks_first_read
+from storageconfig.backends.base import STREAM_CHUNK, Backend, Stored, chunks_first_read
 from storageconfig.fields import ProviderFields, credential, rule
 from storageconfig.policy import iam_policy
 from storageconfig.rules import (
@@ -230,8 +230,8 @@ class S3Backend(Backend):
 
     def object_upload(
         self, *, key: str, source, content_type: str, metadata: dict, started=None
-    ) -> None:
-        s3.object_upload(
+    ) -> Stored:
+        return s3.object_upload(
             self._client("transfer"),
             self.target,
             key=key,
@@ -240,6 +240,9 @@ class S3Backend(Backend):
             metadata=metadata,
             started=started,
         )
+
+    def object_head(self, key: str) -> Stored | None:
+        return s3.object_head(self._client("fetch"), self.target, key=key)
 
     def upload_abort(self, *, key: str, upload_id: str) -> None:
         s3.multipart_abort(self._client("transfer"), self.target, key=key, upload_id=upload_id)

@@ -32,6 +32,7 @@ from storageconfig.backends.base import (
     STREAM_CHUNK,
     URL_SECONDS,
     Backend,
+    Stored,
     chunks_first_read,
     source_opened,
 )
@@ -237,23 +238,47 @@ class AzureBackend(Backend):
 
     def object_upload(
         self, *, key: str, source, content_type: str, metadata: dict, started=None
-    ) -> None:
-        """A block blob, sent in blocks of S3_UPLOAD_PART_MB, S3_UPLOAD_THREADS at a time.
+    ) -> Stored:
+        """A block blob, sent in blocks of S3_UPLOAD_PART_MB, S3_UPLOAD_THREADS at a time,
+        each block with its Content-MD5, which Azure checks before it keeps the block
+        (`validate_content`).
 
         Blocks an interrupted attempt staged stay uncommitted: the next attempt's commit of the
         same blob discards them, and Azure deletes them after a week in any case."""
         blob = self._container("transfer").get_blob_client(key)
         try:
             with source_opened(source) as stream:
-                blob.upload_blob(
+                answer = blob.upload_blob(
                     stream,
                     overwrite=True,
                     content_settings=ContentSettings(content_type),
                     metadata=metadata,
                     max_concurrency=settings.S3_UPLOAD_THREADS,
+                    validate_content=True,
                 )
         except Exception as exc:
             raise self._error(exc, "PutBlob", key) from None
+        md5 = answer.get("content_md5")
+        return Stored(
+            etag=answer.get("etag") or "",
+            version_id=answer.get("version_id") or "",
+            checksum=f"md5:{base64.b64encode(md5).decode()}" if md5 else "",
+        )
+
+    def object_head(self, key: str) -> Stored | None:
+        try:
+            properties = self._container("fetch").get_blob_client(key).get_blob_properties()
+        except azure.ResourceNotFoundError as missing:
+            if getattr(missing, "error_code", None) == "ContainerNotFound":
+                raise self._error(missing, "GetBlobProperties", key) from None
+            return None
+        except Exception as exc:
+            raise self._error(exc, "GetBlobProperties", key) from None
+        return Stored(
+            etag=properties.etag or "",
+            version_id=properties.version_id or "",
+            size=properties.size,
+        )
 
     def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
         """Read-only SAS links, signed here with the account key: no call to Azure."""

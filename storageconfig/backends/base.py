@@ -35,6 +35,18 @@ class ObjectSource:
     open: Callable[[], io.BufferedIOBase]
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What a bucket answered about an object: when it stored it (the upload's receipt), or
+    when asked again (verify's HEAD). `version_id` is empty when the bucket does not version;
+    `checksum` names what the bucket checked the bytes against ("crc32:<base64>")."""
+
+    etag: str
+    version_id: str = ""
+    checksum: str = ""
+    size: int | None = None
+
+
 @contextmanager
 def source_opened(source):
     """An upload's source as a binary file to read: a path or an ObjectSource opened (and
@@ -162,10 +174,15 @@ class Backend(ABC):
         content_type: str,
         metadata: dict,
         started: Callable[[str], None] | None = None,
-    ) -> None:
+    ) -> Stored:
         """A file path, an ObjectSource or a binary stream, streamed in parts: memory stays
-        flat. A provider that keeps an unfinished upload's parts until told gives its id to
-        `started` once begun."""
+        flat, and the provider checks each part's bytes on write. A provider that keeps an
+        unfinished upload's parts until told gives its id to `started` once begun. What the
+        bucket answered once the object is whole."""
+
+    @abstractmethod
+    def object_head(self, key: str) -> Stored | None:
+        """The object's size and ETag as the bucket has them now; None when there is none."""
 
     def upload_abort(self, *, key: str, upload_id: str) -> None:
         """Abort an unfinished upload `started` named (an earlier attempt died): its parts

@@ -32,6 +32,7 @@ from storageconfig.backends.base import (
     URL_SECONDS,
     Backend,
     ObjectSource,
+    Stored,
     chunks_first_read,
     source_opened,
 )
@@ -215,10 +216,12 @@ class GcsBackend(Backend):
 
     def object_upload(
         self, *, key: str, source, content_type: str, metadata: dict, started=None
-    ) -> None:
+    ) -> Stored:
         # Above one part, resumable, one part at a time: memory holds one part, whatever the
         # file's size. Below, one request (a resumable upload would cost two). An interrupted
         # resumable upload is no object and its session lapses after a week: nothing to abort.
+        # The client computes the CRC32C of what it sends and fails the upload when Google's
+        # answer names another (google-resumable-media's `checksum`).
         part = settings.S3_UPLOAD_PART_MB * MiB
         size = _size(source)
         small = size <= part
@@ -228,15 +231,33 @@ class GcsBackend(Backend):
         try:
             if isinstance(source, str):
                 blob.upload_from_filename(
-                    source, content_type=content_type, timeout=timeout, retry=retry
+                    source,
+                    content_type=content_type,
+                    timeout=timeout,
+                    retry=retry,
+                    checksum="crc32c",
                 )
             else:
                 with source_opened(source) as stream:
                     blob.upload_from_file(
-                        stream, size=size, content_type=content_type, timeout=timeout, retry=retry
+                        stream,
+                        size=size,
+                        content_type=content_type,
+                        timeout=timeout,
+                        retry=retry,
+                        checksum="crc32c",
                     )
         except Exception as exc:
             raise self._error(exc, "PutObject", key) from None
+        return _stored(blob)
+
+    def object_head(self, key: str) -> Stored | None:
+        timeout, retry = _TIMEOUTS["fetch"]
+        try:
+            blob = self._bucket().get_blob(key, timeout=timeout, retry=retry)
+        except Exception as exc:
+            raise self._error(exc, "GetObject", key) from None
+        return None if blob is None else _stored(blob)
 
     def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
         """V4 signed URLs, signed here with the key: no call to Google."""
@@ -320,6 +341,16 @@ class GcsBackend(Backend):
         if isinstance(exc, google.TooManyRequests | google.ServerError):
             return failures.unavailable(self.label, operation, where, code)
         return StorageError("storage_error", f"{operation} on {where} failed ({code}).")
+
+
+def _stored(blob: storage.Blob) -> Stored:
+    """A blob's generation is its version: every GCS object has one."""
+    return Stored(
+        etag=blob.etag or "",
+        version_id=str(blob.generation or ""),
+        checksum=f"crc32c:{blob.crc32c}" if blob.crc32c else "",
+        size=blob.size,
+    )
 
 
 def _size(source) -> int:

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import timezone
 
 from storageconfig.models import StorageConfig
 
@@ -85,6 +86,30 @@ def test_validate_now_records_when_the_check_passed_or_why_it_failed(
     assert config.last_check_error.endswith(f"The bucket '{bucket}' does not exist.")
     assert config.last_checked_at > config.last_validated_at
     assert "does not exist" in response.content.decode()
+    listed = editor.get(CONFIGS).content.decode()
+    assert "no_such_buck…" in listed  # the last check's reason, and when it ran
+    assert f"{timezone.localtime(config.last_checked_at):%m-%d %H:%M}" in listed
+
+
+def test_staff_choose_the_fallback_and_the_notify_url_and_see_them(
+    editor, tenant, bucket, s3_server
+):
+    response = editor.post(
+        f"{CONFIGS}add/",
+        form(
+            tenant,
+            bucket,
+            s3_server,
+            fallback="platform",
+            notify_url="http://127.0.0.1:9/storage-hooks",
+        ),
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    config = StorageConfig.objects.get()
+    assert (config.fallback, config.notify_url) == ("platform", "http://127.0.0.1:9/storage-hooks")
+    page = editor.get(f"{CONFIGS}{config.pk}/change/").content.decode()
+    assert "http://127.0.0.1:9/storage-hooks" in page
 
 
 def test_revisions_cannot_be_edited_or_deleted_only_erased(editor, tenant, bucket, s3_server):

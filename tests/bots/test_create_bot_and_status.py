@@ -84,6 +84,8 @@ def test_a_new_bot_has_pending_media(api):
             "expired": 0,
             "deleted": 0,
             "kept": 0,
+            "fallback": 0,
+            "redeliverable_until": None,
             "failed": [],
             "files": [],
             "kept_files": [],

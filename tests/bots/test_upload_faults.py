@@ -1,8 +1,9 @@
 import pytest
 
 from bots.models import Bot, BotArtifact
+from bots.redelivery import uploads_redeliver
 from bots.tasks import schedule_uploads, upload_bot_media
-from bots.uploads import uploads_due, uploads_retry
+from bots.uploads import uploads_due
 from tests.bots.conftest import guide_policy, policy_set
 from tests.support.faults import FaultProxy
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
@@ -73,7 +74,7 @@ def test_a_given_up_file_waits_for_a_person_then_the_scheduler_finishes_it(
     policy_set(iam_s3_server, write_only, "Allow")
     assert schedule_uploads() == 0  # given up: nothing is due until someone asks
 
-    assert uploads_retry(bots=[Bot.objects.get().pk]) == 1
+    assert uploads_redeliver(bots=[Bot.objects.get().pk]) == 1
     assert schedule_uploads() == 1
 
     assert api.get(STATUS.format(bot["bot_id"])).json()["status"] == "Done"
@@ -89,7 +90,7 @@ def test_after_delete_a_retry_fails_saying_the_credentials_are_gone(
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
     api.delete("/api/v1/admin/configs?key_name=aws")
 
-    uploads_retry(bots=[Bot.objects.get().pk])
+    uploads_redeliver(bots=[Bot.objects.get().pk])
     upload_bot_media.delay(Bot.objects.get().pk)
 
     [failure] = api.get(STATUS.format(bot["bot_id"])).json()["media"]["failed"]

@@ -112,13 +112,17 @@ def test_the_manifest_is_written_last_and_lists_every_object(api, recorder, s3_s
     listed = {entry["file"]: entry for entry in manifest["objects"]}
     others = rows.exclude(name="manifest.json")
     assert set(listed) == set(others.values_list("name", flat=True))
+    client = s3_server.client()
     for row in others:
+        head = client.head_object(Bucket=PLATFORM_BUCKET, Key=row.key)
         assert listed[row.name] == {
             "file": row.name,
             "key": row.key,
             "size": row.size,
             "sha256": row.sha256,
             "content_type": row.content_type,
+            "etag": head["ETag"],  # as the bucket answered the upload
+            "version_id": None,  # the bucket does not version
         }
         assert row.uploaded_at <= manifest_row.uploaded_at
 

@@ -233,8 +233,8 @@ def test_a_file_whose_lease_was_taken_mid_upload_keeps_its_new_owner_and_the_res
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]", "participants.json": b"[]"})
     real_transfer = uploads._transfer
 
-    def lease_lapses_meanwhile(backend, artifact, body, started):
-        failure = real_transfer(backend, artifact, body, started)
+    def lease_lapses_meanwhile(backend, artifact, body, started, fallback):
+        failure = real_transfer(backend, artifact, body, started, fallback)
         if artifact.name == "chats.json":  # another upload took it over while this one ran
             BotArtifact.objects.filter(pk=artifact.pk).update(claimed_by="another-worker")
         return failure

@@ -23,10 +23,10 @@ def test_events_arrive_once_each_in_order_and_signed(api, recorder, receiver):
     # Files upload side by side, so these four come in the order their uploads finished.
     processed = ["audio.processed", "audio.processed", "transcription.processed", "video.processed"]
     assert sorted(events[2:6]) == processed
-    assert events[-2:] == ["manifest.completed", "bot.done"]
+    assert events[-3:] == ["manifest.completed", "bot.done", "storage.delivered"]
     assert (
-        len(receiver.events()) == 8
-        and len(set(r["headers"]["X-MeetStream-Delivery"] for r in receiver.received)) == 8
+        len(receiver.events()) == 9
+        and len(set(r["headers"]["X-MeetStream-Delivery"] for r in receiver.received)) == 9
     )
     for request in receiver.received:
         expected = (
@@ -65,6 +65,7 @@ def test_a_failed_upload_sends_storage_upload_failed_with_where_and_why(
         "key": f"meetstream/{bot['bot_id']}_chats.json",
         "reason": "no_such_bucket",
         "attempts": 1,
+        "fallback": False,
     }
     assert failed["message"] == f"The bucket '{bucket}' does not exist."
 
@@ -88,6 +89,7 @@ def test_a_receiver_answering_500_gets_retries_in_order_and_delays_nothing_else(
         "bot.stopped",
         "manifest.completed",
         "bot.done",
+        "storage.delivered",
     ]
     first = WebhookEvent.objects.order_by("pk").first()
     assert [a.status_code for a in first.tries.all()] == [500, 200]

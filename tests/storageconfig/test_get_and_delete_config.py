@@ -28,6 +28,7 @@ def test_get_shows_the_active_revision_in_the_guides_shape(api, config_body, buc
     assert response.status_code == 200
     aws = response.json()["StorageConfig"]["aws"]
     configured_at, validated_at = aws.pop("configured_at"), aws.pop("last_validated_at")
+    assert aws.pop("last_checked_at") == validated_at
     assert aws == {
         "active": True,
         "revision": 2,
@@ -43,6 +44,9 @@ def test_get_shows_the_active_revision_in_the_guides_shape(api, config_body, buc
         "prefixes": prefixes,
         "server_side_encryption": None,
         "kms_key_id": None,
+        "fallback": "none",
+        "notify_url": None,
+        "last_check": "ok",
     }
     assert configured_at.endswith("Z") and configured_at == validated_at
 

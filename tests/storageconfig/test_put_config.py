@@ -30,6 +30,8 @@ def test_a_valid_read_write_config_is_saved_and_echoed_without_credentials(
         "prefixes": {"audio": "recordings/audio", "video": "recordings/video"},
         "server_side_encryption": None,
         "kms_key_id": None,
+        "fallback": "none",
+        "notify_url": None,
     }
     saved = StorageConfig.objects.get(tenant=tenant)
     assert saved.is_active and saved.revision == 1

@@ -52,6 +52,14 @@ class Receiver:
         payloads = [json.loads(r["body"]) for r in self.received]
         return [p["event"] for p in payloads if bot_id in (None, p["bot_id"])]
 
+    def payloads(self, event: str) -> list[dict]:
+        """Every payload of this storage event received, in order, each checked against the
+        component the API schema documents it by."""
+        from tests.support.contract import webhook_check
+
+        payloads = [json.loads(r["body"]) for r in self.received]
+        return [webhook_check(p) for p in payloads if p["event"] == event]
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()

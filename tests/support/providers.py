@@ -57,6 +57,25 @@ class S3Provider:
     def keys(self, bucket: str) -> list[str]:
         return self.server.keys(bucket)
 
+    def drop(self, bucket: str) -> None:
+        """Delete the bucket and all it holds, behind the platform's back."""
+        client = self.server.client()
+        for key in self.keys(bucket):
+            client.delete_object(Bucket=bucket, Key=key)
+        client.delete_bucket(Bucket=bucket)
+
+    def restore(self, bucket: str) -> None:
+        self.server.client().create_bucket(Bucket=bucket)
+
+    def remove(self, bucket: str, key: str) -> None:
+        self.server.client().delete_object(Bucket=bucket, Key=key)
+
+    def write(self, bucket: str, key: str, data: bytes) -> None:
+        self.server.client().put_object(Bucket=bucket, Key=key, Body=data)
+
+    def etag(self, bucket: str, key: str) -> str:
+        return self.server.client().head_object(Bucket=bucket, Key=key)["ETag"]
+
 
 @dataclass
 class GcsProvider:
@@ -90,6 +109,21 @@ class GcsProvider:
 
     def keys(self, bucket: str) -> list[str]:
         return sorted(blob.name for blob in self._client.list_blobs(bucket))
+
+    def drop(self, bucket: str) -> None:
+        self._client.bucket(bucket).delete(force=True)
+
+    def restore(self, bucket: str) -> None:
+        self._client.create_bucket(bucket)
+
+    def remove(self, bucket: str, key: str) -> None:
+        self._client.bucket(bucket).blob(key).delete()
+
+    def write(self, bucket: str, key: str, data: bytes) -> None:
+        self._client.bucket(bucket).blob(key).upload_from_string(data)
+
+    def etag(self, bucket: str, key: str) -> str:
+        return self._client.bucket(bucket).get_blob(key).etag
 
 
 @dataclass
@@ -126,3 +160,19 @@ class AzureProvider:
 
     def keys(self, bucket: str) -> list[str]:
         return sorted(self._client.get_container_client(bucket).list_blob_names())
+
+    def drop(self, bucket: str) -> None:
+        self._client.delete_container(bucket)
+
+    def restore(self, bucket: str) -> None:
+        # Azure keeps a deleted container's name a while; Azurite frees it at once.
+        self._client.create_container(bucket)
+
+    def remove(self, bucket: str, key: str) -> None:
+        self._client.get_blob_client(bucket, key).delete_blob()
+
+    def write(self, bucket: str, key: str, data: bytes) -> None:
+        self._client.get_blob_client(bucket, key).upload_blob(data, overwrite=True)
+
+    def etag(self, bucket: str, key: str) -> str:
+        return self._client.get_blob_client(bucket, key).get_blob_properties().etag

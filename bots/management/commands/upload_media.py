@@ -3,7 +3,8 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from bots.models import Bot
-from bots.uploads import media_upload, uploads_retry
+from bots.redelivery import uploads_redeliver
+from bots.uploads import media_upload
 
 
 class Command(BaseCommand):
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         if bot is None:
             raise CommandError(f"No bot {bot_id}.")
         if retry:
-            uploads_retry(bots=[bot.pk])
+            uploads_redeliver(bots=[bot.pk])
         outcomes = media_upload(bot=bot, owner=f"command-{uuid.uuid4().hex}")
         self.stdout.write(f"{bot.public_id}: {outcomes_text(outcomes)}")
 
