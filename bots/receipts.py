@@ -12,6 +12,16 @@ from bots.webhooks import webhook_emit
 from storageconfig.selectors import platform_storage
 
 
+def delivered_objects(files, *fields, **named) -> list[dict]:
+    """Each file's key, size, SHA-256, ETag and version id (null when the bucket does not
+    version), by name, with `fields` and `named` besides: the receipt's and the manifest's."""
+    shown = ("key", "size", "sha256", *fields, "etag", "version_id")
+    rows = list(files.order_by("name").values(*shown, **named))
+    for row in rows:
+        row["version_id"] = row["version_id"] or None
+    return rows
+
+
 def delivery_report(*, bot: Bot) -> None:
     """In the transaction that recorded files: when the bot's upload is over (nothing on its
     way, and the manifest uploaded unless a file gave up), write its receipt, once a round.
@@ -36,13 +46,7 @@ def delivery_report(*, bot: Bot) -> None:
         return
     now = timezone.now()
     pin = Pin.objects.get(bot=bot)
-    objects = list(
-        files.filter(state=UploadState.UPLOADED)
-        .order_by("name")
-        .values("key", "size", "sha256", "etag", "version_id")
-    )
-    for row in objects:
-        row["version_id"] = row["version_id"] or None
+    objects = delivered_objects(files.filter(state=UploadState.UPLOADED))
     complete = counts["missing"] == 0
     webhook_emit(
         bot=bot,

@@ -48,26 +48,15 @@ def _record(config: StorageConfig, recheck: Recheck, owner: str) -> None:
     }
     if recheck.error:
         logger.warning("Storage configuration %s started failing: %s", config.pk, recheck.reason)
-        tenant_webhook_emit(
-            tenant_pk=config.tenant_id,
-            url=config.notify_url,
-            event="storage.config_invalid",
-            message=recheck.error,
-            data={
-                "check": recheck.check,
-                "reason": recheck.reason,
-                "message": recheck.error,
-                **where,
-            },
-        )
+        event, message = "storage.config_invalid", recheck.error
+        data = {"check": recheck.check, "reason": recheck.reason, "message": message, **where}
     else:
-        tenant_webhook_emit(
-            tenant_pk=config.tenant_id,
-            url=config.notify_url,
-            event="storage.config_restored",
-            message="The storage configuration passes its live check again.",
-            data=where,
-        )
+        event = "storage.config_restored"
+        message = "The storage configuration passes its live check again."
+        data = where
+    tenant_webhook_emit(
+        tenant_pk=config.tenant_id, url=config.notify_url, event=event, message=message, data=data
+    )
 
 
 def storage_health_check(*, owner: str) -> int:

@@ -23,9 +23,10 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from bots.artifacts import MANIFEST, manifest_spec, object_key
+from bots.deletion import platform_objects_delete
 from bots.lifecycle import BotEventType, BotStatus
 from bots.models import Bot, BotArtifact, Pin
-from bots.receipts import delivery_report
+from bots.receipts import delivered_objects, delivery_report
 from bots.selectors import pin_storage
 from bots.services import bot_transition
 from bots.staging import fallback_source, staged_copies_discard, staged_source
@@ -348,7 +349,7 @@ def _record(bot: Bot, finished: list[tuple[BotArtifact, Attempt]], *, discard=No
 
 def _fallback_copies_delete(keys: list[str]) -> None:
     """A redelivered file's copy in the platform bucket is not needed any more."""
-    refused = platform_storage().backend.objects_delete(keys)
+    refused = platform_objects_delete(keys)
     for key, failure in refused.items():
         logger.warning("Could not delete the fallback copy %s: %s", key, failure.reason)
 
@@ -370,14 +371,8 @@ def _recorded(bot: Bot, artifact: BotArtifact, failure, event: str) -> None:
 def _manifest_body(bot: Bot, pin: Pin) -> bytes:
     """Each object's key, size, digest, ETag and version (null when the bucket does not
     version): the same bytes each time for the same files."""
-    objects = list(
-        BotArtifact.objects.filter(bot=bot)
-        .exclude(name=MANIFEST)
-        .order_by("name")
-        .values("key", "size", "sha256", "content_type", "etag", "version_id", file=F("name"))
-    )
-    for row in objects:
-        row["version_id"] = row["version_id"] or None
+    others = BotArtifact.objects.filter(bot=bot).exclude(name=MANIFEST)
+    objects = delivered_objects(others, "content_type", file=F("name"))
     manifest = {
         "bot_id": bot.public_id,
         "transcript_id": bot.transcript_id,

@@ -37,38 +37,27 @@ ANSWER_LIMIT = 64 * 1024  # bytes of a receiver's answer read at most; the rest 
 
 def webhook_emit(*, bot: Bot, event: str, message: str, data: dict | None = None) -> None:
     """Record an event for the bot's receiver; it is sent once the current transaction commits."""
-    if not bot.callback_url:
-        return
-    payload = {
-        "event": event,
-        "bot_id": bot.public_id,
-        "bot_status": bot.status,
-        "message": message,
-        "timestamp": timezone.now().isoformat(),
-        "data": data or {},
-    }
-    _event_record(bot.tenant_id, bot.callback_url, payload, bot=bot)
+    if bot.callback_url:
+        _event_record(bot.tenant_id, bot.callback_url, event, message, data or {}, bot=bot)
 
 
 def tenant_webhook_emit(*, tenant_pk: int, url: str, event: str, message: str, data: dict) -> None:
     """Record a tenant-level event (no bot: a storage configuration's health) for `url`; sent,
     signed with the tenant's secret, once the current transaction commits."""
-    if not url:
-        return
-    payload = {
-        "event": event,
-        "bot_id": None,
-        "message": message,
-        "timestamp": timezone.now().isoformat(),
-        "data": data,
-    }
-    _event_record(tenant_pk, url, payload)
+    if url:
+        _event_record(tenant_pk, url, event, message, data)
 
 
-def _event_record(tenant_pk: int, url: str, payload: dict, bot: Bot | None = None) -> None:
-    WebhookEvent.objects.create(
-        tenant_id=tenant_pk, bot=bot, event=payload["event"], url=url, payload=payload
-    )
+def _event_record(
+    tenant_pk: int, url: str, event: str, message: str, data: dict, bot: Bot | None = None
+) -> None:
+    """The event's row, its payload (a bot's names the bot and its status; a tenant's has a
+    null `bot_id`), and its delivery queued once the transaction commits."""
+    payload = {"event": event, "bot_id": bot.public_id if bot else None}
+    if bot is not None:
+        payload["bot_status"] = bot.status
+    payload |= {"message": message, "timestamp": timezone.now().isoformat(), "data": data}
+    WebhookEvent.objects.create(tenant_id=tenant_pk, bot=bot, event=event, url=url, payload=payload)
     transaction.on_commit(lambda: task_queue("bots.tasks.dispatch_webhooks", tenant_pk))
 
 

@@ -31,19 +31,18 @@ def presigned_urls(*, bot: Bot, artifacts: list[BotArtifact], folder: str) -> tu
     """URLs in the artifacts' order, each signed by the bucket that holds it (the pinned one,
     or the platform's for a file that fell back), and the seconds the shortest stays valid."""
     urls: dict[int, str] = {}
-    life = None
-    for fallback in (False, True):
+    lives = []
+    # No file at all still asks the pinned configuration (a write-only one is a 403).
+    for fallback in sorted({a.fallback for a in artifacts}) or [False]:
         group = [a for a in artifacts if a.fallback == fallback]
-        if not group and (fallback or artifacts):
-            continue
         backend = serving_storage(bot=bot, key=folder, fallback=fallback).backend
         try:
             signed, seconds = backend.presign_gets([artifact.key for artifact in group])
         except StorageError as failure:
             raise unserved(failure) from None
         urls.update(zip([a.pk for a in group], signed, strict=True))
-        life = seconds if life is None else min(life, seconds)
-    return [urls[a.pk] for a in artifacts], life
+        lives.append(seconds)
+    return [urls[a.pk] for a in artifacts], min(lives)
 
 
 def json_response(*, bot: Bot, artifact: BotArtifact) -> StreamingHttpResponse:

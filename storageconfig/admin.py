@@ -200,10 +200,9 @@ class StorageConfigAdmin(admin.ModelAdmin):
         if config.last_checked_at is None:
             return "—"
         at = localtime(config.last_checked_at)
-        outcome = config.last_check_reason or ("ok" if not config.last_check_error else "failed")
         return format_html(
             "{}<br><small>{}</small>",
-            shortened(outcome, 12, head=True, title=config.last_check_error or outcome),
+            shortened(config.last_check, 12, head=True, title=config.last_check_error or "ok"),
             shortened(f"{at:%m-%d %H:%M}", 11, title=f"{at:%Y-%m-%d %H:%M:%S %Z}"),
         )
 

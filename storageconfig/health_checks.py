@@ -9,7 +9,7 @@ checks of many tenants spread over the interval as their saves did. Running a ch
 the tenant is bots.storage_health's.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -36,10 +36,14 @@ def health_interval() -> timedelta | None:
     return timedelta(minutes=minutes) if minutes else None
 
 
+def _next_check() -> datetime:
+    """One interval on (the default one while the checks are off, ready should they resume)."""
+    return timezone.now() + (health_interval() or timedelta(minutes=DEFAULT_MINUTES))
+
+
 def health_check_schedule(*, config: StorageConfig) -> None:
     """A new active configuration, checked as it was saved: its next check one interval on."""
-    every = health_interval() or timedelta(minutes=DEFAULT_MINUTES)
-    HealthCheck.objects.create(config=config, next_attempt_at=timezone.now() + every)
+    HealthCheck.objects.create(config=config, next_attempt_at=_next_check())
 
 
 def health_checks_retire(*, configs) -> None:
@@ -70,10 +74,9 @@ def health_checks_claim(*, owner: str, limit: int) -> list[StorageConfig]:
 
 def health_check_done(*, config: StorageConfig, owner: str) -> None:
     """The check this owner held is recorded: the next one is an interval on."""
-    every = health_interval() or timedelta(minutes=DEFAULT_MINUTES)
     HEALTH_CHECKS.move(
         HealthCheck.objects.filter(config=config, claimed_by=owner),
         "checked",
-        next_attempt_at=timezone.now() + every,
+        next_attempt_at=_next_check(),
         **due_work.released(),
     )

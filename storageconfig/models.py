@@ -84,6 +84,14 @@ class StorageConfig(models.Model):
         return self.backend_class.location_of(self.options)
 
     @property
+    def last_check(self) -> str:
+        """`ok`, or why the last live check failed (a revision checked before reasons were
+        recorded: `storage_error`)."""
+        if not self.last_check_error:
+            return "ok"
+        return self.last_check_reason or "storage_error"
+
+    @property
     def has_credentials(self) -> bool:
         if self.credentials_erased_at is not None:
             return False

@@ -38,7 +38,7 @@ from s3transfer.utils import OSUtils
 
 from meetstream import outbound, timing
 from storageconfig import failures, sts
-from storageconfig.backends.base import ObjectSource, Stored
+from storageconfig.backends.base import ObjectSource, Stored, source_size
 from storageconfig.client_cache import CLIENT_CACHE_SIZE, ClientCache, revision_of
 from storageconfig.failures import StorageError
 from storageconfig.sts import Role
@@ -549,7 +549,7 @@ def object_upload(
     Only PutObject and the multipart calls: write-only credentials suffice.
     """
     extra = {"ContentType": content_type, "Metadata": metadata, **target.write_args()}
-    files, size = None, _size(source)
+    files, size = None, source_size(source)
     if isinstance(source, ObjectSource):
         # Named by its key, as if a file: s3transfer opens each part through `files`.
         files, source = _ObjectParts(source), key
@@ -571,14 +571,6 @@ def object_upload(
     # A stream of unknown size below one part went up in one PutObject s3transfer answered
     # (the staging bucket's; media has a size).
     return stored_from(watch.completed) if watch.completed else Stored(etag="")
-
-
-def _size(source) -> int | None:
-    if isinstance(source, ObjectSource):
-        return source.size
-    if isinstance(source, str):
-        return os.path.getsize(source)
-    return source.getbuffer().nbytes if isinstance(source, io.BytesIO) else None
 
 
 def _opened(source, files: OSUtils | None):

@@ -81,8 +81,7 @@ class StorageConfigView(APIView):
             "configured_at": config.configured_at,
             "last_validated_at": config.last_validated_at,
             "last_checked_at": config.last_checked_at,
-            "last_check": config.last_check_reason
-            or ("ok" if not config.last_check_error else "storage_error"),
+            "last_check": config.last_check,
         }
         return Response({"StorageConfig": {config.provider: body}})
 

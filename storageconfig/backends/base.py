@@ -6,6 +6,7 @@ only `StorageError`s whose `reason` is one the API already uses.
 """
 
 import io
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
@@ -45,6 +46,21 @@ class Stored:
     version_id: str = ""
     checksum: str = ""
     size: int | None = None
+
+
+def source_size(source) -> int | None:
+    """An upload source's size in bytes: a path's, an ObjectSource's, a seekable stream's from
+    where it stands; None for a stream that cannot seek (a recorder's body on its way)."""
+    if isinstance(source, str):
+        return os.path.getsize(source)
+    if isinstance(source, ObjectSource):
+        return source.size
+    if not getattr(source, "seekable", lambda: False)():
+        return None
+    at = source.tell()
+    size = source.seek(0, os.SEEK_END) - at
+    source.seek(at)
+    return size
 
 
 @contextmanager

@@ -31,10 +31,10 @@ from storageconfig.backends.base import (
     STREAM_CHUNK,
     URL_SECONDS,
     Backend,
-    ObjectSource,
     Stored,
     chunks_first_read,
     source_opened,
+    source_size,
 )
 from storageconfig.client_cache import ClientCache
 from storageconfig.failures import StorageError
@@ -223,7 +223,7 @@ class GcsBackend(Backend):
         # The client computes the CRC32C of what it sends and fails the upload when Google's
         # answer names another (google-resumable-media's `checksum`).
         part = settings.S3_UPLOAD_PART_MB * MiB
-        size = _size(source)
+        size = source_size(source)
         small = size <= part
         blob = self._bucket().blob(key, chunk_size=None if small else part)
         blob.metadata = metadata
@@ -351,14 +351,3 @@ def _stored(blob: storage.Blob) -> Stored:
         checksum=f"crc32c:{blob.crc32c}" if blob.crc32c else "",
         size=blob.size,
     )
-
-
-def _size(source) -> int:
-    if isinstance(source, str):
-        return os.path.getsize(source)
-    if isinstance(source, ObjectSource):
-        return source.size
-    at = source.tell()
-    size = source.seek(0, os.SEEK_END) - at
-    source.seek(at)
-    return size
