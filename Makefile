@@ -9,7 +9,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test worker bench lint format
+.PHONY: install run serve test worker bench lint format
 
 $(INSTALLED): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No python3.11 or newer on PATH; set PYTHON=" >&2; exit 1; }
@@ -31,6 +31,11 @@ run: $(INSTALLED)
 	STORAGE_ALLOW_PRIVATE_ENDPOINTS=$${STORAGE_ALLOW_PRIVATE_ENDPOINTS:-true} \
 	RECORDER_MODE=$${RECORDER_MODE:-simulated} \
 	$(BIN)/python manage.py serve_demo
+
+# The production web tier on one machine, on $$PORT (8000): Debian's nginx in front of gunicorn
+# (README, "Serving"). Settings come from the environment, as in production.
+serve: $(INSTALLED)
+	$(BIN)/python manage.py serve
 
 test: $(INSTALLED) $(AZURITE)
 	$(BIN)/python -m pytest

@@ -6,7 +6,7 @@ from pathlib import Path
 # `make run` makes and keeps its own secrets; every other command needs real ones.
 DEMO_COMMANDS = {"serve_demo"}
 # Commands that serve requests need a broker for the work those requests start.
-SERVING_COMMANDS = {"runserver"}
+SERVING_COMMANDS = {"runserver", "serve"}
 
 
 def main() -> None:

@@ -32,22 +32,26 @@ def _sha256_digests(meta) -> list[bytes]:
     for key, header in _DIGEST_HEADERS.items():
         if (raw := meta.get(key)) is None:
             continue
-        digests = {}
-        for member in raw.split(","):
+        sha256 = set()
+        for member in raw.split(","):  # a header sent twice arrives joined by commas
             algorithm, _, value = member.partition("=")
             value = value.split(";")[0].strip()
             try:
                 if len(value) < 2 or value[0] != ":" or value[-1] != ":":
                     raise ValueError
-                digests[algorithm.strip().lower()] = base64.b64decode(value[1:-1], validate=True)
+                decoded = base64.b64decode(value[1:-1], validate=True)
             except (ValueError, binascii.Error):
                 raise BodyRefused(
                     f"{header} must be a list of algorithm=:<base64>: (RFC 9530), "
                     "e.g. sha-256=:<base64 of the SHA-256>:."
                 ) from None
-        if len(digests.get("sha-256", b"")) != hashlib.sha256().digest_size:
+            if algorithm.strip().lower() == "sha-256":
+                sha256.add(decoded)
+        if len(sha256) > 1:
+            raise BodyRefused(f"{header} carries sha-256 values that disagree: send one.")
+        if len(digest := next(iter(sha256), b"")) != hashlib.sha256().digest_size:
             raise BodyRefused(f"{header} must carry a sha-256 digest: the one verified here.")
-        wanted.append(digests["sha-256"])
+        wanted.append(digest)
     return wanted
 
 

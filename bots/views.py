@@ -1,3 +1,6 @@
+from datetime import UTC
+
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -143,10 +146,19 @@ class BotCursor(CursorPagination):
     max_page_size = 100
 
     def decode_cursor(self, request):
+        refused = serializers.ValidationError({"cursor": ["Not a cursor this API gave."]})
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise serializers.ValidationError({"cursor": ["Not a cursor this API gave."]}) from None
+            raise refused from None
+        if cursor is not None and cursor.position is not None:
+            # A position is a creation time that must hold in UTC too (9999-12-31T23:59-14:00
+            # does not): the database compares it there.
+            try:
+                parse_datetime(cursor.position).astimezone(UTC)
+            except (TypeError, ValueError, OverflowError, AttributeError):
+                raise refused from None
+        return cursor
 
 
 class BotListView(APIView):

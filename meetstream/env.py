@@ -54,3 +54,14 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
     return value
+
+
+def env_header(name: str) -> str | None:
+    """A request header named in the variable (`X-Forwarded-Proto`), as Django's META names it
+    (`HTTP_X_FORWARDED_PROTO`); None when unset."""
+    header = env_str(name)
+    if not header:
+        return None
+    if not all(char.isalnum() or char == "-" for char in header):
+        raise ImproperlyConfigured(f"{name} must be a header name like X-Forwarded-Proto.")
+    return "HTTP_" + header.upper().replace("-", "_")

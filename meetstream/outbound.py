@@ -8,6 +8,7 @@ connection's host: it is sent as `Host` and used for TLS SNI and the certificate
 """
 
 import ipaddress
+import logging
 import socket
 import threading
 import unicodedata
@@ -36,6 +37,8 @@ from urllib3.util import connection, parse_url
 
 from meetstream.errors import RuleError
 
+logger = logging.getLogger(__name__)
+
 DNS_TIMEOUT_SECONDS = 2.0
 # Lookups of one name still running at once; past it, that name fails fast and others go on.
 LOOKUPS_PER_HOST = 4
@@ -50,13 +53,24 @@ _SITE_LOCAL = ipaddress.ip_network("fec0::/10")
 
 
 class EgressRefused(RuleError):
-    """A destination we will not connect to; the message names no address, only its class."""
+    """A destination we will not connect to."""
 
     reason = "endpoint_refused"
 
 
 class HostUnresolved(RuleError):
     """The name did not resolve (in time): at a connection, a failure worth retrying."""
+
+
+def _refusal(host: str, detail: str) -> str:
+    """One message for every target refused, whether it did not resolve, resolved too slowly or
+    to an address not allowed: telling them apart would answer DNS questions about the
+    platform's network. The detail goes to the log only."""
+    logger.info("Refused the host %r: %s", host, detail)
+    return (
+        f"The host '{host}' cannot be used: it must resolve, within {DNS_TIMEOUT_SECONDS:g} s, "
+        "to public addresses only."
+    )
 
 
 @dataclass(frozen=True)
@@ -141,7 +155,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
         pass
     with _lookups_lock:
         if _lookups[host] >= LOOKUPS_PER_HOST:
-            raise HostUnresolved(_slow(host))
+            raise HostUnresolved(_refusal(host, "too many lookups of it running"))
         _lookups[host] += 1
     answer: dict = {}
     done = threading.Event()
@@ -160,14 +174,10 @@ def resolve(host: str, port: int) -> list[IPAddress]:
 
     threading.Thread(target=lookup, name="outbound-dns", daemon=True).start()
     if not done.wait(DNS_TIMEOUT_SECONDS):
-        raise HostUnresolved(_slow(host))
+        raise HostUnresolved(_refusal(host, f"no answer within {DNS_TIMEOUT_SECONDS:g} s"))
     if "error" in answer or not answer["infos"]:
-        raise HostUnresolved(f"The host '{host}' does not resolve.")
+        raise HostUnresolved(_refusal(host, f"does not resolve ({answer.get('error')})"))
     return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in answer["infos"]]
-
-
-def _slow(host: str) -> str:
-    return f"The host '{host}' did not resolve within {DNS_TIMEOUT_SECONDS:g} s."
 
 
 def destination_vet(host: str, port: int) -> list[IPAddress]:
@@ -177,9 +187,7 @@ def destination_vet(host: str, port: int) -> list[IPAddress]:
         for address in addresses:
             kind = address_class(address)
             if kind is not None:
-                raise EgressRefused(
-                    f"The host '{host}' resolves to a {kind} address, which is not allowed."
-                )
+                raise EgressRefused(_refusal(host, f"resolves to a {kind} address"))
     return addresses
 
 

@@ -5,7 +5,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from meetstream.env import REQUIRED_SECRETS, env_bool, env_choice, env_int, env_list, env_str
+from meetstream.env import (
+    REQUIRED_SECRETS,
+    env_bool,
+    env_choice,
+    env_header,
+    env_int,
+    env_list,
+    env_str,
+)
 from meetstream.logcontext import log_format, logging_config
 from meetstream.timing import SCHEDULER_EVERY
 from meetstream.webhook_schema import WEBHOOK_COMPONENTS
@@ -42,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "meetstream.proxy.ClientAddressMiddleware",
     "meetstream.logcontext.RequestIdMiddleware",
     "meetstream.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -223,6 +232,9 @@ WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=1
 # One deadline for a whole webhook attempt (connect, send, answer), and how many of one tenant's
 # deliveries may be in flight at once across all workers (CONTRACT section 12).
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maximum=50)
+# The platform's older body-only signature (X-MeetStream-Signature), for receivers that still
+# check it; `false` stops sending it once they verify webhook-signature.
+WEBHOOK_LEGACY_SIGNATURE = env_bool("WEBHOOK_LEGACY_SIGNATURE", True)
 WEBHOOK_TENANT_CONCURRENCY = env_int("WEBHOOK_TENANT_CONCURRENCY", 2, minimum=1, maximum=100)
 # Seconds an upload request may wait for S3 to read or answer before it is retried.
 S3_TRANSFER_READ_TIMEOUT = env_int("S3_TRANSFER_READ_TIMEOUT", 60, minimum=1)
@@ -281,3 +293,19 @@ WORKER_METRICS_ADDRESS = env_str("WORKER_METRICS_ADDRESS") or "127.0.0.1"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# HTTPS, on by default outside DEBUG: cookies only over HTTPS, plain HTTP redirected (but for
+# the probes and the scraper), HSTS for a year. Behind a proxy that ends TLS, name the header
+# it sets: SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto (the request is HTTPS when it says https).
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_PROXY_SSL_HEADER = (
+    (proxy_scheme, "https") if (proxy_scheme := env_header("SECURE_PROXY_SSL_HEADER")) else None
+)
+# The header a proxy in front sets to the client's address (`make serve`: X-Real-IP, from its
+# nginx), so that throttles and the admin's lockout count clients, not the proxy. Set it only
+# when nothing but that proxy can reach the web.
+CLIENT_ADDRESS_HEADER = env_header("CLIENT_ADDRESS_HEADER")

@@ -13,13 +13,33 @@ from meetstream.env import REQUIRED_SECRETS
 DEMO_SECRETS = "demo-secrets.env"
 
 
+def fernet_key_problems() -> list[tuple[str, str]]:
+    """(check id, problem) for each FERNET_KEYS key that would not keep credentials secret."""
+    problems = []
+    for position, key in enumerate(settings.FERNET_KEYS, start=1):
+        if key == settings.SECRET_KEY:
+            problems.append(("meetstream.E001", f"FERNET_KEYS key {position} is the SECRET_KEY."))
+        elif key == settings.DEV_SECRET_KEY:
+            problems.append(
+                ("meetstream.E002", f"FERNET_KEYS key {position} is a known development value.")
+            )
+    return problems
+
+
 def production_secrets_require() -> None:
-    """Stop, naming the variables, when DEBUG is off and a secret was left to its default."""
-    missing = settings.SECRETS_DEFAULTED
-    if missing and not settings.DEBUG:
+    """Stop, naming the variables, when DEBUG is off and a secret was left to its default or
+    FERNET_KEYS holds a key that is no secret of its own."""
+    if settings.DEBUG:
+        return
+    if missing := settings.SECRETS_DEFAULTED:
         raise ImproperlyConfigured(
             f"{' and '.join(missing)} must be set when DEBUG is false: the defaults are public. "
             "See the README's environment table."
+        )
+    if problems := fernet_key_problems():
+        raise ImproperlyConfigured(
+            f"{problems[0][1]} Give FERNET_KEYS random keys of their own when DEBUG is false: "
+            "a leaked SECRET_KEY must not also decrypt every stored credential."
         )
 
 

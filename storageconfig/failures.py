@@ -13,9 +13,11 @@ REASONS = (
     "invalid_credentials",
     "endpoint_unreachable",
     "endpoint_refused",
+    "invalid_response",
     "timeout",
     "role_assumption_failed",
     "invalid_role_arn",
+    "role_not_protected",
     "sts_region_disabled",
     "platform_principal_unknown",
     "credentials_erased",
@@ -53,6 +55,14 @@ def timed_out(endpoint: str) -> StorageError:
 def unreachable(endpoint: str) -> StorageError:
     return StorageError(
         "endpoint_unreachable", f"Could not connect to the endpoint {endpoint}.", retryable=True
+    )
+
+
+def not_understood(endpoint: str, service: str, operation: str) -> StorageError:
+    return StorageError(
+        "invalid_response",
+        f"The endpoint {endpoint} answered {operation} with something that is not {service}'s "
+        f"answer: does it serve the {service} API?",
     )
 
 

@@ -33,6 +33,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.handlers import add_expect_header
+from botocore.parsers import ResponseParserError
 from django.conf import settings
 from s3transfer.utils import OSUtils
 
@@ -174,7 +175,15 @@ class _WrongRegion(Exception):
 
 
 # StorageError: a role's session that could not be refreshed inside an S3 call (storageconfig.sts).
-_FAILURES = (BotoCoreError, ClientError, _WrongRegion, outbound.EgressRefused, StorageError)
+# ResponseParserError: an answer that is not S3's XML (botocore does not count it a BotoCoreError).
+_FAILURES = (
+    BotoCoreError,
+    ClientError,
+    ResponseParserError,
+    _WrongRegion,
+    outbound.EgressRefused,
+    StorageError,
+)
 
 
 @cache
@@ -256,8 +265,12 @@ def client_forget(revision: Hashable) -> None:
 
 
 def role_assume(target: S3Target) -> S3Target:
-    """The live check's first step: the target holding a fresh session of its role."""
-    session = sts.assume(_sts(target.region), target.role, region=target.region)
+    """The live check's first step: the target holding a fresh session of its role, once the
+    role is shown to be the customer's own and protected (sts.role_protection_check)."""
+    client = _sts(target.region)
+    platform_account = platform_principal_arn().split(":")[4]
+    sts.role_protection_check(client, target.role, region=target.region, account=platform_account)
+    session = sts.assume(client, target.role, region=target.region)
     return replace(
         target,
         access_key_id=session["access_key"],
@@ -292,7 +305,7 @@ def platform_principal_arn() -> str:
         return settings.PLATFORM_AWS_PRINCIPAL_ARN
     try:
         return _principal(settings.PLATFORM_S3_ACCESS_KEY_ID or None)
-    except (BotoCoreError, ClientError) as exc:
+    except (BotoCoreError, ClientError, ResponseParserError) as exc:
         raise StorageError(
             "platform_principal_unknown",
             f"STS did not name the platform's principal ({type(exc).__name__}): "
@@ -388,6 +401,8 @@ def error_from(
         return failures.timed_out(target.endpoint)
     if isinstance(exc, EndpointConnectionError | ConnectionClosedError | HTTPClientError):
         return failures.unreachable(target.endpoint)
+    if isinstance(exc, ResponseParserError):
+        return failures.not_understood(target.endpoint, "S3", operation)
     if not isinstance(exc, ClientError):
         return StorageError("s3_error", f"{operation} on {where} failed ({type(exc).__name__}).")
 

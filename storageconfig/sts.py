@@ -6,6 +6,7 @@ STS is reached through botocore's standard settings (`AWS_ENDPOINT_URL_STS` in t
 `make run`). The clients are made by `storageconfig.s3`, which owns timeouts and retries.
 """
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,8 +20,10 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 from django.conf import settings
 
+from storageconfig import failures
 from storageconfig.failures import StorageError
 
 # A presigned URL is valid this long unless its session ends sooner.
@@ -28,6 +31,8 @@ URL_SECONDS = 3600
 # A session is used at least this long before it is refreshed.
 _SESSION_MIN_USE = 600
 _ADVISORY_MARGIN = 300
+# The probes that prove a role refuses strangers ask for the shortest session STS gives.
+_SHORTEST_SESSION = 900
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,7 @@ def assume(sts, role: Role, *, region: str) -> dict:
             ExternalId=role.external_id,
             DurationSeconds=settings.STORAGE_ROLE_SESSION_SECONDS,
         )
-    except (BotoCoreError, ClientError) as exc:
+    except (BotoCoreError, ClientError, ResponseParserError) as exc:
         raise role_error(exc, role=role, region=region) from None
     session = answer["Credentials"]
     return {
@@ -93,6 +98,41 @@ def assume(sts, role: Role, *, region: str) -> dict:
         "token": session["SessionToken"],
         "expiry_time": session["Expiration"].isoformat(),
     }
+
+
+def role_protection_check(sts, role: Role, *, region: str, account: str) -> None:
+    """AWS's guard against a confused deputy, verified rather than trusted: the platform sends
+    each tenant's own external ID, which protects only a role that requires it. So a role is
+    refused when STS lets the platform assume it without an external ID or with a wrong one,
+    and outright when it is in the platform's own account (`account`)."""
+    if role.arn.split(":")[4] == account:
+        raise StorageError(
+            "role_not_protected",
+            f"The role {role.arn} is in the platform's own AWS account: give a role in yours.",
+        )
+    for external_id in (None, f"not-{role.external_id}"):
+        try:
+            sts.assume_role(
+                RoleArn=role.arn,
+                RoleSessionName=role.session_name,
+                DurationSeconds=_SHORTEST_SESSION,
+                **({"ExternalId": external_id} if external_id else {}),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "AccessDenied":
+                continue  # refused, as it should be
+            raise role_error(exc, role=role, region=region) from None
+        except (BotoCoreError, ResponseParserError) as exc:
+            raise role_error(exc, role=role, region=region) from None
+        condition = {"StringEquals": {"sts:ExternalId": role.external_id}}
+        raise StorageError(
+            "role_not_protected",
+            f"The role {role.arn} lets the platform assume it "
+            f"{'with an external ID other than yours' if external_id else 'without an external ID'}"
+            ", so another customer of the platform could reach your bucket through it. Add to "
+            f"the statement of its trust policy that trusts the platform: "
+            f'"Condition": {json.dumps(condition)}',
+        )
 
 
 def caller_arn(sts) -> str:
@@ -122,6 +162,8 @@ def role_error(exc: Exception, *, role: Role, region: str) -> StorageError:
             f"Could not connect to STS in region '{region}': is it a region?",
             retryable=True,
         )
+    if isinstance(exc, ResponseParserError):
+        return failures.not_understood(f"of STS in region '{region}'", "STS", "AssumeRole")
     if not isinstance(exc, ClientError):
         return StorageError(
             "role_assumption_failed", f"AssumeRole on {role.arn} failed ({type(exc).__name__})."

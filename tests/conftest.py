@@ -19,9 +19,23 @@ from tests.support import leaks
 from tests.support.listeners import Receiver
 from tests.support.s3 import iam_s3_server_start, s3_server_start
 from tests.support.staging import Staging
+from tests.support.sts import PLATFORM_ACCOUNT, StsStandIn
 from tests.support.workers import PLATFORM_BUCKET, Workers
 
 RECORDER_TOKEN = "recorder-token-for-tests"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_settings():
+    """Session-wide, before the live server loads its middleware: the suite speaks plain HTTP
+    on loopback (the HTTPS defaults have tests of their own), and encrypts with a key of its
+    own, as the processes it starts with DEBUG off insist."""
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    if settings.FERNET_KEYS == [settings.SECRET_KEY]:
+        settings.FERNET_KEYS = [f"fernet-key-of-the-test-suite-{'k' * 24}"]
 
 
 @pytest.fixture(scope="session")
@@ -33,12 +47,22 @@ def s3_server():
 
 
 @pytest.fixture(scope="session")
+def sts_stand_in(s3_server):
+    """STS in front of the moto server, evaluating the external ID conditions moto does not."""
+    stand_in = StsStandIn(
+        s3_server.url, access_key_id=s3_server.access_key_id, secret_key=s3_server.secret_key
+    )
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture(scope="session")
 def media_root(tmp_path_factory):
     return tmp_path_factory.mktemp("media")
 
 
 @pytest.fixture(autouse=True)
-def _platform(settings, s3_server, media_root, monkeypatch):
+def _platform(settings, s3_server, sts_stand_in, media_root, monkeypatch):
     """Staging under a temporary folder, the platform bucket on the moto server, tasks inline."""
     settings.MEDIA_ROOT = str(media_root)
     settings.STAGING_S3_BUCKET = None  # the staging fixture runs a test in both modes
@@ -49,8 +73,10 @@ def _platform(settings, s3_server, media_root, monkeypatch):
     settings.PLATFORM_S3_ENDPOINT_URL = s3_server.url
     settings.PLATFORM_S3_ACCESS_KEY_ID = s3_server.access_key_id
     settings.PLATFORM_S3_SECRET_ACCESS_KEY = s3_server.secret_key
-    # moto answers STS too; no test ever reaches AWS.
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", s3_server.url)
+    # moto answers STS too, behind a stand-in that evaluates external IDs; no test reaches AWS.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sts_stand_in.url)
+    # The platform's principal, in an account of its own (tests/support/sts.py).
+    settings.PLATFORM_AWS_PRINCIPAL_ARN = f"arn:aws:iam::{PLATFORM_ACCOUNT}:user/platform"
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
@@ -123,6 +149,33 @@ def _credentials_never_leak(caplog):
 @pytest.fixture
 def tenant(db):
     return tenant_get_or_create(name="acme")
+
+
+@pytest.fixture
+def platform_at(settings, monkeypatch):
+    """The platform's own credentials on this moto server, and STS there behind a stand-in."""
+    stand_ins = []
+
+    def point(server) -> None:
+        settings.PLATFORM_S3_ACCESS_KEY_ID = server.access_key_id
+        settings.PLATFORM_S3_SECRET_ACCESS_KEY = server.secret_key
+        stand_in = StsStandIn(
+            server.url, access_key_id=server.access_key_id, secret_key=server.secret_key
+        )
+        stand_ins.append(stand_in)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", stand_in.url)
+
+    yield point
+    for stand_in in stand_ins:
+        stand_in.stop()
+
+
+@pytest.fixture
+def role_arn(s3_server, tenant) -> str:
+    """A role in the moto server (the customer's account) that may do anything in S3 and that
+    only the tenant's external ID assumes."""
+    everything = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+    return s3_server.role(everything, external_id=tenant.storage_external_id)
 
 
 @pytest.fixture

@@ -215,8 +215,13 @@ class AzureBackend(Backend):
             credential = {"account_name": self.location["account_name"], "account_key": credential}
         else:
             credential = self.secrets.get("sas_token")
+        # azure-core follows redirects unless told not to: a redirect is an answer, as for S3.
         return BlobServiceClient(
-            self.endpoint(), credential=credential, transport=transport, **options
+            self.endpoint(),
+            credential=credential,
+            transport=transport,
+            permit_redirects=False,
+            **options,
         )
 
     def _container(self, purpose: str):

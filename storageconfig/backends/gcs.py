@@ -23,6 +23,7 @@ from google.cloud import storage
 from google.oauth2 import service_account
 from rest_framework import serializers
 
+from meetstream.parsers import json_loads
 from meetstream.serializers import StrictCharField
 from storageconfig import failures
 from storageconfig.backends.base import (
@@ -71,7 +72,7 @@ class ServiceAccountKeyField(serializers.Field):
             if len(data.encode()) > MAX_KEY_BYTES:
                 raise serializers.ValidationError("The key is larger than any service account key.")
             try:
-                data = json.loads(data)
+                data = json_loads(data)
             except ValueError:
                 raise serializers.ValidationError(
                     "Give the key's JSON, as Google gave it."
@@ -109,6 +110,12 @@ class GcsFields(ProviderFields):
 
 class GcsShown(serializers.Serializer):
     bucket_name = serializers.CharField()
+
+
+def _cel_string(text: str) -> str:
+    """A CEL string literal holding exactly `text`: JSON's escapes are CEL's too, so a quote
+    in a prefix stays inside the literal."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _signer(info: dict) -> service_account.Credentials:
@@ -160,8 +167,9 @@ class GcsBackend(Backend):
             permissions += ["storage.objects.get", "storage.buckets.get"]
         if extra.get("allow_delete"):
             permissions.append("storage.objects.delete")
-        places = [f'resource.name == "projects/_/buckets/{bucket}"'] + [
-            f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{prefix}/")'
+        name = f"projects/_/buckets/{bucket}"
+        places = [f"resource.name == {_cel_string(name)}"] + [
+            f"resource.name.startsWith({_cel_string(f'{name}/objects/{prefix}/')})"
             for prefix in prefixes
         ]
         return {

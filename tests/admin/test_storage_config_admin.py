@@ -160,9 +160,9 @@ def test_encryption_can_be_chosen_in_the_admin_and_is_checked_like_the_api(
 
 
 def test_staff_can_add_a_role_configuration_which_is_assumed_before_it_is_saved(
-    editor, tenant, bucket, s3_server
+    editor, tenant, bucket, s3_server, role_arn
 ):
-    role = "arn:aws:iam::123456789012:role/admin-added"
+    role = role_arn
     data = form(tenant, bucket, s3_server, access_key_id="", secret_key="", role_arn=role)
 
     response = editor.post(f"{CONFIGS}add/", data)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
+from bots.idempotency import idempotency_keys_purge
 from bots.models import Bot, IdempotencyKey
 from tests.support import leaks
 from tests.support.media import MEETING_LINK
@@ -102,3 +103,18 @@ def test_concurrent_requests_with_one_key_create_one_bot(api, tenant):
     assert len({a.json()["bot_id"] for a in answers}) == 1
     assert sum(a.get("Idempotent-Replayed") == "true" for a in answers) == 7
     assert Bot.objects.count() == 1 and IdempotencyKey.objects.count() == 1
+
+
+def test_the_purge_forgets_only_keys_past_their_day(api, tenant):
+    kept = create(api, "kept").json()
+    create(api, "old")
+    IdempotencyKey.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(hours=24, seconds=1)
+    )
+
+    assert idempotency_keys_purge() == 1
+
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["kept"]
+    again = create(api, "kept")
+    assert again.status_code == 201 and again.json()["bot_id"] == kept["bot_id"]
+    assert Bot.objects.count() == 2

@@ -133,6 +133,18 @@ class WsgiInput:
         return self.read(size)
 
 
+class Decoded(WsgiInput):
+    """A body a server has de-chunked and ended: these bytes, then nothing."""
+
+    def __init__(self, data: bytes) -> None:
+        self.rest = data
+
+    def read(self, size: int = -1) -> bytes:
+        size = len(self.rest) if size is None or size < 0 else size
+        piece, self.rest = self.rest[:size], self.rest[size:]
+        return piece
+
+
 class Endless(WsgiInput):
     """A de-chunked body that never ends, counting what the server read of it."""
 
@@ -169,23 +181,15 @@ def test_a_chunked_body_a_server_has_decoded_is_staged_whole(api, recorder, stag
     data = bytes(range(256)) * 4096 * 13
     path = MEDIA.format(bot["bot_id"], "meeting_recording.mp4")
 
-    class Decoded(WsgiInput):
-        def __init__(self) -> None:
-            self.rest = data
-
-        def read(self, size: int = -1) -> bytes:
-            piece, self.rest = self.rest[:size], self.rest[size:]
-            return piece
-
     response = recorder.generic(
         "PUT",
         path,
         HTTP_TRANSFER_ENCODING="chunked",
         HTTP_CONTENT_DIGEST=sha256_header(data),
-        **{"wsgi.input": Decoded(), "wsgi.input_terminated": True},
+        **{"wsgi.input": Decoded(data), "wsgi.input_terminated": True},
     )
     unframed = recorder.generic(
-        "PUT", path, HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": Decoded()}
+        "PUT", path, HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": Decoded(data)}
     )
 
     assert response.status_code == 201 and response.json()["size"] == len(data)
@@ -216,3 +220,84 @@ def test_a_body_that_breaks_off_is_refused_with_nothing_staged(api, recorder, st
     assert response.status_code == 400 and "ended after" in response.json()["message"]
     assert staging.files(bot["bot_id"]) == [] and staging.unfinished() == []
     assert not BotArtifact.objects.exists()
+
+
+def test_a_chunked_body_that_does_not_match_its_digest_is_refused(api, recorder, staging):
+    bot = create_bot(api)
+    data = bytes(range(256)) * 4096 * 7
+
+    response = recorder.generic(
+        "PUT",
+        MEDIA.format(bot["bot_id"], "meeting_recording.mp4"),
+        HTTP_TRANSFER_ENCODING="chunked",
+        HTTP_CONTENT_DIGEST=sha256_header(data + b"!"),
+        **{"wsgi.input": Decoded(data), "wsgi.input_terminated": True},
+    )
+
+    assert response.status_code == 400 and "sha-256 digest" in response.json()["message"]
+    assert staging.files(bot["bot_id"]) == [] and staging.unfinished() == []
+    assert not BotArtifact.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "sha-256=:{wrong}:, sha-256=:{right}:",
+        "sha-256=:{right}:, sha-256=:{wrong}:",
+        "sha-256=:{right}:;q=1, sha-512=:{wrong}:, sha-256=:{wrong}:",
+    ],
+)
+def test_sha256_values_that_disagree_are_refused_whichever_comes_last(
+    api, recorder, staging, header
+):
+    bot = create_bot(api)
+    data = b"the recording" * 1000
+    digest = {
+        "right": sha256_header(data).split(":")[1],
+        "wrong": sha256_header(data + b"!").split(":")[1],
+    }
+
+    response = recorder.put(
+        MEDIA.format(bot["bot_id"], "audio.mp3"),
+        data,
+        content_type="application/octet-stream",
+        HTTP_CONTENT_DIGEST=header.format(**digest),
+    )
+
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "Content-Digest carries sha-256 values that disagree: send one."
+    )
+    assert staging.files(bot["bot_id"]) == []
+
+
+def test_the_same_sha256_sent_twice_is_one_digest(api, recorder, staging):
+    bot = create_bot(api)
+    data = b"the recording" * 1000
+    right = sha256_header(data)
+
+    response = recorder.put(
+        MEDIA.format(bot["bot_id"], "audio.mp3"),
+        data,
+        content_type="application/octet-stream",
+        HTTP_CONTENT_DIGEST=f"{right}, {right}",
+    )
+
+    assert response.status_code == 201
+
+
+def test_a_file_of_exactly_the_limit_is_stored_and_one_byte_more_is_413(
+    api, recorder, staging, settings
+):
+    settings.MEDIA_MAX_FILE_BYTES = 6 * MiB
+    bot = create_bot(api)
+    path = MEDIA.format(bot["bot_id"], "meeting_recording.mp4")
+    limit = b"\x01" * settings.MEDIA_MAX_FILE_BYTES
+
+    exact = recorder.put(path, limit, content_type="application/octet-stream")
+    over = recorder.put(path, limit + b"\x01", content_type="application/octet-stream")
+
+    assert exact.status_code == 201, exact.json()
+    assert exact.json()["size"] == settings.MEDIA_MAX_FILE_BYTES
+    assert over.status_code == 413
+    assert staging.read(BotArtifact.objects.get().staged_name) == limit

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from bots import uploads
 from bots.models import Bot, BotArtifact, WebhookEvent
+from bots.tasks import schedule_uploads
 from bots.upload_lifecycle import UploadEvent, UploadState, upload_move
 from bots.uploads import media_upload, uploads_due
 from meetstream import timing
@@ -251,3 +252,30 @@ def test_a_file_whose_lease_was_taken_mid_upload_keeps_its_new_owner_and_the_res
     )
     assert BotArtifact.objects.get(name="participants.json").state == UploadState.UPLOADED
     assert Bot.objects.get().status != "Done"  # no manifest until every file is stored
+
+
+def test_the_scheduler_leaves_a_waiting_file_alone_until_its_time(
+    api, recorder, failing_puts, settings
+):
+    settings.MEDIA_UPLOAD_RETRY_BASE_SECONDS = 600
+    settings.MEDIA_UPLOAD_MAX_ATTEMPTS = 3  # a scheduler that did not wait would use them up
+    failing_puts["count"] = 1000  # the bucket keeps failing
+    bot = create_bot(api)
+    hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
+    waiting = BotArtifact.objects.get()
+    assert (waiting.state, waiting.attempts) == (UploadState.RETRY_WAIT, 1)
+    budget_after_first = failing_puts["count"]
+
+    for _ in range(3):
+        schedule_uploads()  # the scheduler's part for uploads
+
+    still = BotArtifact.objects.get()
+    assert (still.state, still.attempts) == (UploadState.RETRY_WAIT, 1)
+    assert still.next_attempt_at == waiting.next_attempt_at
+    assert failing_puts["count"] == budget_after_first  # no request reached the bucket
+
+    BotArtifact.objects.update(next_attempt_at=timezone.now())  # its wait is over
+    schedule_uploads()
+
+    assert BotArtifact.objects.get().attempts == 2
+    assert failing_puts["count"] < budget_after_first

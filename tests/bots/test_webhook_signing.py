@@ -86,3 +86,17 @@ def test_the_secret_is_in_the_specifications_form(api):
 
     assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{43}=", secret)
     assert len(Webhook(secret)._whsecret) == 32
+
+
+@pytest.mark.parametrize("legacy", [True, False])
+def test_the_body_only_signature_is_sent_only_while_the_operator_keeps_it(
+    api, receiver, settings, legacy
+):
+    settings.WEBHOOK_LEGACY_SIGNATURE = legacy
+    verifier = Webhook(_secret(api))
+
+    create_bot(api, callback_url=receiver.url)
+
+    headers = receiver.received[0]["headers"]
+    assert ("X-MeetStream-Signature" in headers) is legacy
+    assert verifier.verify(receiver.received[0]["body"], headers)["event"] == "bot.joining"

@@ -123,7 +123,8 @@ def test_a_receiver_at_a_private_address_is_refused(api, receiver, settings):
     refusal = WebhookAttempt.objects.last()
     assert refusal.status_code is None
     assert refusal.error == (
-        "Refused: The host '127.0.0.1' resolves to a loopback address, which is not allowed."
+        "Refused: The host '127.0.0.1' cannot be used: it must resolve, within 2 s, to public "
+        "addresses only."
     )
 
 

@@ -1,7 +1,10 @@
 """Inputs that once reached a 500: each is now a 400 naming what was wrong."""
 
+import json
+
 import pytest
 
+from tests.support.contract import schema
 from tests.support.media import create_bot, create_bot_request
 
 PUT = "/api/v1/admin/configs?config_type=storage"
@@ -53,3 +56,33 @@ def test_a_screenshot_sidecar_nested_beyond_reason_is_a_400(api, recorder):
 
     assert response.status_code == 400
     assert "captured_at" in response.json()["message"]
+
+
+def _json_fields() -> list[tuple[str, str, str]]:
+    """(method, path, field) for every field of every JSON request body the API documents."""
+    found = []
+    for path, operations in schema()["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" not in content:
+                continue
+            body = content["application/json"]["schema"]
+            if "$ref" in body:
+                body = schema()["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+            variants = body.get("oneOf", [body])
+            for variant in variants:
+                if "$ref" in variant:
+                    variant = schema()["components"]["schemas"][variant["$ref"].rsplit("/", 1)[1]]
+                found += [(method, path, name) for name in variant.get("properties", {})]
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize(("method", "path", "field"), _json_fields())
+def test_a_lone_surrogate_in_any_field_is_a_400(api, method, path, field):
+    url = path.replace("{bot_id}", "bot_00000000000000000000000000")
+    body = json.dumps({field: "\ud800", "provider": "gcs", "\udfff": 1})
+
+    response = api.generic(method.upper(), f"{url}?config_type=storage", body, "application/json")
+
+    assert response.status_code == 400, (response.status_code, response.content[:300])
+    assert "lone surrogate" in response.json()["message"]

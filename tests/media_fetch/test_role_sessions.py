@@ -3,6 +3,7 @@ URLs sign with them, refresh them before a URL could outlive them, and stop when
 configuration is deleted."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import moto.sts.models
@@ -18,11 +19,11 @@ from storageconfig.selectors import CredentialsErased
 from tests.support.faults import FaultProxy, FixedAnswer, sts_error
 from tests.support.leaks import watch
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
-from tests.support.s3 import presigned_by
+from tests.support.s3 import S3Server, presigned_by
+from tests.support.sts import StsStandIn
 
 PUT = "/api/v1/admin/configs?config_type=storage"
 POLICY = "/api/v1/admin/configs/policy"
-ROLE = "arn:aws:iam::123456789012:role/meetstream-storage"
 KEYS_GONE = {"access_key_id": ..., "secret_key": ...}
 
 
@@ -31,18 +32,18 @@ def assume_requests(proxy: FaultProxy) -> int:
 
 
 @pytest.fixture
-def sts_proxy(s3_server, monkeypatch):
-    """STS (the moto server's) behind a proxy that counts the requests."""
-    proxy = FaultProxy(s3_server.url, lambda method, path: None)
+def sts_proxy(sts_stand_in, monkeypatch):
+    """STS (the moto server's, behind its stand-in) behind a proxy that counts the requests."""
+    proxy = FaultProxy(sts_stand_in.url, lambda method, path: None)
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", proxy.url)
     yield proxy
     proxy.stop()
 
 
 @pytest.fixture
-def role_recorded(api, recorder, config_body, sts_proxy):
+def role_recorded(api, recorder, config_body, sts_proxy, role_arn):
     """A bot whose media went to a read_write bucket through a role's session."""
-    body = config_body(**KEYS_GONE, role_arn=ROLE)
+    body = config_body(**KEYS_GONE, role_arn=role_arn)
     assert api.put(PUT, body, format="json").status_code == 200
     bot = create_bot(api)
     files = sample_media(bot, screenshots=3)
@@ -67,16 +68,16 @@ def signer(url: str) -> str:
 
 
 def test_uploads_fetches_and_deletions_work_with_the_roles_session_under_its_policy(
-    api, recorder, config_body, iam_s3_server, settings, monkeypatch
+    api, recorder, tenant, config_body, iam_s3_server, platform_at
 ):
-    settings.PLATFORM_S3_ACCESS_KEY_ID = iam_s3_server.access_key_id
-    settings.PLATFORM_S3_SECRET_ACCESS_KEY = iam_s3_server.secret_key
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", iam_s3_server.url)
+    platform_at(iam_s3_server)
     bucket = iam_s3_server.bucket()
     location = {"bucket_name": bucket, "endpoint_url": iam_s3_server.url}
     query = {"region": "us-east-1", "credentials": "role", "allow_delete": "true", **location}
     policies = api.get(POLICY, query).json()
-    arn = iam_s3_server.role(policies["permission_policy"]["Statement"])
+    arn = iam_s3_server.role(
+        policies["permission_policy"]["Statement"], external_id=tenant.storage_external_id
+    )
     assert api.put(PUT, config_body(**KEYS_GONE, role_arn=arn, **location), format="json").json()
     bot = create_bot(api)
     files = sample_media(bot, screenshots=1)
@@ -130,8 +131,9 @@ def test_a_presigned_url_carries_the_sessions_temporary_key_and_downloads_the_ob
 
 
 @pytest.fixture
-def moved_clock(monkeypatch):
-    """A clock both the platform and an in-process STS read, moved forward at will."""
+def moved_clock(monkeypatch, tenant):
+    """A clock both the platform and an in-process STS read, moved forward at will; a role
+    there (`move.role`) for the tenant."""
     offset = {"by": timedelta(0)}
     real_now, real_moto = sts.now, moto.sts.models.utcnow
     monkeypatch.setattr(sts, "now", lambda: real_now() + offset["by"])
@@ -139,22 +141,28 @@ def moved_clock(monkeypatch):
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    proxy = FaultProxy(f"http://{host}:{port}", lambda method, path: None)
+    moto_sts = S3Server(SimpleNamespace(url=f"http://{host}:{port}"))
+    stand_in = StsStandIn(moto_sts.url, access_key_id="k", secret_key="s")
+    proxy = FaultProxy(stand_in.url, lambda method, path: None)
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", proxy.url)
 
     def move(minutes: int) -> None:
         offset["by"] += timedelta(minutes=minutes)
 
     move.sts = proxy
+    anything = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+    move.role = moto_sts.role(anything, external_id=tenant.storage_external_id)
     yield move
     proxy.stop()
+    stand_in.stop()
     server.stop()
 
 
 def test_sessions_are_refreshed_before_a_url_could_outlive_them_without_a_new_check(
     api, recorder, config_body, moved_clock
 ):
-    assert api.put(PUT, config_body(**KEYS_GONE, role_arn=ROLE), format="json").status_code == 200
+    body = config_body(**KEYS_GONE, role_arn=moved_clock.role)
+    assert api.put(PUT, body, format="json").status_code == 200
     config = StorageConfig.objects.get(is_active=True)
     checked_at = config.last_checked_at
     bot = create_bot(api)
@@ -201,9 +209,10 @@ def test_deleting_the_configuration_stops_every_use_of_the_role(api, role_record
 
 
 def test_an_upload_whose_role_can_no_longer_be_assumed_fails_with_its_own_reason(
-    api, recorder, config_body, sts_proxy, receiver, monkeypatch
+    api, recorder, config_body, sts_proxy, receiver, monkeypatch, role_arn
 ):
-    assert api.put(PUT, config_body(**KEYS_GONE, role_arn=ROLE), format="json").status_code == 200
+    body = config_body(**KEYS_GONE, role_arn=role_arn)
+    assert api.put(PUT, body, format="json").status_code == 200
     refusing = FixedAnswer(403, sts_error("AccessDenied", "not authorized to perform"))
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", refusing.url)
     bot = create_bot(api, callback_url=receiver.url)
@@ -214,7 +223,7 @@ def test_an_upload_whose_role_can_no_longer_be_assumed_fails_with_its_own_reason
 
     [chat] = BotArtifact.objects.filter(bot__public_id=bot["bot_id"])
     assert chat.state == "gave_up" and chat.last_reason == "role_assumption_failed"
-    assert "could not assume " + ROLE in chat.last_error
+    assert "could not assume " + role_arn in chat.last_error
     [failed] = WebhookEvent.objects.filter(event="storage.upload_failed")
     assert failed.payload["data"]["reason"] == "role_assumption_failed"
     assert "storage.upload_failed" in receiver.events()

@@ -108,14 +108,14 @@ def test_uploads_fetches_and_webhooks_never_reach_a_name_rebound_to_loopback(
 
     assert fetched.status_code == 502
     assert fetched.json()["reason"] == "endpoint_refused"
-    assert "resolves to a loopback address" in fetched.json()["message"]
+    assert "to public addresses only" in fetched.json()["message"]
     assert "127.0.0.1" not in fetched.json()["message"]
     media = api.get(STATUS.format(after["bot_id"])).json()["media"]
     assert media["state"] == "failed" and media["uploaded"] == 0
     refused = BotArtifact.objects.filter(bot__public_id=after["bot_id"])
     assert refused.count() > 0
     assert all(a.state == UploadState.GAVE_UP for a in refused)
-    assert all("resolves to a loopback address" in a.last_error for a in refused)
+    assert all("to public addresses only" in a.last_error for a in refused)
     announced = WebhookEvent.objects.filter(
         bot__public_id=after["bot_id"], event="storage.upload_failed"
     )
@@ -126,3 +126,56 @@ def test_uploads_fetches_and_webhooks_never_reach_a_name_rebound_to_loopback(
     assert len(receiver.received) == delivered
     assert bucket_trap.connections == 0
     assert hook_trap.connections == 0
+
+
+@pytest.fixture
+def answers_then_loopback(settings, monkeypatch):
+    """Names under `.flip.test` resolve to the stand-in public address at their first lookup
+    and to loopback at every later one: a connection must use the address it vetted, not look
+    the name up again. Counts the lookups."""
+    settings.STORAGE_ALLOW_PRIVATE_ENDPOINTS = False
+    lookups: list[str] = []
+    real_resolve, real_class = socket.getaddrinfo, outbound.address_class
+
+    def resolve(host, port, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".flip.test"):
+            address = STAND_IN_PUBLIC if host not in lookups else "127.0.0.1"
+            lookups.append(host)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real_resolve(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(
+        outbound, "address_class", lambda a: None if str(a) == STAND_IN_PUBLIC else real_class(a)
+    )
+    return lookups
+
+
+def test_a_webhook_connects_to_the_address_it_vetted_not_a_second_lookup(
+    answers_then_loopback, hook_host
+):
+    receiver, trap, _ = hook_host
+    url = f"http://hooks.flip.test:{receiver.port}/hooks"
+
+    response = outbound.session().post(url, json={"event": "ping"}, timeout=5)
+
+    assert response.status_code == 200 and len(receiver.received) == 1
+    assert answers_then_loopback == ["hooks.flip.test"]
+    assert trap.connections == 0
+
+
+def test_an_s3_client_connects_to_the_address_it_vetted_not_a_second_lookup(
+    answers_then_loopback, bucket_host
+):
+    server, trap, _ = bucket_host
+    bucket = server.bucket()
+    endpoint = f"http://media.flip.test:{trap.port}"
+    target = s3.S3Target(bucket, "us-east-1", endpoint, server.access_key_id, server.secret_key)
+
+    s3.object_put(
+        s3.client(target, purpose="check"), target, key="p/x", body=b"x", content_type="text/plain"
+    )
+
+    assert server.keys(bucket) == ["p/x"]
+    assert answers_then_loopback == ["media.flip.test"]
+    assert trap.connections == 0

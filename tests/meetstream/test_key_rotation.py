@@ -22,7 +22,6 @@ from tests.support.providers import AzureProvider, GcsProvider, S3Provider
 PUT = "/api/v1/admin/configs?config_type=storage"
 CONFIGS = "/api/v1/admin/configs"
 SECRET = "/api/v1/admin/webhook_secret"
-ROLE = "arn:aws:iam::123456789012:role/meetstream-storage"
 OLD, NEW = "the-old-fernet-key-" + "o" * 32, "the-new-fernet-key-" + "n" * 32
 
 
@@ -82,14 +81,16 @@ def download(url: str) -> bytes:
 
 
 @pytest.fixture
-def providers(s3_server, gcs_emulator, azurite):
+def providers(transactional_db, s3_server, gcs_emulator, azurite):
     """A tenant name → (the provider holding its media, its configuration body)."""
     s3, gcs, azure = (
         S3Provider(s3_server),
         GcsProvider(gcs_emulator.url),
         AzureProvider(azurite.url),
     )
-    role = s3.body(s3.bucket(), role_arn=ROLE)
+    external_id = tenant_get_or_create(name="role").storage_external_id
+    anything = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+    role = s3.body(s3.bucket(), role_arn=s3_server.role(anything, external_id=external_id))
     del role["access_key_id"], role["secret_key"]
     return {
         "keys": (s3, s3.body(s3.bucket())),

@@ -67,3 +67,17 @@ def test_a_successful_admin_login_resets_the_failures(staff):
         _login(address, "ops", "wrong")
 
     assert _login(address, "ops", "right-password").status_code == 302
+
+
+def test_behind_the_proxy_each_client_address_it_names_is_throttled_on_its_own(db, settings):
+    settings.AUTH_FAILURES_PER_MINUTE = 3
+    settings.CLIENT_ADDRESS_HEADER = "HTTP_X_REAL_IP"  # as `make serve` sets it
+    proxy = "127.0.0.1"  # every request arrives from the proxy
+
+    def guesses(address: str) -> list[int]:
+        client = APIClient(REMOTE_ADDR=proxy, HTTP_X_REAL_IP=address)
+        client.credentials(HTTP_AUTHORIZATION="Token wrong")
+        return [client.get("/api/v1/bots").status_code for _ in range(4)]
+
+    assert guesses(_address()) == [401, 401, 401, 429]
+    assert guesses(_address()) == [401, 401, 401, 429]  # another client, not locked out

@@ -5,6 +5,7 @@ import io
 import pytest
 
 from bots.models import WebhookAttempt
+from meetstream.emulators import AZURITE_KEY
 from storageconfig import s3
 from tests.support.listeners import Receiver, Trap
 from tests.support.media import create_bot
@@ -73,4 +74,23 @@ def test_uploads_and_reads_are_not_redirected_elsewhere(trap, status):
         with pytest.raises(s3.StorageError):
             s3.object_open(s3.client(target, purpose="fetch"), target, key="media/chats.json")
 
+    assert trap.connections == 0
+
+
+@pytest.mark.parametrize("status", [301, 307])
+@pytest.mark.parametrize("access_mode", ["read_write", "write_only"])
+def test_an_azure_account_redirecting_elsewhere_is_not_followed(api, trap, status, access_mode):
+    location = {"Location": f"{trap.url}/devstoreaccount1/media"}
+    with stub_s3(status, "Moved", "Elsewhere.", location) as url:
+        body = {
+            "provider": "azure",
+            "account_name": "devstoreaccount1",
+            "container": "media",
+            "account_key": AZURITE_KEY,
+            "endpoint_url": f"{url}/devstoreaccount1",
+            "access_mode": access_mode,
+        }
+        response = api.put(PUT, body, format="json")
+
+    assert response.status_code == 400
     assert trap.connections == 0

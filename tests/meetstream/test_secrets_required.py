@@ -8,6 +8,7 @@ import sys
 import pytest
 from django.core.checks import run_checks
 
+from meetstream.settings import DEV_SECRET_KEY
 from meetstream.startup import demo_secrets_load
 from tests.support.processes import ROOT
 
@@ -45,6 +46,23 @@ def test_every_entry_point_stops_naming_the_missing_secret(entry, given, missing
 
     assert result.returncode != 0
     assert f"{missing} must be set when DEBUG is false" in result.stderr
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+@pytest.mark.parametrize(
+    ("fernet_keys", "says"),
+    [
+        ("s" * 40, "FERNET_KEYS key 1 is the SECRET_KEY."),
+        (f"{'k' * 40},{DEV_SECRET_KEY}", "FERNET_KEYS key 2 is a known development value."),
+    ],
+    ids=["the SECRET_KEY", "a development value"],
+)
+def test_every_entry_point_stops_on_a_fernet_key_that_is_no_secret(entry, fernet_keys, says):
+    result = _run(ENTRY_POINTS[entry], DEBUG="false", SECRET_KEY="s" * 40, FERNET_KEYS=fernet_keys)
+
+    assert result.returncode != 0
+    assert says in result.stderr
+    assert "s" * 40 not in result.stderr and DEV_SECRET_KEY not in result.stderr
 
 
 def test_with_both_secrets_set_manage_py_runs():

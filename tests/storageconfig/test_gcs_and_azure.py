@@ -3,6 +3,7 @@ rules, a SAS token's limits, the account URL through the egress guard, their pol
 admin's form."""
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -173,3 +174,36 @@ def test_staff_paste_a_service_account_key_that_is_never_shown_again(staff_clien
     assert json.loads(StorageConfig.objects.get().secrets["service_account_json"]) == json.loads(
         key
     )
+
+
+CEL_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def test_a_prefix_with_quotes_stays_inside_its_cel_string(api, gcs):
+    bucket = gcs.bucket()
+    prefix = 'x") || true || ("'
+    body = gcs.body(bucket, service_account_json=service_account_key(), prefix=prefix)
+    assert api.put(PUT, body, format="json").status_code == 200
+
+    expression = api.get(f"{CONFIGS}/policy").json()["condition"]["expression"]
+
+    # Outside its string literals the expression is exactly the two tests, nothing injected.
+    assert CEL_STRING.sub("S", expression) == "resource.name == S || resource.name.startsWith(S)"
+    assert [json.loads(s) for s in CEL_STRING.findall(expression)] == [
+        f"projects/_/buckets/{bucket}",
+        f"projects/_/buckets/{bucket}/objects/{prefix}/",
+    ]
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["\ud800", json.dumps({**service_account_key(), "client_email": "sa-\ud800@x.iam"})],
+    ids=["the field itself", "escaped in the key's text"],
+)
+def test_a_key_holding_a_lone_surrogate_is_a_400(api, gcs, key):
+    body = json.dumps(gcs.body(gcs.bucket(), service_account_json=key))
+
+    response = api.generic("PUT", PUT, body, content_type="application/json")
+
+    assert response.status_code == 400 and response.json()["message"]
+    assert not StorageConfig.objects.exists()

@@ -11,6 +11,7 @@ from storageconfig import s3
 from storageconfig.models import StorageConfig
 from storageconfig.services import external_id_rotate
 from tests.support.faults import FaultProxy, FixedAnswer, sts_error
+from tests.support.sts import PLATFORM_ACCOUNT
 
 PUT = "/api/v1/admin/configs?config_type=storage"
 CONFIGS = "/api/v1/admin/configs"
@@ -22,21 +23,9 @@ KEYS_GONE = {"access_key_id": ..., "secret_key": ...}
 
 
 @pytest.fixture
-def platform_at(settings, monkeypatch):
-    """The platform's own credentials and STS on this moto server."""
-
-    def point(server) -> None:
-        settings.PLATFORM_S3_ACCESS_KEY_ID = server.access_key_id
-        settings.PLATFORM_S3_SECRET_ACCESS_KEY = server.secret_key
-        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", server.url)
-
-    return point
-
-
-@pytest.fixture
-def sts_seen(s3_server, monkeypatch):
+def sts_seen(sts_stand_in, monkeypatch):
     """STS behind a recording proxy: the AssumeRole requests the platform sent, parsed."""
-    proxy = FaultProxy(s3_server.url, lambda method, path: None)
+    proxy = FaultProxy(sts_stand_in.url, lambda method, path: None)
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", proxy.url)
 
     def assumed() -> list[dict[str, str]]:
@@ -126,7 +115,9 @@ def test_a_role_granted_only_the_probe_prefixes_passes_write_only(
     bucket = iam_s3_server.bucket()
     location = {"bucket_name": bucket, "endpoint_url": iam_s3_server.url, "prefix": "calls"}
     policies = role_policies(api, access_mode="write_only", **location)
-    arn = iam_s3_server.role(policies["permission_policy"]["Statement"])
+    arn = iam_s3_server.role(
+        policies["permission_policy"]["Statement"], external_id=tenant.storage_external_id
+    )
     body = config_body(**KEYS_GONE, role_arn=arn, access_mode="write_only", **location)
 
     response = api.put(PUT, body, format="json")
@@ -144,12 +135,13 @@ def test_a_role_granted_only_the_probe_prefixes_passes_write_only(
 
 
 def test_the_session_is_held_to_the_roles_policy_not_the_platforms(
-    api, config_body, iam_s3_server, platform_at
+    api, tenant, config_body, iam_s3_server, platform_at
 ):
     platform_at(iam_s3_server)  # the platform's own key may do everything
     bucket = iam_s3_server.bucket()
     arn = iam_s3_server.role(
-        [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::other/*"}]
+        [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::other/*"}],
+        external_id=tenant.storage_external_id,
     )
     body = config_body(
         **KEYS_GONE,
@@ -200,21 +192,33 @@ def test_sts_access_denied_is_the_assume_role_400(
 
 
 def test_the_assume_role_request_names_the_tenants_external_id_and_session(
-    api, tenant, config_body, sts_seen
+    api, tenant, config_body, sts_seen, role_arn
 ):
-    # moto checks neither the trust policy nor the external ID, so the request itself is read.
-    response = api.put(PUT, config_body(**KEYS_GONE, role_arn=ROLE), format="json")
+    response = api.put(PUT, config_body(**KEYS_GONE, role_arn=role_arn), format="json")
 
     assert response.status_code == 200, response.json()
-    [request] = sts_seen()
+    *probes, request = sts_seen()
     tenant.refresh_from_db()
-    assert request["RoleArn"] == ROLE
+    assert [probe.get("ExternalId") for probe in probes] == [
+        None,
+        f"not-{tenant.storage_external_id}",
+    ]
+    assert request["RoleArn"] == role_arn
     assert request["ExternalId"] == tenant.storage_external_id
     assert request["RoleSessionName"] == f"meetstream-{tenant.public_id}"
     assert request["DurationSeconds"] == "3600"
 
 
 SESSION_TOO_LONG = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+
+
+def put_with_sts_answering(api, config_body, monkeypatch, answer: FixedAnswer):
+    """A role configuration PUT while STS gives every request this answer."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", answer.url)
+    try:
+        return api.put(PUT, config_body(**KEYS_GONE, role_arn=ROLE), format="json")
+    finally:
+        answer.stop()
 
 
 @pytest.mark.parametrize(
@@ -229,12 +233,9 @@ SESSION_TOO_LONG = "The requested DurationSeconds exceeds the MaxSessionDuration
 def test_each_sts_refusal_has_its_own_message(
     api, config_body, monkeypatch, code, status, sts_says, reason, says
 ):
-    refusing = FixedAnswer(status, sts_error(code, sts_says or "refused"))
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", refusing.url)
-    try:
-        response = api.put(PUT, config_body(**KEYS_GONE, role_arn=ROLE), format="json")
-    finally:
-        refusing.stop()
+    response = put_with_sts_answering(
+        api, config_body, monkeypatch, FixedAnswer(status, sts_error(code, sts_says or "refused"))
+    )
 
     assert response.status_code == 400
     assert response.json()["check"] == "AssumeRole" and response.json()["reason"] == reason
@@ -293,12 +294,13 @@ def test_without_a_principal_setting_sts_names_the_platforms_principal(
     both = role_policies(api, bucket_name=bucket)
 
     principal = both["trust_policy"]["Statement"][0]["Principal"]["AWS"]
-    assert principal == "arn:aws:iam::123456789012:user/admin"
+    assert principal == f"arn:aws:iam::{PLATFORM_ACCOUNT}:user/admin"
 
 
-def test_the_policy_of_the_active_role_configuration(api, config_body, settings):
+def test_the_policy_of_the_active_role_configuration(api, config_body, settings, role_arn):
     settings.PLATFORM_AWS_PRINCIPAL_ARN = "arn:aws:iam::999999999999:root"
-    assert api.put(PUT, config_body(**KEYS_GONE, role_arn=ROLE), format="json").status_code == 200
+    body = config_body(**KEYS_GONE, role_arn=role_arn)
+    assert api.put(PUT, body, format="json").status_code == 200
 
     both = api.get(POLICY, {"credentials": "role"}).json()
 
@@ -307,9 +309,10 @@ def test_the_policy_of_the_active_role_configuration(api, config_body, settings)
 
 
 def test_after_a_rotation_the_role_configuration_must_be_checked_again(
-    api, tenant, config_body, staff_client, sts_seen
+    api, tenant, config_body, staff_client, sts_seen, s3_server, role_arn
 ):
-    assert api.put(PUT, config_body(**KEYS_GONE, role_arn=ROLE), format="json").status_code == 200
+    body = config_body(**KEYS_GONE, role_arn=role_arn)
+    assert api.put(PUT, body, format="json").status_code == 200
     before = api.get(EXTERNAL_ID).json()["external_id"]
     staff = staff_client("change_tenant", "view_tenant")
 
@@ -325,9 +328,13 @@ def test_after_a_rotation_the_role_configuration_must_be_checked_again(
     shown = api.get(CONFIGS).json()["StorageConfig"]["aws"]
     assert shown["external_id"] == after and shown["last_validated_at"] is None
     assert "rotated" in StorageConfig.objects.get(is_active=True).last_check_error
+    refused = api.post(VALIDATE)  # the role still requires the old one
+    s3_server.trust_update(role_arn, external_id=after)  # as the customer does
 
     checked = api.post(VALIDATE)
 
+    assert refused.json()["ok"] is False
+    assert refused.json()["checks"][0]["reason"] == "role_assumption_failed"
     assert checked.status_code == 200 and checked.json()["ok"] is True
     assert sts_seen()[-1]["ExternalId"] == after
     assert api.get(CONFIGS).json()["StorageConfig"]["aws"]["last_validated_at"] is not None
@@ -342,8 +349,9 @@ def test_the_tenant_page_shows_the_external_id(tenant, staff_client):
     assert tenant.storage_external_id.encode() in page.content
 
 
-def test_a_rotation_drops_the_sessions_this_process_holds(api, tenant, config_body):
-    assert api.put(PUT, config_body(**KEYS_GONE, role_arn=ROLE), format="json").status_code == 200
+def test_a_rotation_drops_the_sessions_this_process_holds(api, tenant, config_body, role_arn):
+    body = config_body(**KEYS_GONE, role_arn=role_arn)
+    assert api.put(PUT, body, format="json").status_code == 200
     config = StorageConfig.objects.get(is_active=True)
     cache_key = (config.pk, "us-east-1", tenant.storage_external_id)
     s3.client(config.backend().target, purpose="fetch", cache_key=cache_key)
@@ -352,3 +360,109 @@ def test_a_rotation_drops_the_sessions_this_process_holds(api, tenant, config_bo
     external_id_rotate(tenant=tenant)
 
     assert not any(key[0] == config.pk for key in s3._role_sessions)
+
+
+ANYTHING_IN_S3 = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+UNPROTECTED = [
+    pytest.param(None, "StringEquals", "without an external ID", id="no condition"),
+    pytest.param("*", "StringLike", "with an external ID other than yours", id="any external ID"),
+]
+
+
+def condition_shown(tenant) -> str:
+    return f'"Condition": {{"StringEquals": {{"sts:ExternalId": "{tenant.storage_external_id}"}}}}'
+
+
+@pytest.mark.parametrize(("external_id", "condition", "says"), UNPROTECTED)
+def test_a_role_that_does_not_require_the_tenants_external_id_is_not_saved(
+    api, tenant, config_body, s3_server, sts_stand_in, external_id, condition, says
+):
+    arn = s3_server.role(ANYTHING_IN_S3, external_id=external_id, condition=condition)
+
+    response = api.put(PUT, config_body(**KEYS_GONE, role_arn=arn), format="json")
+
+    assert response.status_code == 400
+    assert (response.json()["check"], response.json()["reason"]) == (
+        "AssumeRole",
+        "role_not_protected",
+    )
+    assert says in response.json()["message"]
+    assert condition_shown(tenant) in response.json()["message"]
+    assert not StorageConfig.objects.exists()
+
+
+def test_a_role_that_requires_the_tenants_external_id_saves_and_validates(
+    api, config_body, sts_stand_in, role_arn
+):
+    refused_before = len(sts_stand_in.refused)
+
+    saved = api.put(PUT, config_body(**KEYS_GONE, role_arn=role_arn), format="json")
+    checked = api.post(VALIDATE)
+
+    assert saved.status_code == 200, saved.json()
+    assert checked.status_code == 200 and checked.json()["ok"] is True
+    # Each time, STS refused the platform without an external ID and with a wrong one.
+    assert len(sts_stand_in.refused) - refused_before == 4
+
+
+@pytest.mark.parametrize(("external_id", "condition", "says"), UNPROTECTED)
+def test_validate_fails_once_the_role_no_longer_requires_the_external_id(
+    api, tenant, config_body, s3_server, role_arn, external_id, condition, says
+):
+    assert (
+        api.put(PUT, config_body(**KEYS_GONE, role_arn=role_arn), format="json").status_code == 200
+    )
+    s3_server.trust_update(role_arn, external_id=external_id, condition=condition)
+
+    checked = api.post(VALIDATE)
+
+    assert checked.status_code == 200 and checked.json()["ok"] is False  # validate's shape
+    [check] = checked.json()["checks"]
+    assert (check["check"], check["reason"]) == ("AssumeRole", "role_not_protected")
+    assert says in check["message"] and condition_shown(tenant) in check["message"]
+
+
+def test_a_role_in_the_platforms_own_account_is_refused_without_being_assumed(
+    api, config_body, settings, sts_seen
+):
+    settings.PLATFORM_AWS_PRINCIPAL_ARN = ""  # the account is GetCallerIdentity's
+    arn = f"arn:aws:iam::{PLATFORM_ACCOUNT}:role/platform-media"
+
+    response = api.put(PUT, config_body(**KEYS_GONE, role_arn=arn), format="json")
+
+    assert response.status_code == 400 and response.json()["reason"] == "role_not_protected"
+    assert "in the platform's own AWS account" in response.json()["message"]
+    assert sts_seen() == []
+    assert not StorageConfig.objects.exists()
+
+
+@pytest.mark.parametrize("status", [200, 403])
+def test_an_sts_that_answers_no_xml_is_a_reason_not_a_500(api, config_body, monkeypatch, status):
+    html = FixedAnswer(status, b"<html><body>Not STS</body></html", "text/html")
+
+    response = put_with_sts_answering(api, config_body, monkeypatch, html)
+
+    assert response.status_code == 400
+    assert (response.json()["check"], response.json()["reason"]) == (
+        "AssumeRole",
+        "invalid_response",
+    )
+    assert "Not STS" not in response.json()["message"]
+
+
+def test_a_platform_principal_sts_answers_without_xml_is_a_503_not_a_500(
+    api, bucket, monkeypatch, settings
+):
+    settings.PLATFORM_AWS_PRINCIPAL_ARN = ""
+    settings.PLATFORM_S3_ACCESS_KEY_ID = "AKIA-ANOTHER-PLATFORM-KEY"  # nothing cached for it
+    html = FixedAnswer(200, b"<html><body>Not STS</body></html", "text/html")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", html.url)
+    try:
+        response = api.get(
+            POLICY, {"region": "us-east-1", "credentials": "role", "bucket_name": bucket}
+        )
+    finally:
+        html.stop()
+
+    assert response.status_code == 503
+    assert "PLATFORM_AWS_PRINCIPAL_ARN" in response.json()["message"]

@@ -34,6 +34,7 @@ def child_env(**extra: str) -> dict[str, str]:
         "SECRET_KEY": settings.SECRET_KEY,
         "FERNET_KEYS": ",".join(settings.FERNET_KEYS),
         "STORAGE_ALLOW_PRIVATE_ENDPOINTS": str(settings.STORAGE_ALLOW_PRIVATE_ENDPOINTS).lower(),
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
     }
     return {**os.environ, **mirrored, "DATABASE_URL": database_url(), **extra}
 
@@ -198,12 +199,23 @@ def gunicorn_start(*, log: Path, workers: int = 1, **env: str) -> Gunicorn:
         "--workers",
         str(workers),
     ]
+    return _web_start(command, port, "gunicorn", log=log, **env)
+
+
+def served_start(*, log: Path, **env: str) -> Gunicorn:
+    """The web tier as `make serve` runs it: nginx in front of gunicorn, on a free port."""
+    port = free_port()
+    command = [sys.executable, "manage.py", "serve"]
+    return _web_start(command, port, "make serve", log=log, PORT=str(port), **env)
+
+
+def _web_start(command: list[str], port: int, name: str, *, log: Path, **env: str) -> Gunicorn:
     env = {"EMBEDDED_BROKER_DIR": str(log.parent / "broker"), **env}
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=child_env(**env), stdout=out, stderr=out)
     server = Gunicorn(process, f"http://127.0.0.1:{port}", log)
     try:
-        local_server_wait(process, server.url, probe="/healthz", name="gunicorn", within=60)
+        local_server_wait(process, server.url, probe="/healthz", name=name, within=60)
     except RuntimeError as failed:
         server.stop()  # the workers too, should the master have been killed
         raise RuntimeError(f"{failed}: {server.output()}") from None

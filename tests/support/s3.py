@@ -14,6 +14,14 @@ from tests.support.leaks import watch
 _BOOTSTRAP_ACTIONS = 3
 
 
+def _trust(external_id: str | None, condition: str = "StringEquals") -> str:
+    """A trust policy letting anyone assume the role, with this external ID (None: without)."""
+    statement = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+    if external_id is not None:
+        statement["Condition"] = {condition: {"sts:ExternalId": external_id}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
 @dataclass
 class S3Server:
     server: LocalServer
@@ -65,24 +73,34 @@ class S3Server:
         watch(key["AccessKeyId"], key["SecretAccessKey"])
         return key["AccessKeyId"], key["SecretAccessKey"]
 
-    def role(self, statements: list[dict], *, trust: dict | None = None) -> str:
-        """A new IAM role holding exactly these policy statements; returns its ARN. (moto
-        neither checks the trust policy nor the external ID on AssumeRole.)"""
+    def role(
+        self,
+        statements: list[dict],
+        *,
+        external_id: str | None = None,
+        condition: str = "StringEquals",
+    ) -> str:
+        """A new IAM role holding exactly these policy statements; returns its ARN. Its trust
+        policy requires `external_id` (by `condition`), or (None) lets anyone assume it,
+        unprotected. (moto checks neither; the STS stand-in of tests/support/sts.py does.)"""
         iam = self.client("iam")
         name = f"role-{uuid.uuid4().hex[:12]}"
-        anyone = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
-            ],
-        }
-        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust or anyone))
+        trust = _trust(external_id, condition)
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
         iam.put_role_policy(
             RoleName=name,
             PolicyName="storage",
             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
         )
         return arn["Role"]["Arn"]
+
+    def trust_update(
+        self, arn: str, *, external_id: str | None, condition: str = "StringEquals"
+    ) -> None:
+        """The role's trust policy, as `role` writes it, for this external ID (None: anyone)."""
+        self.client("iam").update_assume_role_policy(
+            RoleName=arn.rsplit("/", 1)[-1], PolicyDocument=_trust(external_id, condition)
+        )
 
     def policy_replace(self, key_id: str, statements: list[dict]) -> None:
         """Give the user owning this key exactly these statements instead of its old ones."""

@@ -57,6 +57,14 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+_PLAIN_HTTP = {
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0",
+}
+
+
 class Command(BaseCommand):
     help = "`make run`: migrate, start an embedded S3, create a demo tenant and serve the API."
 
@@ -75,7 +83,8 @@ class Command(BaseCommand):
         _stop_on_sigterm()
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        env = dict(os.environ)
+        # The demo speaks plain HTTP on loopback: no HTTPS redirect, no secure-only cookies.
+        env = {**_PLAIN_HTTP, **os.environ}
         children: list[subprocess.Popen] = []
         embedded = None
         others = Others({}, [])
@@ -86,7 +95,8 @@ class Command(BaseCommand):
                     PLATFORM_S3_ENDPOINT_URL=embedded.url,
                     PLATFORM_S3_ACCESS_KEY_ID=DEMO_S3_KEY,
                     PLATFORM_S3_SECRET_ACCESS_KEY=DEMO_S3_SECRET,
-                    # moto answers STS too: a role_arn configuration works in the demo.
+                    # moto answers STS too, but reads no trust policy: a role is refused
+                    # there as unprotected (README, "A bucket through an IAM role").
                     AWS_ENDPOINT_URL_STS=embedded.url,
                 )
                 self._buckets(embedded.url)
