@@ -1,6 +1,7 @@
 """An S3 server on loopback (moto in server mode), for `make run` and the tests."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -16,9 +17,11 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def process_stop(process: subprocess.Popen, *, timeout: float = 10) -> None:
-    """Ask a child process to stop; kill it if it has not within the timeout."""
-    process.terminate()
+def process_stop(
+    process: subprocess.Popen, *, timeout: float = 10, signum: int = signal.SIGTERM
+) -> None:
+    """Ask a child process to stop (`signum`); kill it if it has not within the timeout."""
+    process.send_signal(signum)  # nothing when it has exited already
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:

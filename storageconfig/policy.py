@@ -1,6 +1,7 @@
 """The least IAM policy a customer's credentials need for a configuration."""
 
 from storageconfig.models import AccessMode
+from storageconfig.sts import external_id_condition
 
 # IAM reads these as wildcards or variables inside a Resource; `${c}` is its literal c.
 _IAM_LITERALS = {"*": "${*}", "?": "${?}", "$": "${$}"}
@@ -104,7 +105,7 @@ def trust_policy(*, principal_arn: str, external_id: str) -> dict:
                 "Effect": "Allow",
                 "Principal": {"AWS": principal_arn},
                 "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+                "Condition": external_id_condition(external_id),
             }
         ],
     }

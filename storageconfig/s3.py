@@ -24,7 +24,6 @@ from boto3.s3.transfer import TransferConfig, create_transfer_manager
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver
 from botocore.exceptions import (
-    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -175,15 +174,8 @@ class _WrongRegion(Exception):
 
 
 # StorageError: a role's session that could not be refreshed inside an S3 call (storageconfig.sts).
-# ResponseParserError: an answer that is not S3's XML (botocore does not count it a BotoCoreError).
-_FAILURES = (
-    BotoCoreError,
-    ClientError,
-    ResponseParserError,
-    _WrongRegion,
-    outbound.EgressRefused,
-    StorageError,
-)
+# botocore's (an answer that is not XML included), and ours.
+_FAILURES = (*sts.FAILURES, _WrongRegion, outbound.EgressRefused, StorageError)
 
 
 @cache
@@ -305,7 +297,7 @@ def platform_principal_arn() -> str:
         return settings.PLATFORM_AWS_PRINCIPAL_ARN
     try:
         return _principal(settings.PLATFORM_S3_ACCESS_KEY_ID or None)
-    except (BotoCoreError, ClientError, ResponseParserError) as exc:
+    except sts.FAILURES as exc:
         raise StorageError(
             "platform_principal_unknown",
             f"STS did not name the platform's principal ({type(exc).__name__}): "

@@ -31,6 +31,8 @@ URL_SECONDS = 3600
 # A session is used at least this long before it is refreshed.
 _SESSION_MIN_USE = 600
 _ADVISORY_MARGIN = 300
+# What an STS call may raise: botocore does not count an answer it cannot parse a BotoCoreError.
+FAILURES = (BotoCoreError, ClientError, ResponseParserError)
 # The probes that prove a role refuses strangers ask for the shortest session STS gives.
 _SHORTEST_SESSION = 900
 
@@ -89,7 +91,7 @@ def assume(sts, role: Role, *, region: str) -> dict:
             ExternalId=role.external_id,
             DurationSeconds=settings.STORAGE_ROLE_SESSION_SECONDS,
         )
-    except (BotoCoreError, ClientError, ResponseParserError) as exc:
+    except FAILURES as exc:
         raise role_error(exc, role=role, region=region) from None
     session = answer["Credentials"]
     return {
@@ -118,21 +120,26 @@ def role_protection_check(sts, role: Role, *, region: str, account: str) -> None
                 DurationSeconds=_SHORTEST_SESSION,
                 **({"ExternalId": external_id} if external_id else {}),
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "AccessDenied":
+        except FAILURES as exc:
+            if (
+                isinstance(exc, ClientError)
+                and exc.response.get("Error", {}).get("Code") == "AccessDenied"
+            ):
                 continue  # refused, as it should be
             raise role_error(exc, role=role, region=region) from None
-        except (BotoCoreError, ResponseParserError) as exc:
-            raise role_error(exc, role=role, region=region) from None
-        condition = {"StringEquals": {"sts:ExternalId": role.external_id}}
         raise StorageError(
             "role_not_protected",
             f"The role {role.arn} lets the platform assume it "
             f"{'with an external ID other than yours' if external_id else 'without an external ID'}"
             ", so another customer of the platform could reach your bucket through it. Add to "
             f"the statement of its trust policy that trusts the platform: "
-            f'"Condition": {json.dumps(condition)}',
+            f'"Condition": {json.dumps(external_id_condition(role.external_id))}',
         )
+
+
+def external_id_condition(external_id: str) -> dict:
+    """The trust policy's condition that holds a role to one tenant."""
+    return {"StringEquals": {"sts:ExternalId": external_id}}
 
 
 def caller_arn(sts) -> str:

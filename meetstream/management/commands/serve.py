@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from meetstream.embedded_s3 import process_stop
 from meetstream.env import env_int
 
 NGINX_CONF = Path(__file__).resolve().parents[2] / "nginx.conf"
@@ -59,24 +60,14 @@ class Command(BaseCommand):
                 time.sleep(0.2)
         finally:
             if front is not None:  # first, gracefully: nginx finishes what it holds
-                _stop(front, signal.SIGQUIT)
-            _stop(web, signal.SIGTERM)
+                process_stop(front, timeout=GRACEFUL_SECONDS, signum=signal.SIGQUIT)
+            process_stop(web, timeout=GRACEFUL_SECONDS)
             shutil.rmtree(workdir, ignore_errors=True)
         if not stopping:
             raise CommandError("gunicorn or nginx stopped by itself: see its lines above.")
 
     def _start(self, command: list[str], env: dict) -> subprocess.Popen:
         return subprocess.Popen(command, env=env)  # noqa: S603 - ours
-
-
-def _stop(child: subprocess.Popen, signum: int) -> None:
-    if child.poll() is None:
-        child.send_signal(signum)
-    try:
-        child.wait(timeout=GRACEFUL_SECONDS)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
 
 
 def _filled(template: str, **values) -> str:
