@@ -9,7 +9,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run serve test worker bench lint format
+.PHONY: install run serve test test-fast worker bench lint format
 
 $(INSTALLED): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "No python3.11 or newer on PATH; set PYTHON=" >&2; exit 1; }
@@ -37,8 +37,15 @@ run: $(INSTALLED)
 serve: $(INSTALLED)
 	$(BIN)/python manage.py serve
 
+# The suite runs in parallel (pytest-xdist), each worker on a test database of its own; the
+# tests mostly wait on servers and processes, so more workers than cores pay.
+TEST_WORKERS ?= 4
 test: $(INSTALLED) $(AZURITE)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+
+# Everything but the slow, end-to-end and browser tests (docs/testing.md): under 90 s.
+test-fast: $(INSTALLED) $(AZURITE)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not slow and not e2e and not browser"
 
 worker: $(INSTALLED)
 	$(BIN)/celery -A meetstream worker --beat --loglevel=info

@@ -5,7 +5,7 @@ import threading
 
 from bench.setup import Bench, ok
 from bench.timing import Row, compare, timed
-from storageconfig import s3
+from storageconfig.backends.aws import s3
 
 PREFIXES = {"audio": "a", "video": "v", "transcript": "t", "metadata": "m"}
 

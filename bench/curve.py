@@ -1,4 +1,4 @@
-"""The upload curve behind S3_UPLOAD_PART_MB and S3_UPLOAD_THREADS: the 256 MiB video alone,
+"""The upload curve behind UPLOAD_PART_MB and UPLOAD_THREADS: the 256 MiB video alone,
 through our upload in this process, for each part size and thread count, against boto3's
 upload_file with its defaults (8 MiB parts, 10 threads). `python -m bench curve`; not in the
 default run (it takes a few minutes)."""
@@ -11,7 +11,7 @@ from django.test import override_settings
 from bench.setup import Bench
 from bench.timing import Row, timed
 from bench.upload import MiB, _ours, left_bot, plain_boto3
-from bots.simulation import video_write
+from bots.recorder.simulation import video_write
 
 PARTS = (8, 16, 64)
 THREADS = (4, 8, 10)
@@ -26,7 +26,7 @@ def rows(bench: Bench) -> list[Row]:
     for part in PARTS:
         for threads in THREADS:
             ours, base = [], []
-            with override_settings(S3_UPLOAD_PART_MB=part, S3_UPLOAD_THREADS=threads):
+            with override_settings(UPLOAD_PART_MB=part, UPLOAD_THREADS=threads):
                 for _ in range(ROUNDS):
                     bot = left_bot(bench.tenant, files)
                     ours.append(timed(lambda bot=bot: _ours(bot)))

@@ -1,5 +1,5 @@
 """Uploads as deployed: gunicorn (the project's config) takes the recorder's `left`, and a
-Celery worker (prefork, `--beat`, the README's command) on Redis uploads; timed from `left`
+Celery worker (prefork, `--beat`, docs/operations.md's command) on Redis uploads; timed from `left`
 until the bot is Done, against boto3 `upload_file` of the same files on the same server."""
 
 import os
@@ -18,7 +18,7 @@ from bench.setup import Bench
 from bench.timing import Row, spread
 from bench.upload import MiB, left_bot, plain_boto3, recording, screenshots
 from bots.models import Bot
-from bots.simulation import video_write, wav_write
+from bots.recorder.simulation import video_write, wav_write
 from tests.support.faults import FaultProxy
 from tests.support.processes import Gunicorn, Worker, children_of, gunicorn_start, worker_start
 

@@ -10,11 +10,11 @@ from django.conf import settings
 
 from bench.setup import Bench, ok, statistics_refresh, tenant_client
 from bench.timing import Row, compare
+from bots.bot.services import bot_create
 from bots.models import Bot, BotArtifact, Pin
-from bots.services import bot_create
-from bots.simulation import meeting_simulate
-from bots.uploads import media_upload
-from meetstream.services import tenant_get_or_create
+from bots.pipeline.uploads import media_upload
+from bots.recorder.simulation import meeting_simulate
+from meetstream.tenants.services import tenant_get_or_create
 from tests.support.media import uploaded_screenshot_rows
 from tests.support.processes import Gunicorn, gunicorn_start
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from bench.setup import Bench
 from bench.stub_s3 import StubS3
 from bench.timing import Row
-from bots.storage_health import storage_health_check
-from meetstream.models import Tenant
+from bots.pipeline.storage_health import storage_health_check
+from meetstream.tenants.models import Tenant
 from storageconfig.models import HealthCheck, StorageConfig
 from storageconfig.services import StorageConfigInput, storage_config_recheck, storage_config_save
 

@@ -3,7 +3,7 @@
 from bench.setup import Bench, ok, statistics_refresh, tenant_client
 from bench.timing import Row, compare
 from bots.models import Bot, BotArtifact
-from meetstream.services import tenant_get_or_create
+from meetstream.tenants.services import tenant_get_or_create
 
 
 def _bots_crowd(tenant, count: int) -> None:

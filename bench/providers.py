@@ -16,8 +16,8 @@ from google.cloud import storage
 from bench.setup import Bench, tenant_configured
 from bench.timing import Row, spread, timed
 from bench.upload import _ours, left_bot, plain_boto3, screenshots
-from bots.simulation import video_write, wav_write
-from meetstream.emulators import (
+from bots.recorder.simulation import video_write, wav_write
+from meetstream.demo.emulators import (
     AZURITE_ACCOUNT,
     AZURITE_KEY,
     azurite_path,

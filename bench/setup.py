@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from meetstream.embedded_s3 import LocalServer, embedded_s3_start
-from meetstream.models import Tenant
-from meetstream.services import api_key_create, tenant_get_or_create
-from storageconfig import s3
+from meetstream.demo.embedded_s3 import LocalServer, embedded_s3_start
+from meetstream.tenants.models import Tenant
+from meetstream.tenants.services import api_key_create, tenant_get_or_create
+from storageconfig.backends.aws import s3
 
 
 @dataclass

@@ -16,7 +16,7 @@ import uuid
 
 import requests
 
-from meetstream.embedded_s3 import free_port, process_stop
+from meetstream.shared.processes import free_port, process_stop
 
 ETAG = b'"d41d8cd98f00b204e9800998ecf8427e"'
 SERVED: dict[str, int] = {}

@@ -22,11 +22,11 @@ from django.conf import settings
 from bench.setup import Bench
 from bench.stub_s3 import StubS3
 from bench.timing import Row, spread, timed
-from bots.lifecycle import BotEventType
+from bots.bot.lifecycle import BotEventType
+from bots.bot.services import artifact_stage, bot_create, bot_transition
 from bots.models import Bot
-from bots.services import artifact_stage, bot_create, bot_transition
-from bots.simulation import png_bytes, video_write, wav_write
-from bots.uploads import media_upload
+from bots.pipeline.uploads import media_upload
+from bots.recorder.simulation import png_bytes, video_write, wav_write
 from tests.support.processes import command_run
 
 MiB = 1024 * 1024

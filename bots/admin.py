@@ -5,8 +5,9 @@ guide promises where a bot's media went stays known)."""
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
-from bots.deletion import deletable, deletion_request
-from bots.lifecycle import BotStatus
+from bots.bot.deletion import deletable, deletion_request
+from bots.bot.lifecycle import BotStatus
+from bots.bot.media_state import MEDIA_STATES, with_media
 from bots.models import (
     Bot,
     BotArtifact,
@@ -16,12 +17,12 @@ from bots.models import (
     WebhookAttempt,
     WebhookEvent,
 )
-from bots.redelivery import uploads_redeliver
+from bots.pipeline.redelivery import uploads_redeliver
+from bots.pipeline.upload_lifecycle import UploadState
 from bots.tasks import dispatch_webhooks, upload_bot_media
-from bots.upload_lifecycle import UploadState
-from bots.webhooks import webhook_resend
-from meetstream.admin import shortened
-from meetstream.errors import Conflict
+from bots.webhooks.delivery import webhook_resend
+from meetstream.shared.display import shortened
+from meetstream.shared.errors import Conflict
 
 
 class ReadOnly:
@@ -147,34 +148,26 @@ class WebhookEventAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
 
 
 class MediaStateFilter(admin.SimpleListFilter):
+    """The media state the API shows (bots.bot.media_state's one SQL expression). The filter's
+    former values still work: gave_up, retry_wait, unfinished."""
+
     title = "media state"
     parameter_name = "media"
+    FORMER = {
+        "gave_up": ("partial", "failed"),
+        "retry_wait": ("retrying",),
+        "unfinished": ("pending", "uploading", "retrying"),
+    }
 
     def lookups(self, request, model_admin):
-        return [
-            ("gave_up", "Has files given up"),
-            ("retry_wait", "Has files waiting to retry"),
-            ("unfinished", "Has files not uploaded yet"),
-            ("uploaded", "Everything uploaded"),
-        ]
+        return [(state, state) for state in MEDIA_STATES]
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value in {UploadState.GAVE_UP, UploadState.RETRY_WAIT}:
-            return queryset.filter(artifacts__state=value).distinct()
-        if value == "unfinished":
-            return (
-                queryset.filter(artifacts__isnull=False)
-                .exclude(artifacts__state=UploadState.UPLOADED)
-                .distinct()
-            )
-        if value == "uploaded":
-            return (
-                queryset.filter(artifacts__isnull=False)
-                .exclude(artifacts__state__in=set(UploadState) - {UploadState.UPLOADED})
-                .distinct()
-            )
-        return queryset
+        states = self.FORMER.get(value, (value,) if value in MEDIA_STATES else ())
+        if not states:
+            return queryset
+        return with_media(queryset).filter(media_state__in=states)
 
 
 class RetentionFilter(admin.SimpleListFilter):
@@ -222,6 +215,7 @@ class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
         "tenant",
         "platform",
         "status",
+        "media_state_shown",
         "retention",
         "deletion",
         "created_at",
@@ -263,6 +257,13 @@ class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
         MediaRemovalInline,
     ]
     actions = ["retry_given_up_uploads", "delete_media"]
+
+    def get_queryset(self, request):
+        return with_media(super().get_queryset(request))
+
+    @admin.display(description="media", ordering="media_state")
+    def media_state_shown(self, bot: Bot) -> str:
+        return bot.media_state
 
     @admin.display(description="retention")
     def retention(self, bot: Bot) -> str:

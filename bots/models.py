@@ -1,12 +1,12 @@
 from django.db import models
 
-from bots.lifecycle import BotEventType, BotStatus
-from bots.removal_lifecycle import RemovalReason, RemovalState
-from bots.upload_lifecycle import UNFINISHED, UploadState
-from bots.webhook_lifecycle import OPEN, WebhookState
-from meetstream.ids import new_webhook_message_id, public_id
-from meetstream.logcontext import log_bind
-from meetstream.models import Tenant
+from bots.bot.lifecycle import BotEventType, BotStatus
+from bots.bot.removal_lifecycle import RemovalReason, RemovalState
+from bots.pipeline.upload_lifecycle import UNFINISHED, UploadState
+from bots.webhooks.lifecycle import OPEN, WebhookState
+from meetstream.shared.ids import new_webhook_message_id, public_id
+from meetstream.shared.logcontext import log_bind
+from meetstream.tenants.models import Tenant
 from storageconfig.models import StorageConfig
 
 
@@ -138,7 +138,7 @@ class BotArtifact(models.Model):
     captured_at = models.DateTimeField(null=True, blank=True)  # screenshots only
     bucket = models.CharField(max_length=63, blank=True, default="")
     key = models.CharField(max_length=1024, blank=True, default="")
-    # Moved only through bots.upload_lifecycle.UPLOADS.
+    # Moved only through bots.pipeline.upload_lifecycle.UPLOADS.
     state = models.CharField(max_length=16, choices=UploadState.choices, default=UploadState.STAGED)
     attempts = models.PositiveIntegerField(default=0)  # failed or finished tries this round
     next_attempt_at = models.DateTimeField(null=True, blank=True)  # in retry_wait
@@ -176,7 +176,7 @@ class BotArtifact(models.Model):
                 condition=models.Q(state__in=sorted(UNFINISHED)),
                 name="bots_artifact_unfinished",
             ),
-            # bots.media_state asks, per bot, whether (or how many) files are in a state.
+            # bots.bot.media_state asks, per bot, whether (or how many) files are in a state.
             models.Index(fields=["bot", "state"], name="bots_artifact_bot_state"),
             # The given-up gauge counts these at each metrics scrape.
             models.Index(
@@ -206,7 +206,7 @@ class WebhookEvent(models.Model):
     event = models.CharField(max_length=64)
     url = models.URLField(max_length=2048)
     payload = models.JSONField()
-    # Moved only through bots.webhook_lifecycle.WEBHOOKS.
+    # Moved only through bots.webhooks.lifecycle.WEBHOOKS.
     state = models.CharField(
         max_length=16, choices=WebhookState.choices, default=WebhookState.PENDING
     )
@@ -246,7 +246,7 @@ class MediaRemoval(models.Model):
 
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="removals")
     reason = models.CharField(max_length=16, choices=RemovalReason.choices)
-    # Moved only through bots.removal_lifecycle.REMOVALS.
+    # Moved only through bots.bot.removal_lifecycle.REMOVALS.
     state = models.CharField(
         max_length=16, choices=RemovalState.choices, default=RemovalState.SCHEDULED
     )

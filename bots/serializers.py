@@ -1,14 +1,13 @@
-from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bots.lifecycle import BotStatus
-from bots.media_state import MEDIA_STATES
-from bots.meetings import MEETING_LINK_PATTERN, meeting_platform
+from bots.bot.lifecycle import BotStatus
+from bots.bot.media_state import MEDIA_STATES
+from bots.bot.meetings import MEETING_LINK_PATTERN, meeting_platform
 from bots.models import Platform
-from bots.upload_lifecycle import UploadState
-from meetstream.errors import RuleError
-from meetstream.serializers import (
+from bots.pipeline.upload_lifecycle import UploadState
+from meetstream.shared.errors import RuleError
+from meetstream.shared.serializers import (
     StrictCharField,
     StrictChoiceField,
     StrictIntegerField,
@@ -74,20 +73,15 @@ class BotCreateSerializer(StrictSerializer):
         return receiver_url(value)
 
     def create_arguments(self) -> dict:
-        """The validated request as bots.services.bot_create takes it."""
+        """The validated request as bots.bot.services.bot_create takes it."""
         data = self.validated_data
         recording = data.get("recording_config", {})
-        retention = recording.get("retention")
-        if retention is None:
-            hours = settings.MEDIA_RETENTION_HOURS
-        else:
-            hours = retention["hours"] if retention["type"] == "timed" else None
         return {
             "meeting_link": data["meeting_link"],
             "bot_name": data["bot_name"],
             "callback_url": data.get("callback_url", ""),
             "transcript_provider": recording.get("transcript", {}).get("provider", "meetstream"),
-            "retention_hours": hours,
+            "retention": recording.get("retention"),
         }
 
 

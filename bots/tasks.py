@@ -1,22 +1,24 @@
 """The top of the app: Celery tasks call down into services; nothing below imports them.
 
-Below, work is queued by task name (`meetstream.celery.task_queue`). Every kind of scheduled
-work is rows on meetstream.due_work: `run_due_work` (beat) finds what is due and queues it, and
-each task claims its rows before it touches them, so a task queued twice does the work once.
+Below, work is queued by task name (`meetstream.shared.tasks.task_queue`). Every kind of
+scheduled work is rows on meetstream.shared.due_work: `run_due_work` (beat) finds what is due
+and queues it, and each task claims its rows before it touches them, so a task queued twice
+does the work once.
 """
 
 from celery import shared_task
 from django.utils import timezone
 
-from bots.deletion import deletions_due, media_delete
-from bots.idempotency import idempotency_keys_purge
+from bots.bot.deletion import deletions_due, media_delete
+from bots.bot.idempotency import idempotency_keys_purge
+from bots.bot.retention import expiries_due, media_expire
 from bots.models import Bot
-from bots.retention import expiries_due, media_expire
-from bots.simulation import meeting_simulate
-from bots.staging import staged_copies_sweep, staged_partials_sweep
-from bots.storage_health import storage_health_check
-from bots.uploads import media_upload, uploads_due
-from bots.webhooks import webhook_deliver, webhooks_claim, webhooks_with_due_events
+from bots.pipeline.schedule import uploads_due
+from bots.pipeline.staging import staged_copies_sweep, staged_partials_sweep
+from bots.pipeline.storage_health import storage_health_check
+from bots.pipeline.uploads import media_upload
+from bots.recorder.simulation import meeting_simulate
+from bots.webhooks.delivery import webhook_deliver, webhooks_claim, webhooks_with_due_events
 from storageconfig.health_checks import health_checks_due, health_interval
 
 

@@ -16,5 +16,5 @@ urlpatterns = [
         name="bot-redeliver",
     ),
     path("api/v1/bots/<str:bot_id>/status", views.BotStatusView.as_view(), name="bot-status"),
-    path("", include("bots.recorder_urls")),
+    path("", include("bots.recorder.urls")),
 ]

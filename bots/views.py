@@ -9,13 +9,13 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bots.deletion import deletion_request
-from bots.idempotency import bot_create_once, idempotency_key_check, request_digest
-from bots.lifecycle import BotStatus
-from bots.media_state import MEDIA_STATES, with_media
+from bots.bot.deletion import deletion_request
+from bots.bot.idempotency import bot_create_replayable
+from bots.bot.lifecycle import BotStatus
+from bots.bot.media_state import MEDIA_STATES
+from bots.bot.selectors import bot_get_for_tenant, bot_list, bot_media_summary, bot_retention
 from bots.models import Bot
-from bots.redelivery import media_redeliver
-from bots.selectors import bot_get_for_tenant, bot_media_summary, bot_retention
+from bots.pipeline.redelivery import media_redeliver
 from bots.serializers import (
     BotCreatedSerializer,
     BotCreateSerializer,
@@ -26,8 +26,7 @@ from bots.serializers import (
     DeletionAcceptedSerializer,
     RedeliveryAcceptedSerializer,
 )
-from bots.services import bot_create
-from meetstream.schema import INVALID, NOT_FOUND, error, whole_number
+from meetstream.shared.schema import INVALID, NOT_FOUND, error, whole_number
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -53,32 +52,14 @@ class BotCreateView(APIView):
     def post(self, request):
         serializer = BotCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tenant = request.user.tenant
-
-        def create() -> tuple[Bot, dict]:
-            bot = bot_create(tenant=tenant, **serializer.create_arguments())
-            return bot, _created_body(bot)
-
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            return Response(create()[1], status=201)
-        body, replayed = bot_create_once(
-            tenant=tenant,
-            key=idempotency_key_check(key),
-            digest=request_digest(request.data),
-            create=create,
+        answer, replayed = bot_create_replayable(
+            tenant=request.user.tenant,
+            arguments=serializer.create_arguments(),
+            key=request.headers.get("Idempotency-Key"),
+            data=request.data,
         )
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
-        return Response(body, status=201, headers=headers)
-
-
-def _created_body(bot: Bot) -> dict:
-    return {
-        "bot_id": bot.public_id,
-        "transcript_id": bot.transcript_id,
-        "meeting_url": bot.meeting_link,
-        "status": bot.status,
-    }
+        return Response(answer, status=201, headers=headers)
 
 
 class BotStatusView(APIView):
@@ -179,7 +160,7 @@ class BotListView(APIView):
         # A plain dict: DRF would skip an empty `?created_before=` of a QueryDict.
         query = BotListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        bots = with_media(Bot.objects.filter(tenant=request.user.tenant)).filter(**_filters(query))
+        bots = bot_list(tenant=request.user.tenant, filters=query.validated_data)
         paginator = BotCursor()
         page = paginator.paginate_queryset(bots, request, view=self)
         return Response(
@@ -189,14 +170,3 @@ class BotListView(APIView):
                 "results": BotListItemSerializer(page, many=True).data,
             }
         )
-
-
-def _filters(query) -> dict:
-    given = query.validated_data
-    lookups = {
-        "status": "status",
-        "media_state": "media_state",
-        "created_after": "created_at__gt",
-        "created_before": "created_at__lt",
-    }
-    return {lookup: given[name] for name, lookup in lookups.items() if name in given}

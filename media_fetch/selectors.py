@@ -4,13 +4,13 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from bots.artifacts import SCREENSHOT
-from bots.lifecycle import RECORDING, BotStatus
+from bots.bot.lifecycle import RECORDING, BotStatus
+from bots.bot.selectors import BotNotFound, pin_storage
 from bots.models import Bot, BotArtifact, Platform
-from bots.selectors import BotNotFound, pin_storage
-from bots.upload_lifecycle import GONE, STORED, UploadState
-from meetstream.errors import DomainError, Forbidden, Gone, NotFound
-from meetstream.models import Tenant
+from bots.pipeline.artifacts import SCREENSHOT, screenshot_name
+from bots.pipeline.upload_lifecycle import GONE, STORED, UploadState
+from meetstream.shared.errors import DomainError, Forbidden, Gone, NotFound
+from meetstream.tenants.models import Tenant
 from storageconfig.models import AccessMode
 from storageconfig.selectors import ServingStorage, platform_storage
 
@@ -47,7 +47,7 @@ class WriteOnly(Forbidden):
         )
 
 
-def fetch_bot(
+def bot_get_fetchable(
     *, tenant: Tenant, bot_id: str | None = None, transcript_id: str | None = None
 ) -> Bot:
     """The tenant's bot with its pin and pinned revision, in one query; a 404 naming its
@@ -69,7 +69,7 @@ def fetch_bot(
     return bot
 
 
-def fetch_artifact(*, bot: Bot, name: str, label: str) -> BotArtifact:
+def artifact_get_fetchable(*, bot: Bot, name: str, label: str) -> BotArtifact:
     """The uploaded file, or a 404 that says why there is none."""
     try:
         artifact = BotArtifact.objects.get(bot=bot, name=name)
@@ -100,7 +100,7 @@ def serving_storage(*, bot: Bot, key: str, fallback: bool = False) -> ServingSto
     return platform_storage() if fallback else storage
 
 
-def require_screenshots(bot: Bot) -> None:
+def screenshots_offered_check(bot: Bot) -> None:
     if bot.platform == Platform.ZOOM:
         raise DomainError("Screenshots are not supported for Zoom bots.")
 
@@ -120,7 +120,7 @@ def screenshots_uploaded(*, bot: Bot):
     return _screenshots(bot).filter(served()).order_by("captured_at", "name")
 
 
-def screenshots_gone(*, bot: Bot) -> None:
+def screenshots_gone_raise(*, bot: Bot) -> None:
     """A 410 when the bot's screenshots were deleted (or expired) and none is left."""
     if bot.deletion_requested_at is None and bot.status != BotStatus.MEDIA_EXPIRED:
         return
@@ -129,8 +129,9 @@ def screenshots_gone(*, bot: Bot) -> None:
         raise MediaGone(gone_message(bot, "screenshots", gone.deleted_at))
 
 
-def screenshot_name(screenshot_id: str) -> str:
-    name = f"screenshots/{screenshot_id.lower()}.png"
+def screenshot_name_check(screenshot_id: str) -> str:
+    """The screenshot's file name, or a 404 when the id cannot be one."""
+    name = screenshot_name(screenshot_id)
     if not SCREENSHOT.match(name):
         raise MediaNotFound("Screenshot not found.")
     return name

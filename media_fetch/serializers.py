@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from meetstream.schema import closed, enum_field
+from meetstream.shared.schema import closed, enum_field
 from storageconfig.models import AccessMode
 
 

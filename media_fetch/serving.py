@@ -4,7 +4,7 @@ from django.http import StreamingHttpResponse
 
 from bots.models import Bot, BotArtifact
 from media_fetch.selectors import serving_storage
-from meetstream.errors import DomainError, Forbidden, NotFound, UpstreamFailed
+from meetstream.shared.errors import DomainError, Forbidden, NotFound, UpstreamFailed
 from storageconfig.failures import StorageError
 
 # What a bucket's refusal means for the request; anything else is the bucket failing us.

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.utils import timezone
 
 from bots.models import Bot, BotArtifact
-from bots.upload_lifecycle import STORED
+from bots.pipeline.upload_lifecycle import STORED
 from media_fetch.selectors import serving_storage
 from media_fetch.serving import unserved
 from storageconfig.backends.base import Backend, Stored

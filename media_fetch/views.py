@@ -4,13 +4,13 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bots.artifacts import SCREENSHOT
+from bots.pipeline.artifacts import SCREENSHOT, screenshots_folder, transcript_name
 from media_fetch.selectors import (
-    fetch_artifact,
-    fetch_bot,
-    require_screenshots,
-    screenshot_name,
-    screenshots_gone,
+    artifact_get_fetchable,
+    bot_get_fetchable,
+    screenshot_name_check,
+    screenshots_gone_raise,
+    screenshots_offered_check,
     screenshots_page,
 )
 from media_fetch.serializers import (
@@ -28,8 +28,8 @@ from media_fetch.serializers import (
 )
 from media_fetch.serving import json_response, presigned_url, presigned_urls
 from media_fetch.verification import media_verify
-from meetstream.schema import INVALID, ErrorSerializer, error, one_of, whole_number
-from storageconfig.s3 import PRESIGN_SECONDS
+from meetstream.shared.schema import INVALID, ErrorSerializer, error, one_of, whole_number
+from storageconfig.backends.base import URL_SECONDS
 
 PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 20, 100, 10**9
 ERRORS = {
@@ -84,9 +84,9 @@ class AudioView(APIView):
     )
     def get(self, request, bot_id: str):
         extension = _choice(request, "format", ("wav", "mp3"), "wav")
-        bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
+        bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
         label = "audio" if extension == "wav" else "MP3 audio"
-        artifact = fetch_artifact(bot=bot, name=f"audio.{extension}", label=label)
+        artifact = artifact_get_fetchable(bot=bot, name=f"audio.{extension}", label=label)
         url, life = presigned_url(bot=bot, artifact=artifact)
         return Response({"bot_id": bot.public_id, "audio_url": url, "expires_in": life})
 
@@ -98,8 +98,8 @@ class VideoView(APIView):
         responses={200: VideoUrlSerializer, **ERRORS},
     )
     def get(self, request, bot_id: str):
-        bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
-        artifact = fetch_artifact(bot=bot, name="meeting_recording.mp4", label="video")
+        bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
+        artifact = artifact_get_fetchable(bot=bot, name="meeting_recording.mp4", label="video")
         url, life = presigned_url(bot=bot, artifact=artifact)
         return Response({"bot_id": bot.public_id, "video_url": url, "expires_in": life})
 
@@ -119,14 +119,14 @@ class ScreenshotListView(APIView):
     def get(self, request, bot_id: str):
         number = _positive(request, "page", 1, MAX_PAGE)
         size = _positive(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
-        bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
-        require_screenshots(bot)
+        bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
+        screenshots_offered_check(bot)
         page = screenshots_page(bot=bot, number=number, size=size)
         if not page.items:
-            screenshots_gone(bot=bot)
-        urls, life = [], PRESIGN_SECONDS
+            screenshots_gone_raise(bot=bot)
+        urls, life = [], URL_SECONDS
         if hasattr(bot, "pin"):
-            folder = f"{bot.pin.prefixes['metadata']}/{bot.public_id}_screenshots/"
+            folder = screenshots_folder(bot.pin.prefixes["metadata"], bot.public_id)
             urls, life = presigned_urls(bot=bot, artifacts=page.items, folder=folder)
 
         def link(to: int) -> str:
@@ -154,9 +154,11 @@ class ScreenshotView(APIView):
         responses={200: ScreenshotSerializer, **ERRORS},
     )
     def get(self, request, bot_id: str, screenshot_id: str):
-        bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
-        require_screenshots(bot)
-        artifact = fetch_artifact(bot=bot, name=screenshot_name(screenshot_id), label="screenshot")
+        bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
+        screenshots_offered_check(bot)
+        artifact = artifact_get_fetchable(
+            bot=bot, name=screenshot_name_check(screenshot_id), label="screenshot"
+        )
         return Response(_screenshot(artifact, *presigned_url(bot=bot, artifact=artifact)))
 
 
@@ -198,17 +200,15 @@ class BotDocumentView(APIView):
     )
     def get(self, request, bot_id: str):
         kind = _choice(request, "type", DOCUMENT_TYPES)
-        bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
+        bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
         if kind == "transcription":
-            name, label = _transcript_name(bot, raw=False), "transcript"
+            name = transcript_name(bot.transcript_provider, bot.transcript_id, raw=False)
+            label = "transcript"
         else:
             name, label = BOT_DOCUMENTS[kind]
-        return json_response(bot=bot, artifact=fetch_artifact(bot=bot, name=name, label=label))
-
-
-def _transcript_name(bot, *, raw: bool) -> str:
-    kind = "raw" if raw else "processed"
-    return f"transcription/{bot.transcript_provider}/{bot.transcript_id}/{kind}_transcript.json"
+        return json_response(
+            bot=bot, artifact=artifact_get_fetchable(bot=bot, name=name, label=label)
+        )
 
 
 class TranscriptView(APIView):
@@ -223,9 +223,10 @@ class TranscriptView(APIView):
     )
     def get(self, request, transcript_id: str):
         raw = _choice(request, "raw", ("true", "false", "1", "0"), "false") in {"true", "1"}
-        bot = fetch_bot(tenant=request.user.tenant, transcript_id=transcript_id)
+        bot = bot_get_fetchable(tenant=request.user.tenant, transcript_id=transcript_id)
         label = "raw transcript" if raw else "transcript"
-        artifact = fetch_artifact(bot=bot, name=_transcript_name(bot, raw=raw), label=label)
+        name = transcript_name(bot.transcript_provider, bot.transcript_id, raw=raw)
+        artifact = artifact_get_fetchable(bot=bot, name=name, label=label)
         return json_response(bot=bot, artifact=artifact)
 
 
@@ -237,5 +238,5 @@ class VerifyView(APIView):
         responses={200: VerificationSerializer, **ERRORS},
     )
     def get(self, request, bot_id: str):
-        bot = fetch_bot(tenant=request.user.tenant, bot_id=bot_id)
+        bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
         return Response(media_verify(bot=bot))

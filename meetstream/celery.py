@@ -3,7 +3,7 @@ import os
 
 from celery import Celery, signals
 
-from meetstream.metrics_dir import metrics_dir_prepare
+from meetstream.shared.metrics_dir import metrics_dir_prepare
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meetstream.settings")
 # A worker serving metrics counts in each pool process (multiprocess mode), so the folder must
@@ -39,7 +39,7 @@ def _worker_output_formatted(instance=None, **_) -> None:
     if settings.LOG_FORMAT == "json" and instance is not None:
         import celery.apps.worker
 
-        from meetstream.logcontext import json_say
+        from meetstream.shared.logcontext import json_say
 
         instance.quiet = True
         celery.apps.worker.safe_say = json_say
@@ -60,10 +60,11 @@ def _secrets_required(**_) -> None:
 
 
 @signals.worker_init.connect
-def _s3_models_load(**_) -> None:
-    from storageconfig.s3 import models_load
+def _providers_prepare(**_) -> None:
+    from storageconfig.backends import PROVIDERS, backend_class
 
-    models_load()
+    for name in PROVIDERS:
+        backend_class(name).process_prepare()
 
 
 @signals.worker_init.connect
@@ -79,7 +80,7 @@ def _metrics_serve(**_) -> None:
 @signals.worker_shutdown.connect
 def _metrics_folder_released(**_) -> None:
     if WORKER_METRICS_PORT:
-        from meetstream.metrics_dir import metrics_dir_release
+        from meetstream.shared.metrics_dir import metrics_dir_release
 
         metrics_dir_release()
 
@@ -94,7 +95,7 @@ def _metrics_process_exited(pid=None, **_) -> None:
 
 @signals.before_task_publish.connect
 def _request_id_sent(headers=None, **_) -> None:
-    from meetstream.logcontext import log_context
+    from meetstream.shared.logcontext import log_context
 
     if headers is not None and (request_id := log_context().get("request_id")):
         headers.setdefault("request_id", request_id)
@@ -105,25 +106,14 @@ _task_contexts: dict[str, object] = {}
 
 @signals.task_prerun.connect
 def _task_context_start(task_id=None, task=None, **_) -> None:
-    from meetstream.logcontext import task_context_start
+    from meetstream.shared.logcontext import task_context_start
 
     _task_contexts[task_id] = task_context_start(task_id, task.request.get("request_id"))
 
 
 @signals.task_postrun.connect
 def _task_context_end(task_id=None, **_) -> None:
-    from meetstream.logcontext import log_context_end
+    from meetstream.shared.logcontext import log_context_end
 
     if (token := _task_contexts.pop(task_id, None)) is not None:
         log_context_end(token)
-
-
-def task_queue(name: str, *args) -> None:
-    """Queue a task by name (so services need not import the tasks above them); with the
-    broker down, log it and leave the work to the beat task that finds it (its scheduler)."""
-    try:
-        app.tasks[name].delay(*args)
-    except Exception:  # kombu raises various connection errors once its publish retries end
-        logging.getLogger(__name__).warning(
-            "Could not queue %s%r; its scheduler will pick the work up", name, args, exc_info=True
-        )

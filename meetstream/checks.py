@@ -77,7 +77,7 @@ def platform_bucket_check(app_configs=None, **kwargs) -> list[Warning]:
 @register(deploy=True)
 def staging_bucket_check(app_configs=None, **kwargs) -> list[Warning]:
     """With STAGING_S3_BUCKET, a HeadBucket on it within 2 s: recorder files go nowhere else."""
-    from bots.staging import staging_bucket
+    from bots.pipeline.staging import staging_bucket
 
     bucket = staging_bucket()
     if bucket is None or (failure := bucket.bucket_probe()) is None:

@@ -7,8 +7,8 @@ is made here, in the master, before any worker imports prometheus_client.
 
 import os
 
-from meetstream.logcontext import logging_config
-from meetstream.metrics_dir import metrics_dir_prepare, metrics_dir_release
+from meetstream.shared.logcontext import logging_config
+from meetstream.shared.metrics_dir import metrics_dir_prepare, metrics_dir_release
 
 metrics_dir_prepare("web")
 

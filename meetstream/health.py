@@ -17,10 +17,10 @@ from health_check.checks import Database, Storage
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
-from bots.staging import staging_bucket
+from bots.pipeline.staging import staging_bucket
 from meetstream.celery import app as celery_app
+from storageconfig.backends.base import PROBE_SECONDS
 from storageconfig.checks import platform_bucket_probe
-from storageconfig.s3 import PROBE_SECONDS
 
 logger = logging.getLogger(__name__)
 TWO_SECONDS = datetime.timedelta(seconds=PROBE_SECONDS)

@@ -3,7 +3,7 @@
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import IsAuthenticated
 
-from bots.recorder_auth import RecorderTokenAuthentication
+from bots.recorder.auth import RecorderTokenAuthentication
 
 
 class SchemaView(SpectacularAPIView):

@@ -1,11 +1,12 @@
-"""Settings, all read from the environment (see the README for every variable and its default)."""
+"""Settings, all read from the environment (docs/operations.md names every variable and its
+default)."""
 
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 
-from meetstream.env import (
+from meetstream.shared.env import (
     REQUIRED_SECRETS,
     env_bool,
     env_choice,
@@ -14,9 +15,10 @@ from meetstream.env import (
     env_list,
     env_str,
 )
-from meetstream.logcontext import log_format, logging_config
-from meetstream.timing import SCHEDULER_EVERY
+from meetstream.shared.logcontext import log_format, logging_config
+from meetstream.shared.timing import SCHEDULER_EVERY
 from meetstream.webhook_schema import WEBHOOK_COMPONENTS
+from storageconfig.backends import sdk_loggers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -44,15 +46,17 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "meetstream",
+    "meetstream.tenants",
+    "meetstream.demo",
     "storageconfig",
     "bots",
     "media_fetch",
 ]
 
 MIDDLEWARE = [
-    "meetstream.proxy.ClientAddressMiddleware",
-    "meetstream.logcontext.RequestIdMiddleware",
-    "meetstream.metrics.RequestMetricsMiddleware",
+    "meetstream.shared.proxy.ClientAddressMiddleware",
+    "meetstream.shared.logcontext.RequestIdMiddleware",
+    "meetstream.shared.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,7 +140,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 
 # Recorder files are staged under MEDIA_ROOT (the "staging" storage), or across machines in an
-# S3 bucket of the platform's account, with its credentials and endpoint (bots.staging).
+# S3 bucket of the platform's account, with its credentials and endpoint (bots.pipeline.staging).
 STAGING_S3_BUCKET = env_str("STAGING_S3_BUCKET")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -145,12 +149,12 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["meetstream.authentication.ApiKeyAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["meetstream.tenants.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["meetstream.parsers.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["meetstream.shared.parsers.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "meetstream.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "meetstream.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "meetstream.shared.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "meetstream.shared.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "storage_config_write": env_str("STORAGE_CONFIG_THROTTLE_RATE") or "20/min",
     },
@@ -173,15 +177,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "MediaStateEnum": "bots.media_state.MEDIA_STATES",
-        "UploadStateEnum": "bots.upload_lifecycle.UploadState",
+        "MediaStateEnum": "bots.bot.media_state.MEDIA_STATES",
+        "UploadStateEnum": "bots.pipeline.upload_lifecycle.UploadState",
         "StorageReasonEnum": "storageconfig.failures.REASONS",
         "StorageCheckEnum": "storageconfig.serializers.CHECKS",
     },
-    "PREPROCESSING_HOOKS": ["meetstream.schema.public_endpoints"],
+    "PREPROCESSING_HOOKS": ["meetstream.schema_hooks.public_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "meetstream.schema.closed_shapes",
+        "meetstream.schema_hooks.closed_shapes",
     ],
 }
 # The recorder's schema (/internal/schema/): its own routes, nothing left out.
@@ -210,12 +214,13 @@ STORAGE_ROLE_SESSION_SECONDS = env_int(
 )
 STORAGE_ALLOW_PRIVATE_ENDPOINTS = env_bool("STORAGE_ALLOW_PRIVATE_ENDPOINTS", False)
 # Uploads: files of one bot in flight at once, and how a failed one is tried again
-# (meetstream.timing has every delay of the upload path).
+# (meetstream.shared.timing has every delay of the upload path).
 MEDIA_UPLOAD_CONCURRENCY = env_int("MEDIA_UPLOAD_CONCURRENCY", 8, minimum=1)
 # A large file goes up in parts of this size (S3 allows 5 MiB to 5 GiB, 10,000 parts at most),
-# this many at once; the README's upload curve measured the defaults.
-S3_UPLOAD_PART_MB = env_int("S3_UPLOAD_PART_MB", 8, minimum=5, maximum=5120)
-S3_UPLOAD_THREADS = env_int("S3_UPLOAD_THREADS", 4, minimum=1, maximum=32)
+# this many at once, whatever the provider; docs/benchmarks.md's upload curve measured the
+# defaults. Their former names (S3_UPLOAD_PART_MB, S3_UPLOAD_THREADS) still work.
+UPLOAD_PART_MB = env_int("UPLOAD_PART_MB", 8, minimum=5, maximum=5120, alias="S3_UPLOAD_PART_MB")
+UPLOAD_THREADS = env_int("UPLOAD_THREADS", 4, minimum=1, maximum=32, alias="S3_UPLOAD_THREADS")
 MEDIA_UPLOAD_MAX_ATTEMPTS = env_int("MEDIA_UPLOAD_MAX_ATTEMPTS", 10, minimum=1)
 MEDIA_UPLOAD_RETRY_BASE_SECONDS = env_int("MEDIA_UPLOAD_RETRY_BASE_SECONDS", 30, minimum=1)
 # A given-up file's staged copy is kept this long for a redelivery (CONTRACT section 12).
@@ -236,8 +241,11 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1, maxi
 # check it; `false` stops sending it once they verify webhook-signature.
 WEBHOOK_LEGACY_SIGNATURE = env_bool("WEBHOOK_LEGACY_SIGNATURE", True)
 WEBHOOK_TENANT_CONCURRENCY = env_int("WEBHOOK_TENANT_CONCURRENCY", 2, minimum=1, maximum=100)
-# Seconds an upload request may wait for S3 to read or answer before it is retried.
-S3_TRANSFER_READ_TIMEOUT = env_int("S3_TRANSFER_READ_TIMEOUT", 60, minimum=1)
+# Seconds an upload request may wait for the bucket to read or answer before it is retried
+# (formerly S3_TRANSFER_READ_TIMEOUT, which still works).
+UPLOAD_READ_TIMEOUT = env_int(
+    "UPLOAD_READ_TIMEOUT", 60, minimum=1, alias="S3_TRANSFER_READ_TIMEOUT"
+)
 
 RECORDER_TOKEN = env_str("RECORDER_TOKEN")
 RECORDER_MODE = env_choice("RECORDER_MODE", "external", ("external", "simulated"))
@@ -270,7 +278,7 @@ if EMBEDDED_BROKER_DIR and not REDIS_URL:
         "control_folder": str(Path(EMBEDDED_BROKER_DIR) / "control"),
         "store_processed": False,
     }
-# The one scheduler of all due work (meetstream.due_work).
+# The one scheduler of all due work (meetstream.shared.due_work).
 CELERY_BEAT_SCHEDULE = {
     "run-due-work": {
         "task": "bots.tasks.run_due_work",
@@ -279,9 +287,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # LOG_FORMAT=json: one JSON object per line with request_id, tenant, bot_id and task_id, from
-# every logger of every process (meetstream.logcontext.logging_config).
+# every logger of every process (meetstream.shared.logcontext.logging_config).
 LOG_FORMAT = log_format()
-LOGGING = logging_config()
+LOGGING = logging_config(quieted=sdk_loggers())
 
 # Operators: /metrics asks for `Authorization: Bearer <METRICS_TOKEN>` when it is set; a worker
 # serves its metrics on WORKER_METRICS_PORT when that is set (meetstream.metrics), the same way,

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from meetstream.env import REQUIRED_SECRETS
+from meetstream.shared.env import REQUIRED_SECRETS
 
 DEMO_SECRETS = "demo-secrets.env"
 
@@ -34,7 +34,7 @@ def production_secrets_require() -> None:
     if missing := settings.SECRETS_DEFAULTED:
         raise ImproperlyConfigured(
             f"{' and '.join(missing)} must be set when DEBUG is false: the defaults are public. "
-            "See the README's environment table."
+            "See docs/operations.md, Environment."
         )
     if problems := fernet_key_problems():
         raise ImproperlyConfigured(

@@ -6,11 +6,11 @@ from drf_spectacular.views import SpectacularSwaggerView
 from meetstream.health import ReadinessView, liveness
 from meetstream.metrics import metrics_view
 from meetstream.schema_views import InternalSchemaView, SchemaView
-from meetstream.views import WebhookSecretView
+from meetstream.tenants.views import WebhookSecretView
 
-handler400 = "meetstream.errors.bad_request"
-handler404 = "meetstream.errors.not_found"
-handler500 = "meetstream.errors.server_error"
+handler400 = "meetstream.shared.errors.bad_request"
+handler404 = "meetstream.shared.errors.not_found"
+handler500 = "meetstream.shared.errors.server_error"
 
 urlpatterns = [
     path("healthz", liveness, name="healthz"),
@@ -24,7 +24,7 @@ urlpatterns = [
     path(
         "internal/schema/",
         InternalSchemaView.as_view(
-            urlconf="bots.recorder_urls", custom_settings=settings.INTERNAL_SCHEMA_SETTINGS
+            urlconf="bots.recorder.urls", custom_settings=settings.INTERNAL_SCHEMA_SETTINGS
         ),
         name="internal-schema",
     ),

@@ -10,11 +10,12 @@ from django.utils.timezone import localtime
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from meetstream.admin import shortened
-from meetstream.errors import flatten_errors
-from meetstream.models import Tenant
-from storageconfig.backends import PROVIDERS, backend_class
+from meetstream.shared.display import shortened
+from meetstream.shared.errors import flatten_errors
+from meetstream.tenants.models import Tenant
+from storageconfig.backends import PROVIDERS, backend_class, provider_get
 from storageconfig.models import AccessMode, Fallback, StorageConfig
+from storageconfig.selectors import storage_config_provider_fields
 from storageconfig.serializers import config_input
 from storageconfig.services import (
     StorageCheckFailed,
@@ -103,7 +104,7 @@ def provider_form(provider: str) -> type[StorageConfigAddForm]:
     backend = backend_class(provider)
     fields = {
         name: _form_field(name, field, name in backend.secret_fields)
-        for name, field in backend.Fields().fields.items()
+        for name, field in provider_get(provider).fields_class().fields.items()
     }
     return type(
         f"{backend.__name__}AddForm", (StorageConfigAddForm,), {"provider": provider, **fields}
@@ -174,7 +175,7 @@ class StorageConfigAdmin(admin.ModelAdmin):
     @admin.display(description="provider's settings")
     def settings(self, config: StorageConfig) -> str:
         """What the API shows of the configuration: never a secret."""
-        shown = config.backend_class.shown(config.options, config.tenant)
+        shown = storage_config_provider_fields(config, config.tenant)
         rows = ((name, "—" if value is None else value) for name, value in shown.items())
         return format_html(
             "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)

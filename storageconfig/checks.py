@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from functools import partial
 
-from meetstream import metrics
+from meetstream.shared import metrics
 from storageconfig.backends.base import Backend
 from storageconfig.failures import StorageError
 from storageconfig.selectors import platform_storage

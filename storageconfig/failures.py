@@ -1,7 +1,7 @@
 """What the storage modules raise when a provider (or STS, for a role's session) says no: one
 error, in words a customer can act on (never credentials, never the service's raw text)."""
 
-# Every `reason` the API, the upload rows and the webhooks may carry (the README's table).
+# Every `reason` the API, the upload rows and the webhooks may carry (docs/api.md's table).
 REASONS = (
     "no_such_bucket",
     "no_such_key",
@@ -67,7 +67,7 @@ def not_understood(endpoint: str, service: str, operation: str) -> StorageError:
 
 
 def egress_refused(refused) -> StorageError:
-    """The egress guard's refusal (meetstream.outbound.EgressRefused)."""
+    """The egress guard's refusal (meetstream.shared.outbound.EgressRefused)."""
     return StorageError(refused.reason, f"Refused to connect to the endpoint: {refused}")
 
 

@@ -3,7 +3,7 @@ and the API, the admin and the model all read that one list."""
 
 from rest_framework import serializers
 
-from meetstream.serializers import StrictCharField, StrictSerializer
+from meetstream.shared.serializers import StrictCharField, StrictSerializer
 from storageconfig.rules import RuleError
 
 

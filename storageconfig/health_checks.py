@@ -1,12 +1,12 @@
 """The periodic live check of every active configuration (STORAGE_HEALTH_CHECK_MINUTES), as
-rows on meetstream.due_work:
+rows on meetstream.shared.due_work:
 
     scheduled → checking (claimed, with a lease) → scheduled (`next_attempt_at` one interval on)
     scheduled, checking → retired (the configuration is no longer the active one)
 
 A configuration's first check is one interval after it was saved (its save checked it), so the
 checks of many tenants spread over the interval as their saves did. Running a check and telling
-the tenant is bots.storage_health's.
+the tenant is bots.pipeline.storage_health's.
 """
 
 from datetime import datetime, timedelta
@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from meetstream import due_work, timing
-from meetstream.due_work import Transitions
+from meetstream.shared import due_work, timing
+from meetstream.shared.due_work import Transitions
 from storageconfig.models import HealthCheck, HealthState, StorageConfig
 
 S = HealthState

@@ -4,7 +4,7 @@ from collections.abc import Hashable
 from django.db import models
 from fernet_fields import EncryptedTextField
 
-from meetstream.models import Tenant
+from meetstream.tenants.models import Tenant
 from storageconfig.backends import backend_class
 from storageconfig.backends.base import Backend
 from storageconfig.rules import DEFAULT_PREFIX, prefixes_distinct, prefixes_resolve
@@ -125,7 +125,8 @@ class HealthState(models.TextChoices):
 
 class HealthCheck(models.Model):
     """An active configuration's next live check (STORAGE_HEALTH_CHECK_MINUTES): the work's
-    schedule and lease (meetstream.due_work). Its outcome is recorded on the configuration."""
+    schedule and lease (meetstream.shared.due_work). Its outcome is recorded on the
+    configuration."""
 
     config = models.OneToOneField(
         StorageConfig, on_delete=models.CASCADE, primary_key=True, related_name="health_check"

@@ -5,8 +5,8 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from meetstream.errors import RuleError
-from meetstream.outbound import url_parse
+from meetstream.shared.errors import RuleError
+from meetstream.shared.outbound import url_parse
 
 CATEGORIES = ("audio", "video", "transcript", "metadata")
 DEFAULT_PREFIX = "meetstream"

@@ -1,14 +1,41 @@
 from dataclasses import dataclass
 
-from meetstream.errors import Forbidden
-from meetstream.models import Tenant
-from storageconfig.backends.aws import S3Backend
+from meetstream.shared.errors import Forbidden
+from meetstream.tenants.models import Tenant
+from storageconfig.backends import PLATFORM_PROVIDER, backend_class, platform_backend, provider_get
 from storageconfig.backends.base import Backend
 from storageconfig.models import AccessMode, StorageConfig
 
 
 def storage_config_get_active(*, tenant: Tenant) -> StorageConfig | None:
     return StorageConfig.objects.filter(tenant=tenant, is_active=True).first()
+
+
+def external_id_shown(tenant: Tenant) -> dict:
+    """The ExternalId a role must require, and how the tenant's sessions are named."""
+    return {
+        "external_id": tenant.storage_external_id,
+        "role_session_name": backend_class(PLATFORM_PROVIDER).role_session_name(tenant),
+    }
+
+
+def storage_config_provider_fields(config: StorageConfig, tenant: Tenant) -> dict:
+    """The configuration's provider fields as the API and the admin show them: no secret."""
+    names = provider_get(config.provider).shown_class().fields
+    return config.backend_class.shown(config.options, tenant, names)
+
+
+def storage_config_shown(config: StorageConfig, tenant: Tenant) -> dict:
+    """A configuration as GET and the PUT's answer show it."""
+    return {
+        "provider": config.provider,
+        **storage_config_provider_fields(config, tenant),
+        "access_mode": config.access_mode,
+        "prefix": config.prefix,
+        "prefixes": config.prefixes,
+        "fallback": config.fallback,
+        "notify_url": config.notify_url or None,
+    }
 
 
 @dataclass(frozen=True)
@@ -32,7 +59,7 @@ class CredentialsErased(Forbidden):
 
 
 def platform_storage() -> ServingStorage:
-    return ServingStorage(S3Backend.platform(), AccessMode.READ_WRITE)
+    return ServingStorage(platform_backend(), AccessMode.READ_WRITE)
 
 
 def storage_for_location(

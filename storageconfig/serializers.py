@@ -2,19 +2,19 @@ from functools import cache
 
 from drf_spectacular.utils import (
     PolymorphicProxySerializer,
-    extend_schema_field,
     inline_serializer,
 )
 from rest_framework import serializers
 
-from meetstream.schema import closed, enum_field
-from meetstream.serializers import (
+from meetstream.shared.parsers import json_loads
+from meetstream.shared.schema import closed, enum_field, one_of
+from meetstream.shared.serializers import (
     StrictCharField,
     StrictChoiceField,
     StrictSerializer,
     receiver_url,
 )
-from storageconfig.backends import PROVIDERS, backend_class
+from storageconfig.backends import PLATFORM_PROVIDER, PROVIDERS, backend_class, provider_get
 from storageconfig.failures import REASONS
 from storageconfig.fields import rule
 from storageconfig.models import AccessMode, Fallback
@@ -90,7 +90,7 @@ def config_input_serializer(provider: str) -> type[serializers.Serializer]:
     backend = backend_class(provider)
     return type(
         f"{backend.__name__.removesuffix('Backend')}ConfigInput",
-        (backend.Fields, StorageCommonFields, DeliveryFields),
+        (provider_get(provider).fields_class, StorageCommonFields, DeliveryFields),
         {
             "provider": _provider_field(provider),
             "__doc__": f"A configuration on {backend.label}.",
@@ -133,7 +133,7 @@ def config_shown_serializer(provider: str) -> type[serializers.Serializer]:
     backend = backend_class(provider)
     return type(
         f"{backend.__name__.removesuffix('Backend')}Config",
-        (backend.Shown,),
+        (provider_get(provider).shown_class,),
         {
             "provider": _provider_field(provider),
             "access_mode": serializers.ChoiceField(choices=AccessMode.values),
@@ -179,6 +179,44 @@ def _active(provider: str) -> type[serializers.Serializer]:
     )
 
 
+@cache
+def _described_serializer() -> type[serializers.Serializer]:
+    """An S3 configuration described in the policy endpoint's query: no credentials."""
+    location = provider_get(PLATFORM_PROVIDER).location_class
+    return type("Described", (location, StorageCommonFields), {})
+
+
+def policy_described(query) -> dict | None:
+    """A configuration given in the policy endpoint's query string (when it names a
+    bucket_name), validated like a PUT body without keys."""
+    if "bucket_name" not in query:
+        return None
+    given = {
+        key: query[key]
+        for key in query
+        if key not in {"access_mode", "allow_delete", "credentials", "document"}
+    }
+    if "prefixes" in given:
+        try:
+            given["prefixes"] = json_loads(given["prefixes"])
+        except ValueError:
+            raise serializers.ValidationError({"prefixes": ["Give a JSON object."]}) from None
+    serializer = _described_serializer()(data=given)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def policy_documents_schema():
+    """Every document the policy endpoint may answer: each provider's policies, then the
+    other documents."""
+    providers = [provider_get(name) for name in PROVIDERS]
+    return one_of(
+        "StoragePolicy",
+        *[shape for provider in providers for shape in provider.policy_classes],
+        *[shape for provider in providers for shape in provider.document_classes],
+    )
+
+
 class StorageConfigListSerializer(serializers.Serializer):
     StorageConfig = inline_serializer(
         "StorageConfigByProvider",
@@ -218,90 +256,3 @@ class StorageChecksSerializer(serializers.Serializer):
 class ExternalIdSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     role_session_name = serializers.CharField()
-
-
-@extend_schema_field(
-    {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-)
-class _OneOrMany(serializers.JSONField):
-    """IAM's string, or list of strings."""
-
-
-@closed
-class IamStatementSerializer(serializers.Serializer):
-    Sid = serializers.CharField()
-    Effect = serializers.ChoiceField(choices=["Allow"])
-    Principal = serializers.DictField(child=serializers.CharField(), required=False)
-    Action = _OneOrMany()
-    Resource = _OneOrMany(required=False)
-    Condition = serializers.DictField(
-        child=serializers.DictField(child=serializers.CharField()), required=False
-    )
-
-
-@closed
-class IamPolicySerializer(serializers.Serializer):
-    """An AWS IAM policy document."""
-
-    Version = serializers.ChoiceField(choices=["2012-10-17"])
-    Statement = IamStatementSerializer(many=True)
-
-
-class _AbortAfterSerializer(serializers.Serializer):
-    DaysAfterInitiation = serializers.IntegerField(min_value=1)
-
-
-class _PrefixFilterSerializer(serializers.Serializer):
-    Prefix = serializers.CharField()
-
-
-@closed
-class LifecycleRuleSerializer(serializers.Serializer):
-    ID = serializers.CharField()
-    Status = enum_field("LifecycleRuleStatus", "Enabled")
-    Filter = _PrefixFilterSerializer()
-    AbortIncompleteMultipartUpload = _AbortAfterSerializer()
-
-
-@closed
-class LifecycleConfigurationSerializer(serializers.Serializer):
-    """An S3 bucket lifecycle configuration: give it to put-bucket-lifecycle-configuration."""
-
-    Rules = LifecycleRuleSerializer(many=True)
-
-
-@closed
-class RolePoliciesSerializer(serializers.Serializer):
-    trust_policy = IamPolicySerializer(help_text="The role's trust policy.")
-    permission_policy = IamPolicySerializer(help_text="The policy to attach to the role.")
-
-
-class _GcsRoleSerializer(serializers.Serializer):
-    title = serializers.CharField()
-    includedPermissions = serializers.ListField(child=serializers.CharField())
-
-
-class _GcsConditionSerializer(serializers.Serializer):
-    title = serializers.CharField()
-    expression = serializers.CharField(help_text="CEL: the bucket, and each prefix.")
-
-
-@closed
-class GcsPolicySerializer(serializers.Serializer):
-    """A custom role's permissions, granted on the bucket under an IAM condition."""
-
-    provider = _provider_field("gcs")
-    role = _GcsRoleSerializer()
-    condition = _GcsConditionSerializer()
-
-
-@closed
-class AzurePolicySerializer(serializers.Serializer):
-    """The SAS permissions (or the data role) the credentials need on the container."""
-
-    provider = _provider_field("azure")
-    container = serializers.CharField()
-    sas_permissions = serializers.CharField(help_text="`sp` of an account or service SAS.")
-    sas_resource = serializers.CharField()
-    prefixes = serializers.ListField(child=serializers.CharField())
-    role = serializers.CharField()

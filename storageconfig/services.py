@@ -6,10 +6,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from meetstream import outbound
-from meetstream.errors import DomainError, NotFound, RuleError
-from meetstream.ids import new_external_id
-from meetstream.models import Tenant
+from meetstream.shared import outbound
+from meetstream.shared.errors import DomainError, NotFound, RuleError
+from meetstream.shared.ids import new_external_id
+from meetstream.tenants.models import Tenant
 from storageconfig.backends import PROVIDERS, backend_class
 from storageconfig.backends.base import Backend
 from storageconfig.checks import CheckOutcome, storage_check

@@ -3,34 +3,27 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from meetstream.errors import NotFound, Unavailable
-from meetstream.models import Tenant
-from meetstream.parsers import json_loads
-from meetstream.schema import INVALID, ValidationErrorSerializer, error, one_of
-from meetstream.throttling import StorageConfigWriteThrottle
-from storageconfig import s3
+from meetstream.shared.errors import NotFound
+from meetstream.shared.schema import INVALID, ValidationErrorSerializer, error
+from meetstream.shared.throttling import StorageConfigWriteThrottle
 from storageconfig.backends import PROVIDERS
-from storageconfig.backends.aws import S3Backend, S3Location, role_session_name
-from storageconfig.failures import StorageError
-from storageconfig.models import AccessMode, StorageConfig
-from storageconfig.policy import lifecycle_rules, trust_policy
-from storageconfig.rules import prefixes_distinct
-from storageconfig.selectors import storage_config_get_active
+from storageconfig.policy_documents import policy_ask, policy_document
+from storageconfig.selectors import (
+    external_id_shown,
+    storage_config_get_active,
+    storage_config_shown,
+)
 from storageconfig.serializers import (
-    AzurePolicySerializer,
     ExternalIdSerializer,
-    GcsPolicySerializer,
-    IamPolicySerializer,
-    LifecycleConfigurationSerializer,
-    RolePoliciesSerializer,
     StorageCheckFailedSerializer,
     StorageChecksSerializer,
-    StorageCommonFields,
     StorageConfigDeletedSerializer,
     StorageConfigListSerializer,
     config_input,
     config_input_schema,
     config_saved_schema,
+    policy_described,
+    policy_documents_schema,
 )
 from storageconfig.services import (
     storage_config_check,
@@ -40,18 +33,6 @@ from storageconfig.services import (
 )
 
 NO_CONFIG = error("No configuration is active.")
-
-
-def storage_config_fields(config: StorageConfig, tenant: Tenant) -> dict:
-    return {
-        "provider": config.provider,
-        **config.backend_class.shown(config.options, tenant),
-        "access_mode": config.access_mode,
-        "prefix": config.prefix,
-        "prefixes": config.prefixes,
-        "fallback": config.fallback,
-        "notify_url": config.notify_url or None,
-    }
 
 
 def _require_query(request, name: str, expected: str) -> None:
@@ -75,7 +56,7 @@ class StorageConfigView(APIView):
         if config is None:
             return Response({"StorageConfig": {}})
         body = {
-            **storage_config_fields(config, request.user.tenant),
+            **storage_config_shown(config, request.user.tenant),
             "active": True,
             "revision": config.revision,
             "configured_at": config.configured_at,
@@ -108,7 +89,7 @@ class StorageConfigView(APIView):
         return Response(
             {
                 "message": "Storage config saved successfully",
-                **storage_config_fields(config, tenant),
+                **storage_config_shown(config, tenant),
             }
         )
 
@@ -139,27 +120,6 @@ def _key_name_check(request) -> None:
         problem = "is required" if value is None else "is not supported"
         choices = ", ".join(f"'{name}'" for name in PROVIDERS)
         raise serializers.ValidationError({"key_name": [f"'key_name' {problem}: use {choices}."]})
-
-
-class _S3Described(S3Location, StorageCommonFields):
-    """An S3 configuration described in the policy endpoint's query: no credentials."""
-
-
-def _location_from_query(request) -> dict:
-    """A configuration given in the query string, validated like a PUT body without keys."""
-    query = {
-        key: request.query_params[key]
-        for key in request.query_params
-        if key not in {"access_mode", "allow_delete", "credentials", "document"}
-    }
-    if "prefixes" in query:
-        try:
-            query["prefixes"] = json_loads(query["prefixes"])
-        except ValueError:
-            raise serializers.ValidationError({"prefixes": ["Give a JSON object."]}) from None
-    serializer = _S3Described(data=query)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class StoragePolicyView(APIView):
@@ -197,67 +157,17 @@ class StoragePolicyView(APIView):
             ),
         ],
         responses={
-            200: one_of(
-                "StoragePolicy",
-                IamPolicySerializer,
-                RolePoliciesSerializer,
-                GcsPolicySerializer,
-                AzurePolicySerializer,
-                LifecycleConfigurationSerializer,
-            ),
+            200: policy_documents_schema(),
             400: INVALID,
             404: NO_CONFIG,
             503: error("The platform's AWS principal could not be found."),
         },
     )
     def get(self, request):
-        mode = request.query_params.get("access_mode")
-        if mode is not None and mode not in AccessMode.values:
-            raise serializers.ValidationError(
-                {"access_mode": ["Use 'read_write' or 'write_only'."]}
-            )
-        allow_delete = request.query_params.get("allow_delete", "false")
-        if allow_delete not in {"true", "false"}:
-            raise serializers.ValidationError({"allow_delete": ["Use 'true' or 'false'."]})
-        document = request.query_params.get("document", "permissions")
-        if document not in {"permissions", "lifecycle"}:
-            raise serializers.ValidationError({"document": ["Use 'permissions' or 'lifecycle'."]})
-        credentials = request.query_params.get("credentials", "keys")
-        if credentials not in {"keys", "role"}:
-            raise serializers.ValidationError({"credentials": ["Use 'keys' or 'role'."]})
-        if "bucket_name" in request.query_params:
-            options = _location_from_query(request)
-            prefixes = prefixes_distinct(options.pop("prefix"), options.pop("prefixes", {}))
-            backend, access_mode = S3Backend, options.pop("access_mode")
-        else:
-            config = storage_config_get_active(tenant=request.user.tenant)
-            if config is None:
-                raise NotFound("No storage configuration is active: describe one in the query.")
-            backend, options = config.backend_class, config.options
-            prefixes, access_mode = config.distinct_prefixes, config.access_mode
-        if document == "lifecycle":
-            if backend is not S3Backend:
-                raise serializers.ValidationError(
-                    {"document": ["Only an aws bucket keeps unfinished uploads' parts."]}
-                )
-            return Response(lifecycle_rules(prefixes=prefixes))
-        permissions = backend.policy(
-            options=options,
-            prefixes=prefixes,
-            access_mode=mode or access_mode,
-            allow_delete=allow_delete == "true",
-        )
-        if credentials == "role" and backend is not S3Backend:
-            raise serializers.ValidationError(
-                {"credentials": ["Only an aws configuration assumes a role."]}
-            )
-        if credentials == "keys":
-            return Response(permissions)
-        trust = trust_policy(
-            principal_arn=platform_principal(),
-            external_id=request.user.tenant.storage_external_id,
-        )
-        return Response({"trust_policy": trust, "permission_policy": permissions})
+        ask = policy_ask(request.query_params)
+        described = policy_described(request.query_params)
+        document = policy_document(tenant=request.user.tenant, ask=ask, described=described)
+        return Response(document)
 
 
 class StorageValidateView(APIView):
@@ -292,13 +202,6 @@ class StorageValidateView(APIView):
         )
 
 
-def platform_principal() -> str:
-    try:
-        return s3.platform_principal_arn()
-    except StorageError as failure:
-        raise Unavailable(failure.message, reason=failure.reason) from None
-
-
 class ExternalIdView(APIView):
     @extend_schema(
         operation_id="storage_config_external_id",
@@ -307,10 +210,4 @@ class ExternalIdView(APIView):
         responses={200: ExternalIdSerializer},
     )
     def get(self, request):
-        tenant = request.user.tenant
-        return Response(
-            {
-                "external_id": tenant.storage_external_id,
-                "role_session_name": role_session_name(tenant),
-            }
-        )
+        return Response(external_id_shown(request.user.tenant))

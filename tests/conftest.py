@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db import connections
 from django.test import Client
 from rest_framework.test import APIClient
 
 from meetstream.celery import app as celery_app
-from meetstream.logcontext import ContextFilter, JsonFormatter
-from meetstream.services import api_key_create, tenant_get_or_create
+from meetstream.shared.logcontext import ContextFilter, JsonFormatter
+from meetstream.tenants.services import api_key_create, tenant_get_or_create
 from tests.support import leaks
 from tests.support.listeners import Receiver
 from tests.support.s3 import iam_s3_server_start, s3_server_start
@@ -36,6 +37,21 @@ def _suite_settings():
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     if settings.FERNET_KEYS == [settings.SECRET_KEY]:
         settings.FERNET_KEYS = [f"fernet-key-of-the-test-suite-{'k' * 24}"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, dropped at the end even if a child process (a worker, a server a
+    test stopped) has not let go of its connection yet: PostgreSQL refuses to drop it then."""
+    yield
+    with django_db_blocker.unblock():
+        connection = connections["default"]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 @pytest.fixture(scope="session")
@@ -298,7 +314,7 @@ def staff_client(db):
 @pytest.fixture(scope="session")
 def gcs_emulator():
     """gcp-storage-emulator, named by STORAGE_EMULATOR_HOST as Google's libraries expect."""
-    from meetstream.emulators import gcs_emulator_start
+    from meetstream.demo.emulators import gcs_emulator_start
 
     emulator = gcs_emulator_start()
     before = os.environ.get("STORAGE_EMULATOR_HOST")
@@ -314,7 +330,7 @@ def gcs_emulator():
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory):
     """Azurite's blob service (installed by `make test`), its development account's URL."""
-    from meetstream.emulators import azurite_start
+    from meetstream.demo.emulators import azurite_start
 
     emulator = azurite_start(workspace=tmp_path_factory.mktemp("azurite"))
     yield emulator

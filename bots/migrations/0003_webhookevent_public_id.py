@@ -1,12 +1,12 @@
 from django.db import migrations, models
 
-import meetstream.ids
+import meetstream.shared.ids
 
 
 def fill(apps, schema_editor):
     WebhookEvent = apps.get_model("bots", "WebhookEvent")
     for event in WebhookEvent.objects.filter(public_id__isnull=True).only("pk"):
-        event.public_id = meetstream.ids.new_webhook_message_id()
+        event.public_id = meetstream.shared.ids.new_webhook_message_id()
         event.save(update_fields=["public_id"])
 
 
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
             model_name="webhookevent",
             name="public_id",
             field=models.CharField(
-                default=meetstream.ids.new_webhook_message_id, max_length=40, unique=True
+                default=meetstream.shared.ids.new_webhook_message_id, max_length=40, unique=True
             ),
         ),
     ]

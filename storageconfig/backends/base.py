@@ -8,19 +8,19 @@ only `StorageError`s whose `reason` is one the API already uses.
 import io
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
-
-from rest_framework import serializers
 
 from storageconfig.client_cache import ClientCache
 from storageconfig.failures import StorageError
 
 # Every transfer or read times out: a blip is retried by the SDK, a longer outage is the
-# upload scheduler's (meetstream.timing). The live check answers a person waiting.
+# upload scheduler's (meetstream.shared.timing). The live check answers a person waiting.
 CHECK_TIMEOUT = (2.0, 2.5)
+# Readiness and `check --deploy` probe a bucket once, answered within this or not at all.
+PROBE_SECONDS = 2.0
 FETCH_TIMEOUT = (3.0, 10.0)
 URL_SECONDS = 3600
 STREAM_CHUNK = 64 * 1024
@@ -84,11 +84,8 @@ class Backend(ABC):
 
     provider: ClassVar[str]
     label: ClassVar[str]
-    # The provider's fields as the API and the admin take them, and as the model stores them:
-    # the `secret_fields` encrypted and never shown, the others as options.
-    Fields: ClassVar[type[serializers.Serializer]]
-    # What a saved configuration shows (GET, the PUT's answer): `Fields` without the secrets.
-    Shown: ClassVar[type[serializers.Serializer]]
+    # Of the provider's fields (its `fields` module), those the model stores encrypted and never
+    # shows; the others are options.
     secret_fields: ClassVar[tuple[str, ...]]
     # The live check's steps, as its outcomes name them.
     first_check: ClassVar[str | None] = None
@@ -139,9 +136,10 @@ class Backend(ABC):
         return bool(secrets)
 
     @classmethod
-    def shown(cls, options: dict, tenant: Any) -> dict:
-        """The configuration's provider fields as the API shows them (never a secret)."""
-        return {name: options.get(name) for name in cls.Shown().fields}
+    def shown(cls, options: dict, tenant: Any, names: Iterable[str]) -> dict:
+        """The configuration's provider fields `names` as the API shows them (never a
+        secret)."""
+        return {name: options.get(name) for name in names}
 
     @classmethod
     def options_valid(cls, options: dict, secrets: dict, access_mode: str) -> dict[str, str]:
@@ -152,6 +150,25 @@ class Backend(ABC):
     @abstractmethod
     def policy(cls, *, options: dict, prefixes: list[str], access_mode: str, **extra) -> dict:
         """The least privilege a configuration needs, in the provider's own terms."""
+
+    @classmethod
+    def process_prepare(cls) -> None:
+        """Load what every client of the provider needs, once per process (a Celery worker
+        does so before its pool forks). Nothing, unless its SDK has something to load."""
+        return None
+
+    # Documents only some providers give (the policy endpoint's): None when this one does not.
+
+    @classmethod
+    def lifecycle_document(cls, prefixes: list[str]) -> dict | None:
+        """The bucket rule that aborts unfinished uploads' parts under the prefixes."""
+        return None
+
+    @classmethod
+    def role_documents(cls, *, tenant: Any, permissions: dict) -> dict | None:
+        """A role's trust policy and its permission policy. Raises StorageError when the
+        platform's own principal cannot be found."""
+        return None
 
     @classmethod
     @abstractmethod
@@ -220,7 +237,7 @@ class Backend(ABC):
         as deleted, so running this again is harmless."""
 
 
-def chunks_first_read(chunks: Iterator[bytes]) -> Iterator[bytes]:
+def chunks_primed(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """Read the first chunk now, so a failure raises before a response starts streaming."""
     try:
         first = next(chunks)

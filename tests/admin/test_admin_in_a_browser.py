@@ -8,9 +8,12 @@ from django.db import connections
 from storageconfig.models import StorageConfig
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+    ),
+]
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -171,7 +174,7 @@ def test_the_storage_config_list_fits_1280_pixels(live_server, admin_user, tenan
     from django.utils import timezone
     from playwright.sync_api import sync_playwright
 
-    from meetstream.services import tenant_get_or_create
+    from meetstream.tenants.services import tenant_get_or_create
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     long_tenant = tenant_get_or_create(name="a-tenant-with-a-rather-long-name-" + "x" * 30)

@@ -1,6 +1,7 @@
 import pytest
 
 from bots.models import Bot, BotArtifact, WebhookEvent
+from tests.support.api import PUT
 from tests.support.media import create_bot, hand_over
 from tests.support.workers import PLATFORM_BUCKET
 
@@ -17,10 +18,11 @@ def receiver_url(receiver) -> str:
     return receiver.url
 
 
+@pytest.mark.slow
 def test_a_bot_page_shows_its_pin_and_where_each_file_went(
     staff_client, api, recorder, config_body, bucket
 ):
-    api.put("/api/v1/admin/configs?config_type=storage", config_body(), format="json")
+    api.put(PUT, config_body(), format="json")
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
     client = staff_client("view_bot")
@@ -32,10 +34,11 @@ def test_a_bot_page_shows_its_pin_and_where_each_file_went(
     assert config_body()["secret_key"] not in page and config_body()["access_key_id"] not in page
 
 
+@pytest.mark.slow
 def test_retry_given_up_uploads_uploads_them_to_the_pinned_location(
     staff_client, api, recorder, config_body, s3_server, bucket
 ):
-    api.put("/api/v1/admin/configs?config_type=storage", config_body(), format="json")
+    api.put(PUT, config_body(), format="json")
     bot = create_bot(api)
     s3_server.client().delete_bucket(Bucket=bucket)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
@@ -57,6 +60,7 @@ def test_retry_given_up_uploads_uploads_them_to_the_pinned_location(
     assert f"meetstream/{bot['bot_id']}_chats.json" in s3_server.keys(bucket)
 
 
+@pytest.mark.slow
 def test_bots_and_their_events_can_be_neither_changed_nor_deleted(
     admin_client, api, recorder, receiver_url
 ):
@@ -82,6 +86,7 @@ def test_bots_and_their_events_can_be_neither_changed_nor_deleted(
     assert BotArtifact.objects.count() == 2 and WebhookEvent.objects.filter(pk=event.pk).exists()
 
 
+@pytest.mark.slow
 def test_staff_send_a_given_up_webhook_event_again(admin_client, api, receiver):
     bot = create_bot(api, callback_url=receiver.url)
     event = WebhookEvent.objects.get()
@@ -98,6 +103,7 @@ def test_staff_send_a_given_up_webhook_event_again(admin_client, api, receiver):
     assert bot["bot_id"] in receiver.received[0]["body"].decode()
 
 
+@pytest.mark.slow
 def test_deleting_a_bots_media_asks_first_then_records_who_asked(
     staff_client, api, recorder, s3_server
 ):
@@ -123,6 +129,7 @@ def test_deleting_a_bots_media_asks_first_then_records_who_asked(
     assert bot["bot_id"] in client.get(BOTS, {"retention": "forever"}).content.decode()
 
 
+@pytest.mark.slow
 def test_only_staff_who_may_change_bots_can_delete_their_media(staff_client, api, recorder):
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
@@ -135,3 +142,32 @@ def test_only_staff_who_may_change_bots_can_delete_their_media(staff_client, api
 
     assert Bot.objects.get().deletion_requested_at is None
     assert "delete_media" not in viewer.get(BOTS).content.decode()
+
+
+def test_the_admins_media_filter_agrees_with_the_api_on_a_bot_half_uploaded(
+    staff_client, api, recorder, config_body
+):
+    api.put(PUT, config_body(), format="json")
+    bot = create_bot(api)
+    hand_over(recorder, bot["bot_id"], {"chats.json": b"[]", "participants.json": b"[]"})
+    # One file waits for a retry while the other is uploaded: the bot has not finished.
+    Bot.objects.update(status="Stopped")
+    BotArtifact.objects.filter(name="chats.json").update(
+        state="retry_wait", next_attempt_at="2999-01-01T00:00:00Z"
+    )
+    client = staff_client("view_bot")
+
+    listed = api.get("/api/v1/bots", {"media_state": "retrying"}).json()["results"]
+    shown = {
+        value: bot["bot_id"] in client.get(BOTS, {"media": value}).content.decode()
+        for value in ("retrying", "unfinished", "retry_wait", "uploaded", "gave_up")
+    }
+
+    assert [item["bot_id"] for item in listed] == [bot["bot_id"]]
+    assert shown == {
+        "retrying": True,
+        "unfinished": True,
+        "retry_wait": True,
+        "uploaded": False,
+        "gave_up": False,
+    }

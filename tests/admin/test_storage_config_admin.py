@@ -26,6 +26,7 @@ def editor(staff_client):
     return staff_client("view_storageconfig", "add_storageconfig", "change_storageconfig")
 
 
+@pytest.mark.slow
 def test_adding_a_configuration_runs_the_live_check_and_saves_a_revision(
     editor, tenant, bucket, s3_server
 ):
@@ -57,6 +58,7 @@ def test_a_failing_check_shows_its_error_in_the_form_and_saves_nothing(editor, t
     assert not StorageConfig.objects.exists()
 
 
+@pytest.mark.slow
 def test_invalid_fields_are_reported_on_their_fields(editor, tenant, bucket, s3_server):
     response = editor.post(
         f"{CONFIGS}add/", form(tenant, bucket, s3_server, prefix="a/../b", prefixes='{"x": "y"}')
@@ -67,6 +69,7 @@ def test_invalid_fields_are_reported_on_their_fields(editor, tenant, bucket, s3_
     assert not StorageConfig.objects.exists()
 
 
+@pytest.mark.slow
 def test_validate_now_records_when_the_check_passed_or_why_it_failed(
     editor, tenant, bucket, s3_server
 ):
@@ -91,6 +94,7 @@ def test_validate_now_records_when_the_check_passed_or_why_it_failed(
     assert f"{timezone.localtime(config.last_checked_at):%m-%d %H:%M}" in listed
 
 
+@pytest.mark.slow
 def test_staff_choose_the_fallback_and_the_notify_url_and_see_them(
     editor, tenant, bucket, s3_server
 ):
@@ -112,6 +116,7 @@ def test_staff_choose_the_fallback_and_the_notify_url_and_see_them(
     assert "http://127.0.0.1:9/storage-hooks" in page
 
 
+@pytest.mark.slow
 def test_revisions_cannot_be_edited_or_deleted_only_erased(editor, tenant, bucket, s3_server):
     editor.post(f"{CONFIGS}add/", form(tenant, bucket, s3_server))
     config = StorageConfig.objects.get()
@@ -124,6 +129,7 @@ def test_revisions_cannot_be_edited_or_deleted_only_erased(editor, tenant, bucke
     assert not config.has_credentials and not config.is_active
 
 
+@pytest.mark.slow
 def test_a_viewer_sees_revisions_but_cannot_add_or_act(
     staff_client, editor, tenant, bucket, s3_server
 ):
@@ -139,6 +145,7 @@ def test_a_viewer_sees_revisions_but_cannot_add_or_act(
     assert StorageConfig.objects.get().has_credentials
 
 
+@pytest.mark.slow
 def test_encryption_can_be_chosen_in_the_admin_and_is_checked_like_the_api(
     editor, tenant, bucket, s3_server
 ):
@@ -159,6 +166,7 @@ def test_encryption_can_be_chosen_in_the_admin_and_is_checked_like_the_api(
     )
 
 
+@pytest.mark.slow
 def test_staff_can_add_a_role_configuration_which_is_assumed_before_it_is_saved(
     editor, tenant, bucket, s3_server, role_arn
 ):
@@ -174,6 +182,7 @@ def test_staff_can_add_a_role_configuration_which_is_assumed_before_it_is_saved(
     assert role in page and "role" in page
 
 
+@pytest.mark.slow
 def test_the_admin_form_asks_for_keys_or_a_role_not_both(editor, tenant, bucket, s3_server):
     both = form(tenant, bucket, s3_server, role_arn="arn:aws:iam::123456789012:role/x")
     neither = form(tenant, bucket, s3_server, access_key_id="", secret_key="")

@@ -1,8 +1,10 @@
 import hashlib
 import re
 
-from meetstream.models import ApiKey, Tenant
-from meetstream.services import api_key_create
+import pytest
+
+from meetstream.tenants.models import ApiKey, Tenant
+from meetstream.tenants.services import api_key_create
 
 TENANTS = "/admin/meetstream/tenant/"
 KEYS = "/admin/meetstream/apikey/"
@@ -47,6 +49,7 @@ def test_staff_revoke_a_key_and_it_stops_working(staff_client, tenant):
     assert api.get("/api/v1/admin/configs").status_code == 401
 
 
+@pytest.mark.slow
 def test_staff_without_permissions_see_nothing(staff_client, tenant):
     client = staff_client()
 

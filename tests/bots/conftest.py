@@ -1,13 +1,7 @@
 import pytest
 
 from storageconfig.models import StorageConfig
-
-PUT = "/api/v1/admin/configs?config_type=storage"
-
-
-@pytest.fixture(autouse=True)
-def _committed(transactional_db):
-    """Bots tests commit for real, so on_commit hooks (queueing uploads) run as in production."""
+from tests.support.api import PUT
 
 
 def guide_policy(bucket: str, effect: str = "Allow") -> list[dict]:

@@ -10,8 +10,8 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bots.bot.retention import media_expire
 from bots.models import Bot
-from bots.retention import media_expire
 from tests.bots.conftest import PUT
 from tests.support.media import STATUS, create_bot, hand_over, uploaded_screenshot_rows
 
@@ -29,6 +29,8 @@ def listed(api, **query) -> list[dict]:
     return response.json()["results"]
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_the_tenants_bots_newest_first_with_their_media(api, other_api, recorder):
     older = create_bot(api)
     hand_over(recorder, older["bot_id"], {"chats.json": b"[]"})
@@ -50,6 +52,7 @@ def test_the_tenants_bots_newest_first_with_their_media(api, other_api, recorder
     assert results[0]["media"] == {"state": "pending", "artifacts": 0, "uploaded": 0}
 
 
+@pytest.mark.slow
 def test_cursor_pages_walk_every_bot_once_both_ways(api):
     made = [create_bot(api)["bot_id"] for _ in range(5)]
 
@@ -91,6 +94,7 @@ def test_bad_parameters_are_400_naming_them(api, query, field):
     assert field in response.json()["errors"]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_filters_by_status_and_creation_time(api, recorder):
     done = create_bot(api)
     hand_over(recorder, done["bot_id"], {"chats.json": b"[]"})
@@ -105,6 +109,8 @@ def test_filters_by_status_and_creation_time(api, recorder):
     assert [b["bot_id"] for b in listed(api, created_before=cut)] == [done["bot_id"]]
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_each_media_state_filter_finds_exactly_the_bots_the_status_endpoint_puts_there(
     api, recorder, config_body, s3_server, bucket
 ):
@@ -135,6 +141,7 @@ def test_each_media_state_filter_finds_exactly_the_bots_the_status_endpoint_puts
     assert listed(api, media_state="retrying") == []
 
 
+@pytest.mark.slow
 def test_the_query_count_does_not_grow_with_the_page_size(api, tenant):
     for _ in range(60):
         bot = Bot.objects.create(tenant=tenant, meeting_link="https://zoom.us/j/1", platform="zoom")

@@ -1,16 +1,20 @@
 """The whole path through real Celery workers on Redis, as in production."""
 
+import pytest
+
+from tests.support.api import PUT
 from tests.support.media import create_bot, hand_over, sample_media
 from tests.support.processes import needs_redis
 from tests.support.workers import wait_for_done
 
-pytestmark = needs_redis
+pytestmark = [pytest.mark.django_db(transaction=True), needs_redis]
 
 
+@pytest.mark.e2e
 def test_a_real_worker_uploads_every_file_of_several_bots_byte_for_byte(
     api, recorder, config_body, s3_server, bucket, workers
 ):
-    put = api.put("/api/v1/admin/configs?config_type=storage", config_body(), format="json")
+    put = api.put(PUT, config_body(), format="json")
     assert put.status_code == 200
     workers.start()
     bots = [create_bot(api) for _ in range(3)]
@@ -28,15 +32,11 @@ def test_a_real_worker_uploads_every_file_of_several_bots_byte_for_byte(
     assert "upload_bot_media" in workers.logs()
 
 
+@pytest.mark.e2e
 def test_50_bots_finishing_at_once_with_two_worker_processes_all_end_done(
     api, recorder, config_body, s3_server, bucket, workers
 ):
-    assert (
-        api.put(
-            "/api/v1/admin/configs?config_type=storage", config_body(), format="json"
-        ).status_code
-        == 200
-    )
+    assert api.put(PUT, config_body(), format="json").status_code == 200
     workers.start(concurrency=2)
     workers.start(concurrency=2)
     bots = [create_bot(api) for _ in range(50)]

@@ -6,6 +6,7 @@ from tests.support.media import STATUS, create_bot
 CREATE = "/api/v1/bots/create_bot"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("link", "platform"),
     [
@@ -25,6 +26,7 @@ def test_create_bot_answers_201_and_takes_the_platform_from_the_link(api, tenant
     assert (bot.tenant, bot.platform, bot.transcript_provider) == (tenant, platform, "deepgram")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -7,14 +7,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from bots.deletion import removal_claim
+from bots.bot.deletion import removal_claim
 from bots.models import Bot, BotArtifact, BotEvent, MediaRemoval, Pin
 from bots.tasks import run_due_work
-from storageconfig.policy import iam_policy
+from storageconfig.backends.aws.policy import iam_policy
 from tests.bots.conftest import PUT
 from tests.support.faults import FaultProxy
 from tests.support.media import STATUS, create_bot, hand_over, recorded_bot
 from tests.support.workers import PLATFORM_BUCKET
+
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
+
 
 DELETE = "/api/v1/bots/{}/delete_data"
 
@@ -57,6 +60,7 @@ def deletion_webhook(receiver) -> dict:
     return body
 
 
+@pytest.mark.slow
 def test_read_write_credentials_allowed_to_delete_remove_every_key(
     api, recorder, iam_s3_server, read_write, receiver
 ):
@@ -83,6 +87,7 @@ def test_read_write_credentials_allowed_to_delete_remove_every_key(
     assert events[-1] == ("media_deleted", "")
 
 
+@pytest.mark.slow
 def test_without_the_delete_grant_every_key_is_kept_with_the_reason(
     api, recorder, iam_s3_server, read_write, receiver
 ):
@@ -104,6 +109,7 @@ def test_without_the_delete_grant_every_key_is_kept_with_the_reason(
     assert sorted(k["key"] for k in event["data"]["kept_keys"]) == before
 
 
+@pytest.mark.slow
 def test_asking_again_tries_the_kept_keys_once_more_and_is_otherwise_harmless(
     api, recorder, iam_s3_server, read_write
 ):
@@ -124,6 +130,7 @@ def test_asking_again_tries_the_kept_keys_once_more_and_is_otherwise_harmless(
     assert media["deleted"] == BotArtifact.objects.filter(bot__public_id=bot_id).count()
 
 
+@pytest.mark.slow
 def test_write_only_never_asks_s3_to_delete_and_reports_every_key_kept(
     api, recorder, config_body, iam_s3_server, receiver
 ):
@@ -156,6 +163,7 @@ def test_write_only_never_asks_s3_to_delete_and_reports_every_key_kept(
     assert deletion_webhook(receiver)["data"]["kept"] == len(stored)
 
 
+@pytest.mark.slow
 def test_a_platform_bucket_bot_loses_every_object_and_staged_copy_and_fetches_are_410(
     api, recorder, s3_server, staging
 ):
@@ -172,6 +180,7 @@ def test_a_platform_bucket_bot_loses_every_object_and_staged_copy_and_fetches_ar
     assert api.get(f"/api/v1/bots/{bot_id}/screenshots").status_code == 410
 
 
+@pytest.mark.slow
 def test_given_up_files_lose_their_staged_copies(api, recorder, s3_server, staging, bucket,
                                                   config_body):  # fmt: skip
     api.put(PUT, config_body(), format="json")
@@ -199,6 +208,7 @@ def test_a_bot_still_recording_or_uploading_is_409_and_nothing_changes(api, reco
     assert not BotEvent.objects.filter(event="deletion_requested").exists()
 
 
+@pytest.mark.slow
 def test_a_stopped_bot_with_files_on_their_way_is_409(api, recorder):
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"}, leave=False)
@@ -207,6 +217,7 @@ def test_a_stopped_bot_with_files_on_their_way_is_409(api, recorder):
     assert api.post(DELETE.format(bot["bot_id"])).status_code == 409
 
 
+@pytest.mark.slow
 def test_another_tenants_bot_is_404(api, other_api, recorder):
     bot_id, _ = recorded_bot(api, recorder)
 
@@ -214,6 +225,7 @@ def test_another_tenants_bot_is_404(api, other_api, recorder):
     assert Bot.objects.get().deletion_requested_at is None
 
 
+@pytest.mark.slow
 def test_the_policy_endpoint_adds_delete_object_on_each_prefix(api, config_body):
     assert api.put(PUT, config_body(prefixes={"video": "videos"}), format="json").status_code == 200
 
@@ -231,12 +243,13 @@ def test_the_policy_endpoint_adds_delete_object_on_each_prefix(api, config_body)
     assert bad.status_code == 400 and "allow_delete" in bad.json()["errors"]
 
 
+@pytest.mark.slow
 def test_a_deletion_whose_task_was_lost_is_queued_again_by_the_scheduler(
     api, recorder, s3_server, monkeypatch
 ):
     bot_id, _ = recorded_bot(api, recorder)
     with monkeypatch.context() as lost:  # the broker lost the message
-        lost.setattr("bots.deletion.task_queue", lambda *args: None)
+        lost.setattr("bots.bot.deletion.task_queue", lambda *args: None)
         assert api.post(DELETE.format(bot_id)).status_code == 202
     asked = Bot.objects.get().deletion_requested_at
     assert Bot.objects.get().deletion_finished_at is None
@@ -250,12 +263,13 @@ def test_a_deletion_whose_task_was_lost_is_queued_again_by_the_scheduler(
     assert run_due_work()["deletions"] == 0
 
 
+@pytest.mark.slow
 def test_a_deletion_whose_worker_died_is_taken_over_when_its_lease_lapses(
     api, recorder, s3_server, monkeypatch
 ):
     bot_id, _ = recorded_bot(api, recorder)
     with monkeypatch.context() as lost:
-        lost.setattr("bots.deletion.task_queue", lambda *args: None)
+        lost.setattr("bots.bot.deletion.task_queue", lambda *args: None)
         api.post(DELETE.format(bot_id))
     bot = Bot.objects.get()
     assert removal_claim(bot=bot, reason="request", owner="a-worker-that-dies")
@@ -268,6 +282,7 @@ def test_a_deletion_whose_worker_died_is_taken_over_when_its_lease_lapses(
     assert MediaRemoval.objects.get().state == "done"
 
 
+@pytest.mark.slow
 def test_the_platform_bucket_keeps_nothing_a_failed_delete_is_tried_again(
     api, recorder, s3_server, settings
 ):

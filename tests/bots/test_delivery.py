@@ -9,17 +9,20 @@ import pytest
 import requests
 from django.utils import timezone
 
+from bots.bot.retention import media_expire
 from bots.models import BotArtifact
-from bots.retention import media_expire
-from bots.staging import staged_copies_sweep
-from bots.storage_health import storage_health_check
+from bots.pipeline.staging import staged_copies_sweep
+from bots.pipeline.storage_health import storage_health_check
 from bots.tasks import run_due_work
 from storageconfig.health_checks import health_checks_claim
 from storageconfig.models import HealthCheck, StorageConfig
+from tests.support.api import PUT
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
 from tests.support.workers import PLATFORM_BUCKET, wait_for_done
 
-PUT = "/api/v1/admin/configs?config_type=storage"
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
+
+
 REDELIVER = "/api/v1/bots/{}/redeliver"
 VERIFY = "/api/v1/bots/{}/media/verify"
 
@@ -40,6 +43,7 @@ def _given_up(api, recorder, provider, bucket, receiver, files_of=sample_media):
     return bot["bot_id"], files
 
 
+@pytest.mark.slow
 def test_a_bucket_deleted_after_the_put_gives_up_then_redeliver_delivers_every_file(
     api, recorder, provider, receiver, staging
 ):
@@ -72,6 +76,7 @@ def test_a_bucket_deleted_after_the_put_gives_up_then_redeliver_delivers_every_f
     assert staging.files(bot_id) == []
 
 
+@pytest.mark.slow
 def test_the_receipt_lists_exactly_the_uploaded_objects_with_the_etags_a_head_finds(
     api, recorder, s3_server, config_body, bucket, receiver
 ):
@@ -97,6 +102,7 @@ def test_the_receipt_lists_exactly_the_uploaded_objects_with_the_etags_a_head_fi
         assert entry["version_id"] is None
 
 
+@pytest.mark.slow
 def test_a_versioned_bucket_gives_each_object_its_version_id(
     api, recorder, s3_server, config_body, bucket, receiver
 ):
@@ -112,6 +118,7 @@ def test_a_versioned_bucket_gives_each_object_its_version_id(
         assert entry["version_id"] == head["VersionId"] is not None
 
 
+@pytest.mark.slow
 def test_when_the_hold_ends_the_copies_go_and_redeliver_answers_410(
     api, recorder, s3_server, config_body, bucket, receiver, staging, monkeypatch
 ):
@@ -131,6 +138,7 @@ def test_when_the_hold_ends_the_copies_go_and_redeliver_answers_410(
     assert response.status_code == 410 and "no longer held" in response.json()["message"]
 
 
+@pytest.mark.slow
 def test_redeliver_is_a_409_while_nothing_gave_up_and_a_404_for_another_tenant(
     api, other_api, recorder
 ):
@@ -144,6 +152,7 @@ def test_redeliver_is_a_409_while_nothing_gave_up_and_a_404_for_another_tenant(
     assert api.post(REDELIVER.format(recording["bot_id"])).status_code == 409
 
 
+@pytest.mark.slow
 def test_with_fallback_the_given_up_files_wait_in_the_platform_bucket_and_move_on_redeliver(
     api, recorder, s3_server, config_body, bucket, receiver
 ):
@@ -175,6 +184,7 @@ def test_with_fallback_the_given_up_files_wait_in_the_platform_bucket_and_move_o
     assert len(receiver.payloads("storage.fallback_used")) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["delete_data", "retention"])
 def test_fallback_copies_go_with_a_deletion_or_when_the_retention_runs_out(
     api, recorder, s3_server, config_body, bucket, receiver, how
@@ -199,6 +209,7 @@ def test_fallback_copies_go_with_a_deletion_or_when_the_retention_runs_out(
     assert states == {"deleted" if how == "delete_data" else "expired"}
 
 
+@pytest.mark.slow
 def test_without_fallback_nothing_lands_in_the_platform_bucket(
     api, recorder, s3_server, config_body, bucket, receiver
 ):
@@ -212,6 +223,7 @@ def test_without_fallback_nothing_lands_in_the_platform_bucket(
     assert receiver.payloads("storage.fallback_used") == []
 
 
+@pytest.mark.slow
 def test_verify_finds_an_object_deleted_and_one_overwritten_behind_our_back(
     api, recorder, provider
 ):
@@ -235,6 +247,7 @@ def test_verify_finds_an_object_deleted_and_one_overwritten_behind_our_back(
     assert set(results.values()) == {"ok"}
 
 
+@pytest.mark.slow
 def test_verify_says_not_uploaded_for_files_that_gave_up_and_is_403_for_write_only(
     api, recorder, s3_server, config_body, bucket, receiver, write_only
 ):
@@ -245,6 +258,7 @@ def test_verify_says_not_uploaded_for_files_that_gave_up_and_is_403_for_write_on
     assert response.status_code == 403 and response.json()["access_mode"] == "write_only"
 
 
+@pytest.mark.e2e
 def test_a_redelivery_through_a_real_worker_delivers_what_gave_up(
     api, recorder, s3_server, config_body, bucket, receiver, workers
 ):
@@ -285,6 +299,7 @@ def _health_checks_due_now() -> None:
     HealthCheck.objects.update(next_attempt_at=timezone.now())
 
 
+@pytest.mark.slow
 def test_a_health_check_tells_the_notify_url_once_when_a_bucket_breaks_and_once_when_it_heals(
     api, provider, receiver
 ):

@@ -7,14 +7,17 @@ import shutil
 import subprocess
 import wave
 
+import pytest
 from django.core.management import call_command
 from django.utils.dateparse import parse_datetime
 
-from bots.lifecycle import BotEventType
+from bots.bot.lifecycle import BotEventType
 from bots.models import Bot, BotArtifact, BotEvent
-from bots.simulation import DEMO_SECONDS, DEMO_VIDEO
+from bots.recorder.simulation import DEMO_SECONDS, DEMO_VIDEO
 from tests.support.media import create_bot, platform_stored
 from tests.support.mp4 import mp4_parse
+
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
 
 
 def ffprobe_duration(data: bytes, tmp_path) -> float | None:
@@ -33,6 +36,7 @@ def ffprobe_duration(data: bytes, tmp_path) -> float | None:
     return float(probed.stdout)
 
 
+@pytest.mark.e2e
 def test_the_shipped_clip_is_a_small_h264_and_aac_mp4_of_the_meetings_length(tmp_path):
     data = DEMO_VIDEO.read_bytes()
 
@@ -46,6 +50,7 @@ def test_the_shipped_clip_is_a_small_h264_and_aac_mp4_of_the_meetings_length(tmp
     assert probed is None or abs(probed - DEMO_SECONDS) < 0.2
 
 
+@pytest.mark.slow
 def test_a_simulated_meeting_holds_together(api, s3_server, tmp_path):
     bot = create_bot(api)
 

@@ -4,17 +4,23 @@ record, and nothing writes a state but its declared table."""
 import ast
 import json
 
-from bots import uploads
+import pytest
+
 from bots.models import Bot, BotArtifact
+from bots.pipeline import transfer, uploads
+from bots.pipeline.upload_lifecycle import UPLOADS
 from bots.tasks import run_due_work
-from bots.upload_lifecycle import UPLOADS
-from meetstream.due_work import Transitions
+from meetstream.shared.due_work import Transitions
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
 from tests.support.processes import ROOT
+
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
+
 
 LEFT = "/internal/v1/bots/{}/left"
 
 
+@pytest.mark.slow
 def test_a_missing_staged_file_gives_up_alone_within_one_pass(api, recorder, receiver, staging):
     bot = create_bot(api, callback_url=receiver.url)
     files = sample_media(bot, screenshots=1)
@@ -44,19 +50,20 @@ def test_a_missing_staged_file_gives_up_alone_within_one_pass(api, recorder, rec
     assert run_due_work()["uploads"] == 0  # nothing comes back round
 
 
+@pytest.mark.slow
 def test_an_unexpected_exception_fails_its_file_and_the_rest_are_recorded(
     api, recorder, monkeypatch
 ):
     bot = create_bot(api)
     files = sample_media(bot, screenshots=0)
-    real = uploads._transfer_once
+    real = transfer._transfer_once
 
     def surprising(backend, artifact, body, started):
         if artifact.name == "audio.wav":
             raise RuntimeError("an SDK's surprise")
         return real(backend, artifact, body, started)
 
-    monkeypatch.setattr(uploads, "_transfer_once", surprising)
+    monkeypatch.setattr(transfer, "_transfer_once", surprising)
     hand_over(recorder, bot["bot_id"], files)
 
     states = dict(BotArtifact.objects.values_list("name", "state"))
@@ -69,6 +76,7 @@ def test_an_unexpected_exception_fails_its_file_and_the_rest_are_recorded(
     )
 
 
+@pytest.mark.slow
 def test_a_staged_copy_left_by_a_worker_that_died_after_recording_is_swept(
     api, recorder, staging, monkeypatch
 ):
@@ -118,10 +126,12 @@ def _state_writes() -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_each_kind_of_work_declares_its_table_and_only_its_move_writes_a_state():
     writes = _state_writes()
-    assert len(writes) == 1 and writes[0].startswith("meetstream/due_work.py:"), writes
-    from bots import removal_lifecycle, webhook_lifecycle
+    assert len(writes) == 1 and writes[0].startswith("meetstream/shared/due_work.py:"), writes
+    from bots.bot import removal_lifecycle
+    from bots.webhooks import lifecycle as webhook_lifecycle
 
     tables = [UPLOADS, webhook_lifecycle.WEBHOOKS, removal_lifecycle.REMOVALS]
     assert all(isinstance(table, Transitions) for table in tables)

@@ -4,10 +4,11 @@ import json
 import threading
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.utils import timezone
 
-from bots.idempotency import idempotency_keys_purge
+from bots.bot.idempotency import idempotency_keys_purge
 from bots.models import Bot, IdempotencyKey
 from tests.support import leaks
 from tests.support.media import MEETING_LINK
@@ -45,6 +46,7 @@ def test_the_same_key_with_another_body_is_409(api):
     assert Bot.objects.count() == 1
 
 
+@pytest.mark.slow
 def test_keys_are_per_tenant(api, other_api):
     mine = create(api, "order-42").json()
     theirs = create(other_api, "order-42").json()
@@ -64,6 +66,7 @@ def test_after_24_hours_the_key_makes_a_new_bot(api):
     assert IdempotencyKey.objects.count() == 1
 
 
+@pytest.mark.slow
 def test_a_refused_request_does_not_use_up_the_key(api):
     assert create(api, "order-42", {**BODY, "meeting_link": "http://x"}).status_code == 400
 
@@ -79,6 +82,8 @@ def test_a_key_longer_than_255_characters_is_400(api):
     assert create(api, "k" * 255).status_code == 201
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_concurrent_requests_with_one_key_create_one_bot(api, tenant):
     """A database constraint, not a check then an insert: 8 threads at once, one bot."""
     start = threading.Barrier(8)
@@ -105,6 +110,7 @@ def test_concurrent_requests_with_one_key_create_one_bot(api, tenant):
     assert Bot.objects.count() == 1 and IdempotencyKey.objects.count() == 1
 
 
+@pytest.mark.slow
 def test_the_purge_forgets_only_keys_past_their_day(api, tenant):
     kept = create(api, "kept").json()
     create(api, "old")

@@ -3,7 +3,7 @@ import hashlib
 import pytest
 from rest_framework.test import APIClient
 
-from bots.lifecycle import BotStatus
+from bots.bot.lifecycle import BotStatus
 from bots.models import Bot, BotArtifact, BotEvent
 from tests.support.media import MEDIA, create_bot, hand_over, sample_media
 
@@ -37,6 +37,7 @@ def test_with_no_recorder_token_configured_the_api_is_closed(api, recorder, sett
     assert put(recorder, bot["bot_id"], "audio.wav").status_code == 401
 
 
+@pytest.mark.slow
 def test_a_file_is_streamed_into_staging_with_its_size_and_digest(api, recorder, staging):
     bot = create_bot(api)
     data = bytes(range(256)) * 40_000  # 10 MB
@@ -60,6 +61,7 @@ def test_a_file_is_streamed_into_staging_with_its_size_and_digest(api, recorder,
     assert staging.unfinished() == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
     [
@@ -97,6 +99,7 @@ def test_an_empty_file_is_refused(api, recorder, staging):
     assert staging.files(bot["bot_id"]) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "sidecar",
     [
@@ -117,6 +120,7 @@ def test_a_screenshot_sidecar_needs_a_captured_at_time(api, recorder, sidecar):
     assert "captured_at" in response.json()["message"]
 
 
+@pytest.mark.slow
 def test_captured_at_reaches_the_screenshot_whichever_file_comes_first(api, recorder):
     bot = create_bot(api)
     first, second = "00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b"
@@ -130,6 +134,8 @@ def test_captured_at_reaches_the_screenshot_whichever_file_comes_first(api, reco
     assert [p.captured_at.isoformat() for p in pngs] == ["2026-11-25T10:00:05+00:00"] * 2
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_a_file_sent_again_replaces_the_last_and_its_staged_copy(api, recorder, staging):
     bot = create_bot(api)
     put(recorder, bot["bot_id"], "chats.json", b"[1]")
@@ -141,6 +147,8 @@ def test_a_file_sent_again_replaces_the_last_and_its_staged_copy(api, recorder, 
     assert [staging.read(name) for name in staging.files(bot["bot_id"])] == [b"[1, 2]"]
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_files_after_the_bot_left_are_refused(api, recorder, s3_server):
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
@@ -155,6 +163,8 @@ def test_files_after_the_bot_left_are_refused(api, recorder, s3_server):
     ]
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_leaving_twice_is_refused_and_records_one_event(api, recorder):
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
@@ -166,6 +176,8 @@ def test_leaving_twice_is_refused_and_records_one_event(api, recorder):
     assert BotEvent.objects.filter(event="left").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_the_lifecycle_is_recorded_event_by_event(api, recorder):
     bot = create_bot(api)
     assert (
@@ -183,6 +195,7 @@ def test_the_lifecycle_is_recorded_event_by_event(api, recorder):
     ]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_an_unknown_bot_is_404(recorder):
     assert put(recorder, "bot_nope", "audio.wav").status_code == 404
     assert recorder.post("/internal/v1/bots/bot_nope/left").status_code == 404

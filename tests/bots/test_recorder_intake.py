@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("staging")
 
 @pytest.fixture(autouse=True)
 def _small_parts(settings):
-    settings.S3_UPLOAD_PART_MB = 5
+    settings.UPLOAD_PART_MB = 5
 
 
 def raw_put(live_server, path: str, *, declared: int, send: bytes) -> tuple[int, bytes]:
@@ -46,6 +46,7 @@ def sha256_header(data: bytes) -> str:
     return f"sha-256=:{base64.b64encode(hashlib.sha256(data).digest()).decode()}:"
 
 
+@pytest.mark.slow
 def test_a_body_shorter_than_its_content_length_is_refused_and_the_good_copy_stays(
     api, recorder, live_server, staging
 ):
@@ -65,6 +66,7 @@ def test_a_body_shorter_than_its_content_length_is_refused_and_the_good_copy_sta
     assert staging.read(artifact.staged_name) == good
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("header", ["HTTP_CONTENT_DIGEST", "HTTP_REPR_DIGEST"])
 def test_a_body_that_does_not_match_its_digest_is_refused(api, recorder, staging, header):
     bot = create_bot(api)
@@ -271,6 +273,7 @@ def test_sha256_values_that_disagree_are_refused_whichever_comes_last(
     assert staging.files(bot["bot_id"]) == []
 
 
+@pytest.mark.slow
 def test_the_same_sha256_sent_twice_is_one_digest(api, recorder, staging):
     bot = create_bot(api)
     data = b"the recording" * 1000
@@ -286,6 +289,7 @@ def test_the_same_sha256_sent_twice_is_one_digest(api, recorder, staging):
     assert response.status_code == 201
 
 
+@pytest.mark.slow
 def test_a_file_of_exactly_the_limit_is_stored_and_one_byte_more_is_413(
     api, recorder, staging, settings
 ):

@@ -9,10 +9,10 @@ import requests
 from django.core.management import call_command
 from django.utils import timezone
 
-from bots.lifecycle import BotEventType
+from bots.bot.lifecycle import BotEventType
+from bots.bot.retention import media_expire
+from bots.bot.services import bot_transition
 from bots.models import Bot, BotArtifact, Pin
-from bots.retention import media_expire
-from bots.services import bot_transition
 from tests.bots.conftest import PUT
 from tests.support.faults import FaultProxy
 from tests.support.media import (
@@ -49,6 +49,7 @@ def test_a_bad_retention_is_400_naming_the_field(api, retention, field):
     assert not Bot.objects.exists()
 
 
+@pytest.mark.slow
 def test_status_shows_the_retention_and_when_it_expires_once_the_bot_left(api, recorder):
     bot = create_bot(api, recording_config=TIMED)
     joining = api.get(STATUS.format(bot["bot_id"])).json()["retention"]
@@ -72,6 +73,8 @@ def test_the_default_comes_from_media_retention_hours(api, settings):
     assert Bot.objects.get(public_id=forever["bot_id"]).retention_hours is None
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_when_it_expires_the_platform_objects_are_gone_and_fetches_are_410(
     api, recorder, s3_server, receiver
 ):
@@ -104,6 +107,8 @@ def test_when_it_expires_the_platform_objects_are_gone_and_fetches_are_410(
     assert media_expire(now=timezone.now() + LATER).bots == []  # done once
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_a_custom_bucket_bots_objects_are_untouched_and_still_served(
     api, recorder, config_body, s3_server, bucket
 ):
@@ -132,6 +137,8 @@ def test_a_bot_that_failed_in_its_meeting_loses_its_staged_copies(api, recorder,
     assert BotArtifact.objects.get().state == "expired"
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_dry_run_says_what_would_go_and_deletes_nothing(api, recorder, s3_server, capsys):
     bot_id, files = recorded_bot(api, recorder, recording_config={"retention": {
         "type": "timed", "hours": 1}})  # fmt: skip
@@ -149,6 +156,7 @@ def test_dry_run_says_what_would_go_and_deletes_nothing(api, recorder, s3_server
     assert Bot.objects.get().status == "MediaExpired"
 
 
+@pytest.mark.slow
 def test_platform_keys_go_at_most_1000_per_delete_objects_call(api, s3_server, settings):
     bot = Bot.objects.get(public_id=create_bot(api, recording_config=TIMED)["bot_id"])
     uploaded_screenshot_rows(bot, 1205, bucket=PLATFORM_BUCKET)
@@ -173,6 +181,8 @@ def test_platform_keys_go_at_most_1000_per_delete_objects_call(api, s3_server, s
     assert s3_server.keys(PLATFORM_BUCKET, containing=bot.public_id) == []
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_a_bot_deleted_on_request_does_not_expire_again(api, recorder, receiver):
     bot_id, _ = recorded_bot(api, recorder, recording_config=TIMED, callback_url=receiver.url)
     assert api.post(f"/api/v1/bots/{bot_id}/delete_data").status_code == 202

@@ -8,7 +8,10 @@ from django.core.management import CommandError, call_command
 from bots.models import BotArtifact
 from tests.support.media import STATUS, create_bot, platform_stored
 
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
 
+
+@pytest.mark.slow
 def test_simulate_recording_hands_over_realistic_media_and_uploads_it(
     api, s3_server, staging, capsys
 ):
@@ -44,6 +47,7 @@ def test_simulate_recording_hands_over_realistic_media_and_uploads_it(
     assert staging.files(bot["bot_id"]) == []
 
 
+@pytest.mark.slow
 def test_simulate_recording_refuses_an_unknown_bot_or_one_that_left(api):
     with pytest.raises(CommandError, match="No bot bot_nope"):
         call_command("simulate_recording", "bot_nope")
@@ -54,6 +58,7 @@ def test_simulate_recording_refuses_an_unknown_bot_or_one_that_left(api):
         call_command("simulate_recording", bot["bot_id"])
 
 
+@pytest.mark.slow
 def test_in_simulated_mode_a_new_bot_plays_a_meeting_by_itself(api, settings, s3_server, staging):
     settings.RECORDER_MODE = "simulated"
 

@@ -10,15 +10,17 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
 from bots.models import Bot, BotArtifact
-from bots.staging import staged_partials_sweep
+from bots.pipeline.staging import staged_partials_sweep
 from bots.tasks import run_due_work
 from tests.bots.test_partial_files import put_started
 from tests.conftest import RECORDER_TOKEN
+from tests.support.api import PUT
 from tests.support.faults import FaultProxy
 from tests.support.media import MEDIA, STATUS, create_bot, hand_over, sample_media
 from tests.support.processes import (
@@ -30,8 +32,10 @@ from tests.support.processes import (
 )
 from tests.support.workers import PLATFORM_BUCKET, wait_for_done
 
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
+
+
 MiB = 1024 * 1024
-PUT = "/api/v1/admin/configs?config_type=storage"
 
 
 def put_file(url: str, bot_id: str, name: str, path: Path) -> tuple[int, bytes]:
@@ -67,6 +71,7 @@ def staging_files_on(disk: Path) -> list[Path]:
     return [path for path in (disk / "staging").rglob("*") if path.is_file()]
 
 
+@pytest.mark.e2e
 @needs_redis
 def test_web_worker_and_recorder_each_on_their_own_disk_upload_byte_for_byte(
     api, s3_server, bucket_staging, workers, tmp_path
@@ -133,6 +138,7 @@ def test_web_worker_and_recorder_each_on_their_own_disk_upload_byte_for_byte(
         assert staging_files_on(disk) == [], disk
 
 
+@pytest.mark.slow
 def test_an_unreachable_staging_bucket_is_a_503_and_nothing_is_recorded(
     api, recorder, bucket_staging, settings
 ):
@@ -154,6 +160,7 @@ def test_an_unreachable_staging_bucket_is_a_503_and_nothing_is_recorded(
     assert ready["failing"] == ["staging"] and ready["checks"]["staging"] == "unavailable"
 
 
+@pytest.mark.slow
 def test_a_staged_copy_that_cannot_be_read_waits_and_uploads_once_staging_answers(
     api, recorder, bucket_staging, config_body, s3_server, bucket, settings
 ):
@@ -184,6 +191,7 @@ def test_a_staged_copy_that_cannot_be_read_waits_and_uploads_once_staging_answer
     assert bucket_staging.files(bot["bot_id"]) == []
 
 
+@pytest.mark.e2e
 def test_a_killed_web_workers_open_upload_is_aborted_by_the_sweep_once_old(
     api, bucket_staging, workers, tmp_path
 ):
@@ -210,10 +218,11 @@ def test_a_killed_web_workers_open_upload_is_aborted_by_the_sweep_once_old(
     assert not Bot.objects.get().artifacts.exists()
 
 
+@pytest.mark.slow
 def test_every_provider_uploads_from_the_staging_bucket_part_by_part(
     api, recorder, provider, bucket_staging, settings
 ):
-    settings.S3_UPLOAD_PART_MB = 5
+    settings.UPLOAD_PART_MB = 5
     bucket = provider.bucket()
     assert api.put(PUT, provider.body(bucket), format="json").status_code == 200
     bot = create_bot(api)

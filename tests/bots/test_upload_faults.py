@@ -1,18 +1,19 @@
 import pytest
 
 from bots.models import Bot, BotArtifact
-from bots.redelivery import uploads_redeliver
+from bots.pipeline.redelivery import uploads_redeliver
+from bots.pipeline.schedule import uploads_due
 from bots.tasks import schedule_uploads, upload_bot_media
-from bots.uploads import uploads_due
 from tests.bots.conftest import guide_policy, policy_set
+from tests.support.api import PUT
 from tests.support.faults import FaultProxy
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
 
-PUT = "/api/v1/admin/configs?config_type=storage"
 MiB = 1024 * 1024
-pytestmark = pytest.mark.usefixtures("staging")
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("staging")]
 
 
+@pytest.mark.slow
 def test_write_only_keys_with_the_guides_policy_upload_everything_even_multipart(
     api, recorder, iam_s3_server, write_only
 ):
@@ -41,6 +42,7 @@ def test_moto_authorises_a_multipart_upload_by_s3_put_object_as_real_s3_does(iam
     assert started["UploadId"]
 
 
+@pytest.mark.slow
 def test_a_denied_upload_fails_with_its_reason_and_keeps_the_staged_files(
     api, recorder, iam_s3_server, write_only, staging
 ):
@@ -64,6 +66,7 @@ def test_a_denied_upload_fails_with_its_reason_and_keeps_the_staged_files(
     assert not BotArtifact.objects.filter(name="manifest.json").exists()
 
 
+@pytest.mark.slow
 def test_a_given_up_file_waits_for_a_person_then_the_scheduler_finishes_it(
     api, recorder, iam_s3_server, write_only
 ):
@@ -82,6 +85,7 @@ def test_a_given_up_file_waits_for_a_person_then_the_scheduler_finishes_it(
     assert uploads_due() == []
 
 
+@pytest.mark.slow
 def test_after_delete_a_retry_fails_saying_the_credentials_are_gone(
     api, recorder, iam_s3_server, write_only
 ):
@@ -98,6 +102,7 @@ def test_after_delete_a_retry_fails_saying_the_credentials_are_gone(
     assert BotArtifact.objects.get().last_reason == "credentials_erased"
 
 
+@pytest.mark.slow
 def test_a_503_and_a_dropped_connection_within_one_attempt_are_retried_by_botocore(
     api, recorder, config_body, s3_server, bucket, settings
 ):
@@ -126,6 +131,7 @@ def test_a_503_and_a_dropped_connection_within_one_attempt_are_retried_by_botoco
     assert set(BotArtifact.objects.values_list("attempts", flat=True)) == {1}
 
 
+@pytest.mark.slow
 def test_one_unwritable_prefix_leaves_the_media_partial_and_the_manifest_unwritten(
     api, recorder, config_body, iam_s3_server
 ):
@@ -159,6 +165,7 @@ def test_one_unwritable_prefix_leaves_the_media_partial_and_the_manifest_unwritt
     assert not BotArtifact.objects.filter(name="manifest.json").exists()
 
 
+@pytest.mark.slow
 def test_a_multipart_upload_left_open_by_an_outage_is_aborted_by_the_next_attempt(
     api, recorder, config_body, s3_server, bucket, settings
 ):
@@ -169,7 +176,7 @@ def test_a_multipart_upload_left_open_by_an_outage_is_aborted_by_the_next_attemp
         abort = method == "DELETE" and "uploadId=" in path
         return "503" if outage and (part or abort) else None
 
-    settings.S3_UPLOAD_PART_MB = 5
+    settings.UPLOAD_PART_MB = 5
     proxy = FaultProxy(s3_server.url, decide)
     try:
         assert api.put(PUT, config_body(endpoint_url=proxy.url), format="json").status_code == 200

@@ -1,12 +1,17 @@
 """A worker's memory does not grow with the size of the file it uploads."""
 
-from bots.lifecycle import BotEventType
+import pytest
+
+from bots.bot.lifecycle import BotEventType
+from bots.bot.services import artifact_stage, bot_transition
 from bots.models import Bot
-from bots.services import artifact_stage, bot_transition
-from bots.simulation import video_write
+from bots.recorder.simulation import video_write
 from tests.conftest import PLATFORM_BUCKET
 from tests.support.media import create_bot
 from tests.support.processes import command_run
+
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
+
 
 MiB = 1024 * 1024
 
@@ -38,6 +43,7 @@ def upload_in_own_process(bot: Bot, settings, staging):
     return result.peak_rss
 
 
+@pytest.mark.e2e
 def test_a_200_mb_video_uploads_with_peak_memory_far_below_its_size(
     api, tmp_path, settings, s3_server, staging
 ):

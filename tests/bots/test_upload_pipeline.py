@@ -7,11 +7,11 @@ from bots.models import Bot, BotArtifact, Pin
 from bots.tasks import upload_bot_media
 from storageconfig.models import StorageConfig
 from tests.conftest import PLATFORM_BUCKET
+from tests.support.api import PUT
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
 
-PUT = "/api/v1/admin/configs?config_type=storage"
 MiB = 1024 * 1024
-pytestmark = pytest.mark.usefixtures("staging")
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("staging")]
 
 
 def objects(server, bucket: str) -> dict[str, bytes]:
@@ -32,10 +32,11 @@ def expected_keys(files, bot_id: str, prefixes: dict[str, str]) -> dict[str, str
     return {name: f"{prefixes[category(name)]}/{bot_id}_{name}" for name in files}
 
 
+@pytest.mark.slow
 def test_with_no_configuration_every_file_lands_in_the_platform_bucket_byte_for_byte(
     api, recorder, s3_server, staging, settings
 ):
-    settings.S3_UPLOAD_PART_MB = 5
+    settings.UPLOAD_PART_MB = 5
     bot = create_bot(api)
     files = sample_media(bot)
     files["meeting_recording.mp4"] = os.urandom(11 * MiB)  # three parts, in and out of staging
@@ -64,6 +65,7 @@ def test_with_no_configuration_every_file_lands_in_the_platform_bucket_byte_for_
     assert staging.files(bot["bot_id"]) == [] and staging.unfinished() == []
 
 
+@pytest.mark.slow
 def test_keys_follow_the_guide_with_per_category_prefixes_and_no_bot_folder(
     api, recorder, config_body, s3_server, bucket
 ):
@@ -101,6 +103,7 @@ def test_keys_follow_the_guide_with_per_category_prefixes_and_no_bot_folder(
     assert head["Metadata"]["sha256"] == BotArtifact.objects.get(name="audio.wav").sha256
 
 
+@pytest.mark.slow
 def test_the_manifest_is_written_last_and_lists_every_object(api, recorder, s3_server):
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], sample_media(bot))
@@ -127,6 +130,7 @@ def test_the_manifest_is_written_last_and_lists_every_object(api, recorder, s3_s
         assert row.uploaded_at <= manifest_row.uploaded_at
 
 
+@pytest.mark.slow
 def test_the_configuration_active_when_the_bot_leaves_wins(
     api, recorder, config_body, s3_server, bucket
 ):
@@ -143,6 +147,7 @@ def test_the_configuration_active_when_the_bot_leaves_wins(
     )
 
 
+@pytest.mark.slow
 def test_a_configuration_change_after_the_upload_moves_nothing(
     api, recorder, config_body, s3_server, bucket
 ):
@@ -162,6 +167,7 @@ def test_a_configuration_change_after_the_upload_moves_nothing(
     assert f"first/{bot['bot_id']}_chats.json" in s3_server.keys(bucket)
 
 
+@pytest.mark.slow
 def test_after_delete_new_bots_go_to_the_platform_bucket(
     api, recorder, config_body, s3_server, bucket
 ):
@@ -178,6 +184,7 @@ def test_after_delete_new_bots_go_to_the_platform_bucket(
     assert Pin.objects.get(bot__public_id=new["bot_id"]).storage_config is None
 
 
+@pytest.mark.slow
 def test_running_the_upload_twice_uploads_nothing_twice(api, recorder, s3_server):
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], sample_media(bot, screenshots=1))

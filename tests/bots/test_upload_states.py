@@ -12,17 +12,18 @@ from django.core.management import call_command
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from bots import uploads
 from bots.models import Bot, BotArtifact, WebhookEvent
+from bots.pipeline import uploads
+from bots.pipeline.schedule import uploads_due
+from bots.pipeline.upload_lifecycle import UploadEvent, UploadState, upload_move
+from bots.pipeline.uploads import media_upload
 from bots.tasks import schedule_uploads
-from bots.upload_lifecycle import UploadEvent, UploadState, upload_move
-from bots.uploads import media_upload, uploads_due
-from meetstream import timing
+from meetstream.shared import timing
 from tests.bots.conftest import PUT, policy_set
 from tests.support.faults import FaultProxy
 from tests.support.media import STATUS, create_bot, hand_over
 
-pytestmark = pytest.mark.usefixtures("staging")
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("staging")]
 
 
 @pytest.fixture
@@ -45,13 +46,14 @@ def failing_puts(api, config_body, s3_server):
 @pytest.fixture
 def not_queued(monkeypatch):
     """`left` queues no upload: the test runs the upload (or the scheduler) itself."""
-    monkeypatch.setattr("bots.services.task_queue", lambda name, *args: None)
+    monkeypatch.setattr("bots.bot.services.task_queue", lambda name, *args: None)
 
 
 def events(name: str) -> list[WebhookEvent]:
     return list(WebhookEvent.objects.filter(event=name))
 
 
+@pytest.mark.slow
 def test_a_503_waits_in_retry_wait_without_an_alarm_then_uploads_when_due(
     api, recorder, failing_puts, receiver, s3_server, bucket, settings
 ):
@@ -82,6 +84,7 @@ def test_a_503_waits_in_retry_wait_without_an_alarm_then_uploads_when_due(
     assert "storage.upload_failed" not in receiver.events()
 
 
+@pytest.mark.slow
 def test_a_403_gives_up_at_once_with_one_upload_failed(
     api, recorder, iam_s3_server, write_only, receiver
 ):
@@ -103,6 +106,7 @@ def test_a_403_gives_up_at_once_with_one_upload_failed(
     assert uploads_due() == []  # nothing retries it but a person
 
 
+@pytest.mark.slow
 def test_attempts_are_capped_then_the_file_is_given_up_and_announced_once(
     api, recorder, failing_puts, settings
 ):
@@ -122,6 +126,7 @@ def test_attempts_are_capped_then_the_file_is_given_up_and_announced_once(
     assert uploads_due() == []
 
 
+@pytest.mark.slow
 def test_a_file_under_another_live_lease_is_left_alone_until_the_lease_lapses(
     api, recorder, config_body, s3_server, bucket, not_queued
 ):
@@ -151,6 +156,7 @@ def test_a_file_under_another_live_lease_is_left_alone_until_the_lease_lapses(
     assert Bot.objects.get().status == "Done"
 
 
+@pytest.mark.slow
 def test_the_lease_is_renewed_while_a_slow_upload_runs(
     api, recorder, config_body, s3_server, not_queued, monkeypatch
 ):
@@ -181,6 +187,7 @@ def test_the_lease_is_renewed_while_a_slow_upload_runs(
     assert BotArtifact.objects.get(name="chats.json").state == UploadState.UPLOADED
 
 
+@pytest.mark.slow
 def test_a_staged_copy_stays_until_its_upload_is_recorded(
     api, recorder, config_body, s3_server, bucket, staging, not_queued, monkeypatch
 ):
@@ -210,6 +217,7 @@ def test_a_staged_copy_stays_until_its_upload_is_recorded(
     assert staging.files(bot["bot_id"]) == []
 
 
+@pytest.mark.slow
 def test_transitions_outside_the_table_move_nothing(api, recorder, not_queued):
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
@@ -226,13 +234,14 @@ def test_transitions_outside_the_table_move_nothing(api, recorder, not_queued):
     assert rows.get().state == UploadState.STAGED
 
 
+@pytest.mark.slow
 def test_a_file_whose_lease_was_taken_mid_upload_keeps_its_new_owner_and_the_rest_are_recorded(
     api, recorder, config_body, not_queued, monkeypatch
 ):
     assert api.put(PUT, config_body(), format="json").status_code == 200
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]", "participants.json": b"[]"})
-    real_transfer = uploads._transfer
+    real_transfer = uploads.file_transfer
 
     def lease_lapses_meanwhile(backend, artifact, body, started, fallback):
         failure = real_transfer(backend, artifact, body, started, fallback)
@@ -240,7 +249,7 @@ def test_a_file_whose_lease_was_taken_mid_upload_keeps_its_new_owner_and_the_res
             BotArtifact.objects.filter(pk=artifact.pk).update(claimed_by="another-worker")
         return failure
 
-    monkeypatch.setattr(uploads, "_transfer", lease_lapses_meanwhile)
+    monkeypatch.setattr(uploads, "file_transfer", lease_lapses_meanwhile)
     outcomes = media_upload(bot=Bot.objects.get(), owner="this-worker")
 
     assert outcomes == {UploadState.UPLOADED: 1, UploadState.UPLOADING: 1}
@@ -254,6 +263,7 @@ def test_a_file_whose_lease_was_taken_mid_upload_keeps_its_new_owner_and_the_res
     assert Bot.objects.get().status != "Done"  # no manifest until every file is stored
 
 
+@pytest.mark.slow
 def test_the_scheduler_leaves_a_waiting_file_alone_until_its_time(
     api, recorder, failing_puts, settings
 ):

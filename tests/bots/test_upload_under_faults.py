@@ -7,22 +7,22 @@ import pytest
 from django.core.management import call_command
 
 from bots.models import Bot, BotArtifact
-from storageconfig import s3
+from storageconfig.backends.aws import s3
+from tests.support.api import PUT
 from tests.support.faults import FaultProxy
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
-
-PUT = "/api/v1/admin/configs?config_type=storage"
 
 
 @pytest.fixture
 def quick_timeouts(settings):
     """Stalls cost 2 s, not a minute: the transfer read timeout, and clients built with it."""
-    settings.S3_TRANSFER_READ_TIMEOUT = 2
-    s3._clients.clear()
+    settings.UPLOAD_READ_TIMEOUT = 2
+    s3.clients_forget_all()
     yield
-    s3._clients.clear()
+    s3.clients_forget_all()
 
 
+@pytest.mark.slow
 def test_every_file_of_20_bots_arrives_once_and_intact_through_a_faulty_network(
     api, recorder, config_body, s3_server, bucket, staging, quick_timeouts, settings
 ):

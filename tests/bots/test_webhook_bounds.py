@@ -10,6 +10,9 @@ from bots.models import WebhookAttempt, WebhookEvent
 from tests.support.listeners import RawReceiver, endless_answer, trickling_answer
 from tests.support.media import create_bot
 
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
+
+
 GiB = 1024**3
 
 
@@ -26,6 +29,7 @@ def raw_receiver():
         receiver.stop()
 
 
+@pytest.mark.slow
 def test_an_endless_answer_is_read_64_kib_at_most(api, raw_receiver, settings):
     settings.WEBHOOK_TIMEOUT_SECONDS = 5
     receiver = raw_receiver(endless_answer(int(1.5 * GiB)))
@@ -45,6 +49,7 @@ def test_an_endless_answer_is_read_64_kib_at_most(api, raw_receiver, settings):
     assert WebhookEvent.objects.get().state == "delivered"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("head_first", [False, True], ids=["status-line", "body"])
 def test_a_trickling_answer_ends_at_the_deadline(api, raw_receiver, settings, head_first):
     settings.WEBHOOK_TIMEOUT_SECONDS = 2

@@ -12,11 +12,14 @@ from bots.models import WebhookEvent
 from bots.tasks import sweep_webhooks
 from tests.support.media import create_bot
 
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
+
 
 def _secret(api) -> str:
     return api.get("/api/v1/admin/webhook_secret").json()["signing_secret"]
 
 
+@pytest.mark.slow
 def test_every_event_verifies_with_the_reference_package(api, receiver):
     verifier = Webhook(_secret(api))
 
@@ -27,6 +30,7 @@ def test_every_event_verifies_with_the_reference_package(api, receiver):
     assert abs(int(request["headers"]["webhook-timestamp"]) - time.time()) < 60
 
 
+@pytest.mark.slow
 def test_a_signature_under_another_secret_does_not_verify(api, other_api, receiver):
     create_bot(api, callback_url=receiver.url)
 
@@ -35,6 +39,7 @@ def test_a_signature_under_another_secret_does_not_verify(api, other_api, receiv
         Webhook(_secret(other_api)).verify(request["body"], request["headers"])
 
 
+@pytest.mark.slow
 def test_a_replay_older_than_five_minutes_is_rejected(api, receiver, monkeypatch):
     verifier = Webhook(_secret(api))
     create_bot(api, callback_url=receiver.url)
@@ -51,6 +56,7 @@ def test_a_replay_older_than_five_minutes_is_rejected(api, receiver, monkeypatch
         verifier.verify(request["body"], request["headers"])
 
 
+@pytest.mark.slow
 def test_a_retry_keeps_its_id_with_a_fresh_timestamp_and_a_valid_signature(api, receiver):
     verifier = Webhook(_secret(api))
     receiver.status = 503
@@ -68,6 +74,7 @@ def test_a_retry_keeps_its_id_with_a_fresh_timestamp_and_a_valid_signature(api, 
     verifier.verify(receiver.received[1]["body"], retry)
 
 
+@pytest.mark.slow
 def test_delivery_ids_are_random_and_tell_nothing_of_other_tenants(api, other_api, receiver):
     create_bot(api, callback_url=receiver.url)
     create_bot(other_api, callback_url=receiver.url)
@@ -81,6 +88,7 @@ def test_delivery_ids_are_random_and_tell_nothing_of_other_tenants(api, other_ap
     assert not any(message_id.removeprefix("msg_") in pks for message_id in ids)
 
 
+@pytest.mark.slow
 def test_the_secret_is_in_the_specifications_form(api):
     secret = _secret(api)
 
@@ -88,6 +96,7 @@ def test_the_secret_is_in_the_specifications_form(api):
     assert len(Webhook(secret)._whsecret) == 32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("legacy", [True, False])
 def test_the_body_only_signature_is_sent_only_while_the_operator_keeps_it(
     api, receiver, settings, legacy

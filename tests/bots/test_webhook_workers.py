@@ -5,16 +5,17 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from django.db import transaction
 
 from bots.models import Bot, WebhookEvent
-from bots.webhooks import webhook_emit
+from bots.webhooks.delivery import webhook_emit
 from tests.support.listeners import Receiver
 from tests.support.media import create_bot, hand_over
 from tests.support.processes import needs_redis
 from tests.support.workers import wait_for_done
 
-pytestmark = needs_redis
+pytestmark = [pytest.mark.django_db(transaction=True), needs_redis]
 DEADLINE = 3
 
 
@@ -37,6 +38,7 @@ def _round_trip(api, recorder, receiver, workers) -> tuple[float, float]:
     return joined, time.monotonic() - left
 
 
+@pytest.mark.e2e
 def test_a_tenant_whose_receiver_hangs_delays_another_by_less_than_one_deadline(
     api, other_api, recorder, receiver, workers
 ):
@@ -58,12 +60,13 @@ def test_a_tenant_whose_receiver_hangs_delays_another_by_less_than_one_deadline(
         hanging.stop()
 
 
+@pytest.mark.e2e
 def test_two_beat_schedulers_at_once_deliver_each_event_once_in_order_per_bot(
     api, other_api, receiver, workers, monkeypatch
 ):
     receiver.hang = 0.1
     # Written while nothing queues them: only the schedulers find these events.
-    monkeypatch.setattr("bots.webhooks.task_queue", lambda *args: None)
+    monkeypatch.setattr("bots.webhooks.delivery.task_queue", lambda *args: None)
     bots = [create_bot(client, callback_url=receiver.url) for client in (api, other_api) * 5]
     for bot in Bot.objects.all():
         with transaction.atomic():

@@ -5,13 +5,17 @@ import hmac
 import json
 import time
 
+import pytest
+
 from bots.models import WebhookAttempt, WebhookEvent
 from bots.tasks import sweep_webhooks
+from tests.support.api import PUT
 from tests.support.media import STATUS, create_bot, create_bot_request, hand_over, sample_media
 
-PUT = "/api/v1/admin/configs?config_type=storage"
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
 
 
+@pytest.mark.slow
 def test_events_arrive_once_each_in_order_and_signed(api, recorder, receiver):
     secret = api.get("/api/v1/admin/webhook_secret").json()["signing_secret"]
     bot = create_bot(api, callback_url=receiver.url)
@@ -47,6 +51,7 @@ def test_events_arrive_once_each_in_order_and_signed(api, recorder, receiver):
     assert video["data"]["key"] == f"meetstream/{bot['bot_id']}_meeting_recording.mp4"
 
 
+@pytest.mark.slow
 def test_a_failed_upload_sends_storage_upload_failed_with_where_and_why(
     api, recorder, receiver, config_body, s3_server, bucket
 ):
@@ -70,6 +75,7 @@ def test_a_failed_upload_sends_storage_upload_failed_with_where_and_why(
     assert failed["message"] == f"The bucket '{bucket}' does not exist."
 
 
+@pytest.mark.slow
 def test_a_receiver_answering_500_gets_retries_in_order_and_delays_nothing_else(
     api, recorder, receiver, settings
 ):
@@ -96,6 +102,7 @@ def test_a_receiver_answering_500_gets_retries_in_order_and_delays_nothing_else(
     assert first.tries.first().error == "The receiver answered 500."
 
 
+@pytest.mark.slow
 def test_a_receiver_that_hangs_is_timed_out(api, receiver, settings):
     settings.WEBHOOK_TIMEOUT_SECONDS = 2
     receiver.hang = 10
@@ -109,6 +116,7 @@ def test_a_receiver_that_hangs_is_timed_out(api, receiver, settings):
     assert WebhookEvent.objects.get().next_attempt_at is not None
 
 
+@pytest.mark.slow
 def test_a_receiver_at_a_private_address_is_refused(api, receiver, settings):
     receiver.status = 500  # the first event stays pending for a retry
     create_bot(api, "https://zoom.us/j/1", callback_url=receiver.url)
@@ -128,6 +136,7 @@ def test_a_receiver_at_a_private_address_is_refused(api, receiver, settings):
     )
 
 
+@pytest.mark.slow
 def test_rotating_the_secret_signs_later_events_with_the_new_one(api, receiver, other_api):
     old = api.get("/api/v1/admin/webhook_secret").json()["signing_secret"]
     new = api.post("/api/v1/admin/webhook_secret").json()["signing_secret"]

@@ -6,15 +6,17 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from bots.models import BotArtifact
-from meetstream.embedded_s3 import free_port
+from meetstream.shared.processes import free_port
+from tests.support.api import PUT
 from tests.support.faults import FaultProxy
 from tests.support.media import create_bot, hand_over
 from tests.support.processes import ROOT, child_env, children_of, command_run, needs_redis
 from tests.support.workers import wait_for_done
 
-pytestmark = needs_redis
-PUT = "/api/v1/admin/configs?config_type=storage"
+pytestmark = [pytest.mark.django_db(transaction=True), needs_redis]
 MiB = 1024 * 1024
 
 
@@ -25,6 +27,7 @@ def wait_until(condition, seconds: float, what: str) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.e2e
 def test_a_worker_killed_mid_multipart_upload_is_redelivered_aborted_and_completed(
     api, recorder, config_body, s3_server, bucket, staging, workers
 ):
@@ -70,6 +73,7 @@ def test_a_worker_killed_mid_multipart_upload_is_redelivered_aborted_and_complet
     assert staging.files(bot["bot_id"]) == [] and staging.unfinished() == []
 
 
+@pytest.mark.e2e
 def test_bots_queued_when_redis_restarts_are_all_uploaded_once_it_is_back(
     api, config_body, s3_server, bucket, workers, tmp_path
 ):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from meetstream.services import api_key_create
+from meetstream.tenants.services import api_key_create
 from tests.support.media import hand_over, sample_media
 from tests.support.processes import ROOT
 
@@ -63,6 +63,7 @@ def api(module, name: str):
     return importlib.import_module(f"meetstream_client.api.v1.{name}")
 
 
+@pytest.mark.slow
 def test_the_quickstart_through_a_generated_client(
     client_module, live_server, tenant, recorder, config_body, s3_server, settings
 ):

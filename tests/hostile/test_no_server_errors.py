@@ -4,10 +4,10 @@ import json
 
 import pytest
 
+from tests.support.api import PUT
 from tests.support.contract import schema
 from tests.support.media import create_bot, create_bot_request
 
-PUT = "/api/v1/admin/configs?config_type=storage"
 DEEP = "[" * 100_000
 
 
@@ -77,6 +77,7 @@ def _json_fields() -> list[tuple[str, str, str]]:
     return sorted(set(found))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("method", "path", "field"), _json_fields())
 def test_a_lone_surrogate_in_any_field_is_a_400(api, method, path, field):
     url = path.replace("{bot_id}", "bot_00000000000000000000000000")

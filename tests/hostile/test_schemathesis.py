@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS
 from schemathesis.config import SchemathesisConfig
 
-from meetstream.services import api_key_create
+from meetstream.tenants.services import api_key_create
 from tests.conftest import RECORDER_TOKEN
 from tests.support import contract
 
@@ -104,6 +104,7 @@ SETTINGS = settings(
 )
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @SETTINGS
 def test_with_a_valid_key_no_request_gets_a_5xx_and_every_answer_fits_the_schema(
@@ -112,6 +113,7 @@ def test_with_a_valid_key_no_request_gets_a_5xx_and_every_answer_fits_the_schema
     case.call_and_validate(headers=headers_for(case, tenant, valid=True), checks=CHECKED)
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @SETTINGS
 def test_with_a_wrong_key_every_operation_answers_401_or_less(case, tenant, offline):
@@ -122,12 +124,14 @@ def test_with_a_wrong_key_every_operation_answers_401_or_less(case, tenant, offl
         assert response.status_code in {401, 429}, response.text
 
 
+@pytest.mark.slow
 @recorder_schema.parametrize()
 @SETTINGS
 def test_the_recorder_api_answers_within_its_own_schema(case, tenant, offline):
     case.call_and_validate(headers=headers_for(case, tenant, valid=True), checks=CHECKED)
 
 
+@pytest.mark.slow
 @recorder_schema.parametrize()
 @SETTINGS
 def test_the_recorder_api_with_a_wrong_token_answers_401_or_429(case, tenant, offline):

@@ -2,14 +2,17 @@
 
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 
 from bots.models import BotArtifact
-from media_fetch.selectors import WRITE_ONLY_MESSAGE
 from tests.conftest import PLATFORM_BUCKET
+from tests.support.api import PUT
 from tests.support.media import create_bot, hand_over, sample_media
 
-PUT = "/api/v1/admin/configs?config_type=storage"
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
+
+
 FETCHES = [
     "/get_audio",
     "/get_video",
@@ -38,6 +41,7 @@ def fetch_bytes(url: str) -> bytes:
     return response.content
 
 
+@pytest.mark.slow
 def test_write_only_answers_every_fetch_with_the_guides_403(api, recorder, config_body, bucket):
     api.put(PUT, config_body(access_mode="write_only"), format="json")
     bot, _ = recorded_bot(api, recorder)
@@ -46,16 +50,13 @@ def test_write_only_answers_every_fetch_with_the_guides_403(api, recorder, confi
 
     assert status == 403
     assert body == {
-        "message": WRITE_ONLY_MESSAGE,
+        "message": "Media is stored in your S3 bucket, but only write access was granted. Update "
+        "your storage configuration to read+write to fetch media via the API.",
         "code": "write_only",
         "access_mode": "write_only",
         "bucket": bucket,
         "key": f"meetstream/{bot['bot_id']}_audio.wav",
     }
-    assert WRITE_ONLY_MESSAGE == (
-        "Media is stored in your S3 bucket, but only write access was granted. Update your "
-        "storage configuration to read+write to fetch media via the API."
-    )
     for path in FETCHES:
         response = api.get(f"/api/v1/bots/{bot['bot_id']}{path}")
         assert response.status_code == 403, path
@@ -64,6 +65,7 @@ def test_write_only_answers_every_fetch_with_the_guides_403(api, recorder, confi
     assert transcript.status_code == 403
 
 
+@pytest.mark.slow
 def test_upgrading_the_same_bucket_to_read_write_serves_old_media_at_once(
     api, recorder, config_body, s3_server, bucket
 ):
@@ -81,6 +83,7 @@ def test_upgrading_the_same_bucket_to_read_write_serves_old_media_at_once(
     assert s3_server.keys(bucket) == keys
 
 
+@pytest.mark.slow
 def test_a_bot_processed_before_custom_storage_is_served_from_the_platform_bucket(
     api, recorder, config_body
 ):
@@ -94,6 +97,7 @@ def test_a_bot_processed_before_custom_storage_is_served_from_the_platform_bucke
     assert fetch_bytes(body["audio_url"]) == files["audio.wav"]
 
 
+@pytest.mark.slow
 def test_after_switching_buckets_old_bots_are_served_from_their_own(
     api, recorder, config_body, s3_server, bucket
 ):
@@ -116,6 +120,7 @@ def test_after_switching_buckets_old_bots_are_served_from_their_own(
     assert fetch_bytes(new_body["audio_url"]) == new_files["audio.wav"]
 
 
+@pytest.mark.slow
 def test_after_delete_custom_bots_get_403_and_new_bots_use_the_platform_bucket(
     api, recorder, config_body
 ):
@@ -137,6 +142,7 @@ def test_after_delete_custom_bots_get_403_and_new_bots_use_the_platform_bucket(
     assert fetch_bytes(body["audio_url"]) == new_files["audio.wav"]
 
 
+@pytest.mark.slow
 def test_a_new_configuration_for_the_same_bucket_after_delete_serves_old_bots_again(
     api, recorder, config_body
 ):
@@ -150,6 +156,7 @@ def test_a_new_configuration_for_the_same_bucket_after_delete_serves_old_bots_ag
     assert status == 200 and fetch_bytes(body["audio_url"]) == files["audio.wav"]
 
 
+@pytest.mark.slow
 def test_a_failed_upload_is_404_with_its_reason(api, recorder, config_body, iam_s3_server):
     bucket = iam_s3_server.bucket()
     allow = {

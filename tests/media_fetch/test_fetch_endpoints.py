@@ -6,9 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bots.models import Bot, BotArtifact, UploadState
+from tests.support.api import PUT
 from tests.support.media import create_bot, hand_over, sample_media, uploaded_screenshot_rows
 
-PUT = "/api/v1/admin/configs?config_type=storage"
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
 
 
 def download(url: str) -> bytes:
@@ -27,6 +28,7 @@ def recorded(api, recorder, config_body):
     return bot, files
 
 
+@pytest.mark.slow
 def test_get_audio_is_a_presigned_url_to_the_custom_endpoint_serving_the_recorded_bytes(
     api, recorded, s3_server, bucket
 ):
@@ -45,6 +47,7 @@ def test_get_audio_is_a_presigned_url_to_the_custom_endpoint_serving_the_recorde
     assert download(body["audio_url"]) == files["audio.wav"]
 
 
+@pytest.mark.slow
 def test_get_audio_with_format_mp3_serves_the_mp3(api, recorded):
     bot, files = recorded
 
@@ -53,6 +56,7 @@ def test_get_audio_with_format_mp3_serves_the_mp3(api, recorded):
     assert download(body["audio_url"]) == files["audio.mp3"]
 
 
+@pytest.mark.slow
 def test_get_video_serves_the_video(api, recorded):
     bot, files = recorded
 
@@ -62,6 +66,7 @@ def test_get_video_serves_the_video(api, recorded):
     assert download(body["video_url"]) == files["meeting_recording.mp4"]
 
 
+@pytest.mark.slow
 def test_screenshots_are_listed_oldest_first_in_pages_with_working_urls(api, recorded):
     bot, files = recorded
     base = f"/api/v1/bots/{bot['bot_id']}/screenshots"
@@ -80,6 +85,7 @@ def test_screenshots_are_listed_oldest_first_in_pages_with_working_urls(api, rec
         assert download(shot["url"]) == files[f"screenshots/{shot['id']}.png"]
 
 
+@pytest.mark.slow
 def test_one_screenshot_by_its_id(api, recorded):
     bot, files = recorded
     shot = "00000000-0000-0000-0000-000000000002"
@@ -90,6 +96,7 @@ def test_one_screenshot_by_its_id(api, recorded):
     assert download(body["url"]) == files[f"screenshots/{shot}.png"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "shot", ["00000000-0000-0000-0000-000000000009", "not-a-uuid", "..%2f..%2fx"]
 )
@@ -102,6 +109,7 @@ def test_an_unknown_screenshot_is_404(api, recorded, shot):
     assert response.json()["message"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "name"),
     [
@@ -119,6 +127,7 @@ def test_json_documents_come_back_exactly_as_stored(api, recorded, kind, name):
     assert b"".join(response.streaming_content) == files[name.format(tr=bot["transcript_id"])]
 
 
+@pytest.mark.slow
 def test_get_transcript_serves_the_processed_one_and_the_raw_one_on_request(api, recorded):
     bot, files = recorded
     folder = f"transcription/meetstream/{bot['transcript_id']}"
@@ -131,6 +140,7 @@ def test_get_transcript_serves_the_processed_one_and_the_raw_one_on_request(api,
     assert b"".join(raw.streaming_content) == files[f"{folder}/raw_transcript.json"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("path", "params", "field"),
     [
@@ -152,6 +162,7 @@ def test_bad_parameters_are_400(api, recorded, path, params, field):
     assert list(response.json()["errors"]) == [field]
 
 
+@pytest.mark.slow
 def test_a_page_past_the_last_is_400(api, recorded):
     bot, _ = recorded
 
@@ -164,6 +175,7 @@ def test_a_page_past_the_last_is_400(api, recorded):
     }
 
 
+@pytest.mark.slow
 def test_raw_must_be_true_or_false(api, recorded):
     bot, _ = recorded
 
@@ -172,6 +184,7 @@ def test_raw_must_be_true_or_false(api, recorded):
     assert response.status_code == 400 and list(response.json()["errors"]) == ["raw"]
 
 
+@pytest.mark.slow
 def test_zoom_bots_have_no_screenshots(api, recorder):
     bot = create_bot(api, "https://zoom.us/j/123")
     hand_over(recorder, bot["bot_id"], {"chats.json": b"[]"})
@@ -185,6 +198,7 @@ def test_zoom_bots_have_no_screenshots(api, recorder):
         }
 
 
+@pytest.mark.slow
 def test_a_file_never_recorded_or_not_yet_uploaded_is_404_saying_so(api, recorder):
     bot = create_bot(api)
     hand_over(recorder, bot["bot_id"], {"audio.wav": b"RIFF"})
@@ -212,6 +226,7 @@ def test_a_bot_without_media_lists_no_screenshots(api, recorder):
     assert body == {"count": 0, "next": None, "previous": None, "results": []}
 
 
+@pytest.mark.slow
 def test_another_tenants_bot_transcript_and_screenshot_are_404(api, other_api, recorded):
     bot, _ = recorded
     shot = "00000000-0000-0000-0000-000000000001"
@@ -232,6 +247,7 @@ def test_another_tenants_bot_transcript_and_screenshot_are_404(api, other_api, r
         assert api.get(path).status_code == 200, path
 
 
+@pytest.mark.slow
 def test_a_json_document_gone_from_the_bucket_is_404_saying_so(api, recorded, s3_server, bucket):
     bot, _ = recorded
     s3_server.client().delete_object(Bucket=bucket, Key=f"meetstream/{bot['bot_id']}_chats.json")
@@ -242,6 +258,7 @@ def test_a_json_document_gone_from_the_bucket_is_404_saying_so(api, recorded, s3
     assert response.json()["message"].startswith("Your bucket did not serve the file:")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path",
     [

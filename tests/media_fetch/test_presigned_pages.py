@@ -6,12 +6,15 @@ from unittest import mock
 import pytest
 import requests
 
-from storageconfig import s3
+from storageconfig.backends.aws import presign, s3
+from tests.support.api import PUT
 from tests.support.faults import FaultProxy
 from tests.support.media import create_bot, hand_over, sample_media
 from tests.support.s3 import presigned_by
 
-PUT = "/api/v1/admin/configs?config_type=storage"
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
+
+
 KEYS = [
     "meetstream/bot_1_screenshots/0001.png",
     "a b/ü+~=.png",
@@ -20,6 +23,7 @@ KEYS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("endpoint_url", "session_token"),
     [
@@ -44,11 +48,11 @@ def test_many_keys_are_signed_exactly_as_botocore_signs_each(endpoint_url, sessi
     signed_at = datetime(2026, 11, 26, 23, 59, 59, tzinfo=UTC)
 
     with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):
-        ours = s3.presign_gets(client, target, keys=KEYS)
-        botocore_each = [s3.presign_get(client, target, key=key) for key in KEYS]
+        ours = presign.presign_gets(client, target, keys=KEYS)
+        botocore_each = [presign.presign_get(client, target, key=key) for key in KEYS]
 
     assert ours == botocore_each
-    assert s3.presign_gets(client, target, keys=[]) == []
+    assert presign.presign_gets(client, target, keys=[]) == []
 
 
 def _stored_screenshots(api, recorder, config_body, endpoint: str, count: int):
@@ -59,6 +63,7 @@ def _stored_screenshots(api, recorder, config_body, endpoint: str, count: int):
     return bot["bot_id"], files
 
 
+@pytest.mark.slow
 def test_every_url_of_a_page_downloads_its_screenshot_and_a_tampered_url_is_refused(
     api, recorder, config_body, s3_server
 ):
@@ -86,6 +91,7 @@ def test_every_url_of_a_page_downloads_its_screenshot_and_a_tampered_url_is_refu
     assert not presigned_by(first, region="us-east-1", **{**signer, "secret_key": "other"})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count", [1, 30])
 def test_a_screenshot_page_makes_no_s3_request_whatever_its_size(
     api, recorder, config_body, s3_server, count

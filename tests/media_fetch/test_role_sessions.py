@@ -12,18 +12,20 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from bots.models import BotArtifact, WebhookEvent
-from meetstream.embedded_s3 import free_port
-from storageconfig import s3, sts
+from meetstream.shared.processes import free_port
+from storageconfig.backends.aws import s3, sts
 from storageconfig.models import StorageConfig
 from storageconfig.selectors import CredentialsErased
+from tests.support.api import POLICY, PUT
 from tests.support.faults import FaultProxy, FixedAnswer, sts_error
 from tests.support.leaks import watch
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
 from tests.support.s3 import S3Server, presigned_by
 from tests.support.sts import StsStandIn
 
-PUT = "/api/v1/admin/configs?config_type=storage"
-POLICY = "/api/v1/admin/configs/policy"
+pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
+
+
 KEYS_GONE = {"access_key_id": ..., "secret_key": ...}
 
 
@@ -54,7 +56,7 @@ def role_recorded(api, recorder, config_body, sts_proxy, role_arn):
 
 def session_of(config: StorageConfig):
     """The frozen credentials of the revision's role session, as this process holds them."""
-    [session] = [held for key, held in s3._role_sessions.items() if key[0] == config.pk]
+    [session] = s3.role_sessions_held(config.pk)
     return session.get_credentials().get_frozen_credentials()
 
 
@@ -67,6 +69,7 @@ def signer(url: str) -> str:
     return url_query(url)["X-Amz-Credential"].split("/")[0]
 
 
+@pytest.mark.slow
 def test_uploads_fetches_and_deletions_work_with_the_roles_session_under_its_policy(
     api, recorder, tenant, config_body, iam_s3_server, platform_at
 ):
@@ -99,6 +102,7 @@ def test_uploads_fetches_and_deletions_work_with_the_roles_session_under_its_pol
     assert iam_s3_server.keys(bucket, containing=bot["bot_id"]) == []
 
 
+@pytest.mark.slow
 def test_a_presigned_url_carries_the_sessions_temporary_key_and_downloads_the_object(
     api, role_recorded
 ):
@@ -158,6 +162,7 @@ def moved_clock(monkeypatch, tenant):
     server.stop()
 
 
+@pytest.mark.slow
 def test_sessions_are_refreshed_before_a_url_could_outlive_them_without_a_new_check(
     api, recorder, config_body, moved_clock
 ):
@@ -190,6 +195,7 @@ def test_sessions_are_refreshed_before_a_url_could_outlive_them_without_a_new_ch
     assert requests.get(fresh["audio_url"], timeout=10).status_code == 200
 
 
+@pytest.mark.slow
 def test_deleting_the_configuration_stops_every_use_of_the_role(api, role_recorded, sts_proxy):
     bot_id, _ = role_recorded
     assert api.delete("/api/v1/admin/configs?key_name=aws").status_code == 200
@@ -205,9 +211,10 @@ def test_deleting_the_configuration_stops_every_use_of_the_role(api, role_record
             "code": "credentials_erased",
         }
     assert assume_requests(sts_proxy) == assumed
-    assert not any(key[0] == StorageConfig.objects.get().pk for key in s3._role_sessions)
+    assert s3.role_sessions_held(StorageConfig.objects.get().pk) == []
 
 
+@pytest.mark.slow
 def test_an_upload_whose_role_can_no_longer_be_assumed_fails_with_its_own_reason(
     api, recorder, config_body, sts_proxy, receiver, monkeypatch, role_arn
 ):
@@ -229,6 +236,7 @@ def test_an_upload_whose_role_can_no_longer_be_assumed_fails_with_its_own_reason
     assert "storage.upload_failed" in receiver.events()
 
 
+@pytest.mark.slow
 def test_a_bot_pinned_to_a_role_revision_keeps_its_role_after_a_switch_to_keys(
     api, role_recorded, config_body, s3_server
 ):

@@ -18,6 +18,7 @@ FETCHES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fetch", FETCHES)
 def test_every_fetch_on_a_joining_bot_is_a_404_naming_its_status(api, fetch):
     bot = create_bot(api, "https://meet.google.com/abc-defg-hij")

@@ -7,14 +7,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from meetstream.models import ApiKey, Tenant
-from meetstream.services import api_key_create, api_key_revoke
+from meetstream.tenants.models import ApiKey, Tenant
+from meetstream.tenants.services import api_key_create, api_key_revoke
+from tests.support.api import CONFIGS
 
 pytestmark = pytest.mark.django_db
 
-CONFIGS = "/api/v1/admin/configs"
 
-
+@pytest.mark.slow
 def test_create_api_key_prints_the_key_alone_on_the_last_line_and_stores_its_hash(capsys):
     call_command("create_api_key", "--tenant", "initech")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from meetstream.services import api_key_create
+from meetstream.tenants.services import api_key_create
 from tests.support import leaks
 
 HINT = "Send the API key as 'Authorization: Token <API key>'."

@@ -9,8 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from meetstream.embedded_s3 import free_port
-from meetstream.env import env_header
+from meetstream.shared.env import env_header
+from meetstream.shared.processes import free_port
 from tests.support.processes import ROOT
 
 SOUND = {
@@ -122,10 +122,12 @@ def deploy_check_run(**env: str) -> set[str]:
     return {word.strip("():") for word in report.split() if word.startswith("(security.")}
 
 
+@pytest.mark.e2e
 def test_https_and_its_cookies_are_on_by_default_outside_debug():
     assert deploy_check_run() & HTTPS_WARNINGS == set()
 
 
+@pytest.mark.e2e
 def test_each_https_setting_is_read_from_the_environment():
     assert deploy_check_run(**PLAIN_HTTP) & HTTPS_WARNINGS == HTTPS_WARNINGS
 

@@ -11,10 +11,11 @@ import pytest
 
 from bots.models import Bot, BotArtifact, UploadState, WebhookAttempt, WebhookEvent
 from bots.tasks import sweep_webhooks, upload_bot_media
-from meetstream import outbound
-from meetstream.embedded_s3 import embedded_s3_start
-from storageconfig import s3
+from meetstream.demo.embedded_s3 import embedded_s3_start
+from meetstream.shared import outbound
+from storageconfig.backends.aws import objects, s3
 from storageconfig.models import StorageConfig
+from tests.support.api import PUT
 from tests.support.listeners import Receiver, Trap
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
 from tests.support.s3 import S3Server
@@ -22,7 +23,6 @@ from tests.support.s3 import S3Server
 # Uploads and webhooks are queued when a transaction commits.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PUT = "/api/v1/admin/configs?config_type=storage"
 STAND_IN_PUBLIC = "127.0.0.2"
 
 
@@ -77,6 +77,7 @@ def hook_host():
     receiver.stop()
 
 
+@pytest.mark.slow
 def test_uploads_fetches_and_webhooks_never_reach_a_name_rebound_to_loopback(
     rebinding, bucket_host, hook_host, api, recorder, config_body
 ):
@@ -151,6 +152,7 @@ def answers_then_loopback(settings, monkeypatch):
     return lookups
 
 
+@pytest.mark.slow
 def test_a_webhook_connects_to_the_address_it_vetted_not_a_second_lookup(
     answers_then_loopback, hook_host
 ):
@@ -164,6 +166,7 @@ def test_a_webhook_connects_to_the_address_it_vetted_not_a_second_lookup(
     assert trap.connections == 0
 
 
+@pytest.mark.slow
 def test_an_s3_client_connects_to_the_address_it_vetted_not_a_second_lookup(
     answers_then_loopback, bucket_host
 ):
@@ -172,7 +175,7 @@ def test_an_s3_client_connects_to_the_address_it_vetted_not_a_second_lookup(
     endpoint = f"http://media.flip.test:{trap.port}"
     target = s3.S3Target(bucket, "us-east-1", endpoint, server.access_key_id, server.secret_key)
 
-    s3.object_put(
+    objects.object_put(
         s3.client(target, purpose="check"), target, key="p/x", body=b"x", content_type="text/plain"
     )
 

@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-CONFIGS = "/api/v1/admin/configs"
+from tests.support.api import CONFIGS
 
 
 @pytest.mark.django_db

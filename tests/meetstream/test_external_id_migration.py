@@ -1,5 +1,6 @@
 """Tenants made before external IDs existed each get their own when the migration runs."""
 
+import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -14,6 +15,7 @@ def migrated(targets):
     return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
+@pytest.mark.slow
 def test_each_existing_tenant_gets_an_external_id_of_its_own(transactional_db):
     old = migrated(BEFORE).get_model("meetstream", "Tenant")
     for name in ("first", "second", "third"):

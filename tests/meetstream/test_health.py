@@ -7,7 +7,7 @@ import requests
 from django.test import Client
 
 from meetstream.celery import app as celery_app
-from meetstream.embedded_s3 import free_port
+from meetstream.shared.processes import free_port
 from tests.support.processes import gunicorn_start
 
 
@@ -19,6 +19,7 @@ def test_liveness_is_ok_without_touching_the_database():
     assert response.json() == {"status": "ok"}
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_readiness_is_ok_when_every_dependency_answers():
     response = Client().get("/readyz")
@@ -38,6 +39,7 @@ def broker_stopped():
     celery_app.conf.broker_url = saved
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_readiness_names_a_stopped_broker_and_an_unreachable_platform_bucket(
     settings, broker_stopped, caplog
@@ -69,6 +71,7 @@ def test_readiness_names_a_stopped_broker_and_an_unreachable_platform_bucket(
     assert "unreachable" in bucket or str(port) in bucket, bucket
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_silent_platform_bucket_fails_readiness_within_its_bound(settings, silent_endpoint):
     settings.PLATFORM_S3_ENDPOINT_URL = silent_endpoint
@@ -83,6 +86,7 @@ def test_a_silent_platform_bucket_fails_readiness_within_its_bound(settings, sil
     assert response.json()["failing"] == ["platform_bucket"]
 
 
+@pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_with_the_database_down_liveness_says_ok_and_readiness_names_it(tmp_path):
     server = gunicorn_start(

@@ -1,4 +1,4 @@
-"""Rotating FERNET_KEYS as the README says: a new key first, `reencrypt_credentials`, the old key
+"""Rotating FERNET_KEYS as docs say: a new key first, `reencrypt_credentials`, the old key
 gone. Every encrypted value in the database must be under the new key by then, whatever model
 holds it, and every tenant must go on working."""
 
@@ -12,15 +12,14 @@ from django.db import connection
 from fernet_fields.hkdf import derive_fernet_key
 from standardwebhooks.webhooks import Webhook
 
-from meetstream.encryption import encrypted_fields
-from meetstream.services import api_key_create, tenant_get_or_create
+from meetstream.shared.encryption import encrypted_fields
+from meetstream.tenants.services import api_key_create, tenant_get_or_create
 from storageconfig.models import StorageConfig
+from tests.support.api import CONFIGS, PUT
 from tests.support.leaks import WatchedAPIClient
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
 from tests.support.providers import AzureProvider, GcsProvider, S3Provider
 
-PUT = "/api/v1/admin/configs?config_type=storage"
-CONFIGS = "/api/v1/admin/configs"
 SECRET = "/api/v1/admin/webhook_secret"
 OLD, NEW = "the-old-fernet-key-" + "o" * 32, "the-new-fernet-key-" + "n" * 32
 
@@ -100,6 +99,7 @@ def providers(transactional_db, s3_server, gcs_emulator, azurite):
     }
 
 
+@pytest.mark.slow
 def test_rotating_the_keys_as_the_readme_says_leaves_every_tenant_working(
     transactional_db, fernet_keys, providers, recorder, receiver
 ):

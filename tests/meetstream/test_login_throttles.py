@@ -45,6 +45,7 @@ def _login(address: str, username: str, password: str):
     return client.post(LOGIN, {"username": username, "password": password})
 
 
+@pytest.mark.slow
 def test_admin_logins_lock_a_user_name_at_one_address_after_repeated_failures(staff):
     address = _address()
 
@@ -57,6 +58,7 @@ def test_admin_logins_lock_a_user_name_at_one_address_after_repeated_failures(st
     assert _login(_address(), "ops", "right-password").status_code == 302
 
 
+@pytest.mark.slow
 def test_a_successful_admin_login_resets_the_failures(staff):
     address = _address()
 

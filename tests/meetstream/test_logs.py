@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-from meetstream.embedded_s3 import free_port
+from meetstream.shared.processes import free_port
 from tests.support.media import create_bot, hand_over, sample_media
 from tests.support.processes import needs_redis
 from tests.support.workers import wait_for_done
@@ -22,6 +22,7 @@ def _committed(transactional_db):
     """Uploads are queued on commit, as in production."""
 
 
+@pytest.mark.slow
 def test_a_request_id_is_taken_echoed_and_logged_with_tenant_and_bot(api, recorder, json_log):
     bot = create_bot(api)
 
@@ -37,6 +38,7 @@ def test_a_request_id_is_taken_echoed_and_logged_with_tenant_and_bot(api, record
     assert uploaded["tenant"] and uploaded["bot_id"] == bot["bot_id"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sent", ["", "has space", "x" * 129, 'quote"d', "new\\nline"])
 def test_an_unusable_request_id_is_replaced_by_a_new_one(api, sent):
     response = api.get("/api/v1/bots", HTTP_X_REQUEST_ID=sent)
@@ -44,12 +46,14 @@ def test_an_unusable_request_id_is_replaced_by_a_new_one(api, sent):
     assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
 
 
+@pytest.mark.slow
 def test_without_a_request_id_each_response_gets_its_own(api):
     first, second = api.get("/api/v1/bots"), api.get("/api/v1/bots")
 
     assert first["X-Request-ID"] != second["X-Request-ID"]
 
 
+@pytest.mark.e2e
 @needs_redis
 def test_a_worker_on_redis_logs_json_under_the_request_id_and_serves_its_metrics(
     api, recorder, workers, json_log

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from meetstream.embedded_s3 import free_port, process_stop
+from meetstream.shared.processes import free_port, process_stop
 
 ROOT = Path(__file__).resolve().parents[2]
 EMULATOR_PORTS = (free_port(), free_port())
@@ -91,9 +91,10 @@ def assert_bots_finish_on_the_worker(api_port: int, output: str) -> None:
 
 
 def assert_the_readmes_role_variant_works(tmp_path, api_port: int, s3_port: int, output: str):
-    """The README's role quickstart for `make run`, pasted: the demo's STS (moto) reads no trust
-    policy and holds the platform's account, so the role is refused as a customer would see it."""
-    readme = (ROOT / "README.md").read_text()
+    """The role quickstart for `make run` (docs/providers.md), pasted: the demo's STS (moto)
+    reads no trust policy and holds the platform's account, so the role is refused as a
+    customer would see it."""
+    readme = (ROOT / "docs" / "providers.md").read_text()
     block = readme.split("**With `make run`**", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
     key = output.split("Demo API key:", 1)[1].split()[0]
     script = tmp_path / "role.sh"
@@ -142,6 +143,7 @@ def assert_each_other_provider_works(tmp_path, api_port: int, output: str) -> No
             assert audio.getnframes() > 0, provider
 
 
+@pytest.mark.e2e
 def test_the_printed_quickstart_works_when_pasted_into_a_shell(tmp_path):
     api_port, s3_port = free_port(), free_port()
     env = {

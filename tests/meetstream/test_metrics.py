@@ -7,10 +7,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from bots.models import BotArtifact, UploadState
+from tests.support.api import PUT
 from tests.support.media import create_bot, recorded_bot
 from tests.support.processes import gunicorn_start
-
-PUT = "/api/v1/admin/configs?config_type=storage"
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +38,7 @@ def delta(before: dict, after: dict, name: str, **labels) -> float:
     return after.get(key, 0.0) - before.get(key, 0.0)
 
 
+@pytest.mark.slow
 def test_uploads_fetches_checks_and_latency_are_counted_without_tenant_or_bucket_names(
     api, recorder, client, config_body, bucket, tenant
 ):
@@ -79,6 +79,7 @@ def test_uploads_fetches_checks_and_latency_are_counted_without_tenant_or_bucket
         assert name not in text
 
 
+@pytest.mark.slow
 def test_a_failed_live_check_is_counted_by_its_reason(api, client, config_body):
     before = scrape(client)
 
@@ -99,6 +100,7 @@ def test_a_failed_live_check_is_counted_by_its_reason(api, client, config_body):
     )
 
 
+@pytest.mark.slow
 def test_files_waiting_and_given_up_are_gauges_read_at_scrape_time(api, recorder, client):
     bot_id, _ = recorded_bot(api, recorder)
     files = BotArtifact.objects.filter(bot__public_id=bot_id).order_by("pk")
@@ -124,6 +126,7 @@ def test_with_a_metrics_token_set_only_its_bearer_may_scrape(client, settings):
     assert right.status_code == 200 and b"meetstream_uploads" in right.content
 
 
+@pytest.mark.e2e
 def test_under_gunicorn_with_two_workers_a_scrape_sums_both(tmp_path):
     folder = tmp_path / "metrics"
     gone = subprocess.Popen(["true"])
@@ -155,6 +158,7 @@ def test_under_gunicorn_with_two_workers_a_scrape_sums_both(tmp_path):
         assert samples(text)[healthz] == baseline + sent
 
 
+@pytest.mark.slow
 def test_webhook_attempts_are_counted_by_outcome(api, client, receiver):
     before = scrape(client)
     receiver.status = 503

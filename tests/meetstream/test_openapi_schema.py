@@ -7,7 +7,7 @@ from django.utils import timezone
 from openapi_schema_validator import OAS30Validator
 from rest_framework.test import APIClient
 
-from bots.simulation import meeting_documents
+from bots.recorder.simulation import meeting_documents
 from storageconfig.failures import REASONS
 from tests.conftest import RECORDER_TOKEN
 from tests.support.contract import schema
@@ -68,6 +68,7 @@ def test_the_scheme_is_http_token_so_clients_send_token_not_bearer():
     assert schemes == {"ApiKey": {**schemes["ApiKey"], "type": "http", "scheme": "Token"}}
 
 
+@pytest.mark.slow
 def test_the_public_schema_leaves_the_recorder_out_and_format_json_answers_json():
     response = APIClient().get("/api/schema/?format=json")
 
@@ -189,6 +190,7 @@ def test_the_recorders_documents_fit_their_schemas():
     assert not valid(document, "ChatMessage", {"sender": "x"})
 
 
+@pytest.mark.slow
 def test_every_document_a_bot_serves_fits_its_schema(api, recorder, transactional_db):
     """The client checks each answer against the schema; here, that each is the typed one."""
     bot = create_bot(api)

@@ -1,4 +1,4 @@
-"""The processes as the README's production section runs them: a worker's level and format come
+"""The processes as docs/operations.md runs them: a worker's level and format come
 from LOG_LEVEL and LOG_FORMAT alone, gunicorn's own lines are JSON too, a worker's metrics are
 behind METRICS_TOKEN on loopback, and a web and a worker sharing PROMETHEUS_MULTIPROC_DIR count
 apart."""
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from meetstream.embedded_s3 import free_port
+from meetstream.shared.processes import free_port
 from tests.support.media import create_bot, hand_over, sample_media
 from tests.support.processes import children_of, gunicorn_start, needs_redis
 from tests.support.workers import wait_for_done
@@ -60,13 +60,14 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
+@pytest.mark.e2e
 @needs_redis
 def test_a_worker_run_as_the_readme_says_logs_info_in_json_and_guards_its_metrics(
     api, recorder, workers, tmp_path
 ):
     port = free_port()
     worker = workers.start(
-        loglevel=None,  # `celery -A meetstream worker`, as the README writes it
+        loglevel=None,  # `celery -A meetstream worker`, as docs/operations.md writes it
         LOG_LEVEL="INFO",
         LOG_FORMAT="json",
         WORKER_METRICS_PORT=str(port),
@@ -94,6 +95,7 @@ def test_a_worker_run_as_the_readme_says_logs_info_in_json_and_guards_its_metric
     assert counted == len(files) + 1
 
 
+@pytest.mark.e2e
 @needs_redis
 def test_the_worker_metrics_listen_on_loopback_unless_told(workers):
     port = free_port()
@@ -105,6 +107,7 @@ def test_the_worker_metrics_listen_on_loopback_unless_told(workers):
     assert listening_addresses(other) == {"0.0.0.0"}
 
 
+@pytest.mark.e2e
 @needs_redis
 def test_a_web_and_a_worker_sharing_one_metrics_folder_count_apart(
     api, recorder, workers, tmp_path
@@ -131,6 +134,7 @@ def test_a_web_and_a_worker_sharing_one_metrics_folder_count_apart(
     assert sorted(folder.name.split("-")[0] for folder in shared.iterdir()) == ["worker"]
 
 
+@pytest.mark.e2e
 def test_gunicorn_writes_its_own_lines_in_json_too(tmp_path):
     server = gunicorn_start(log=tmp_path / "gunicorn.log", LOG_FORMAT="json")
     try:

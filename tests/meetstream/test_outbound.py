@@ -8,14 +8,13 @@ import time
 import pytest
 import requests
 
-from meetstream import outbound
-from meetstream.errors import RuleError
-from storageconfig import s3
+from meetstream.shared import outbound
+from meetstream.shared.errors import RuleError
+from storageconfig.backends.aws import objects, s3
 from storageconfig.models import StorageConfig
+from tests.support.api import PUT
 from tests.support.listeners import Receiver
 from tests.support.media import create_bot_request
-
-PUT = "/api/v1/admin/configs?config_type=storage"
 
 PRIVATE = [
     "http://127.0.0.1:9000",
@@ -176,6 +175,7 @@ def test_private_endpoints_pass_when_allowed(api, config_body):
     assert api.put(PUT, config_body(), format="json").status_code == 200
 
 
+@pytest.mark.slow
 def test_a_hanging_lookup_delays_no_other_name(guarded, monkeypatch):
     release = threading.Event()
     real = socket.getaddrinfo
@@ -231,7 +231,7 @@ def test_a_name_that_does_not_resolve_at_upload_time_is_worth_a_retry():
     client = s3.client(target, purpose="check")
 
     with pytest.raises(s3.StorageError) as failed:
-        s3.object_put(client, target, key="p/x", body=b"x", content_type="text/plain")
+        objects.object_put(client, target, key="p/x", body=b"x", content_type="text/plain")
 
     assert (failed.value.reason, failed.value.retryable) == ("endpoint_unreachable", True)
 
@@ -242,7 +242,7 @@ def test_a_refused_address_at_upload_time_is_final(guarded, monkeypatch):
     client = s3.client(target, purpose="check")
 
     with pytest.raises(s3.StorageError) as failed:
-        s3.object_put(client, target, key="p/x", body=b"x", content_type="text/plain")
+        objects.object_put(client, target, key="p/x", body=b"x", content_type="text/plain")
 
     assert (failed.value.reason, failed.value.retryable) == ("endpoint_refused", False)
     assert failed.value.message.endswith(ONE_MESSAGE.format("bucket.example.com"))

@@ -5,13 +5,12 @@ import io
 import pytest
 
 from bots.models import WebhookAttempt
-from meetstream.emulators import AZURITE_KEY
-from storageconfig import s3
+from meetstream.demo.emulators import AZURITE_KEY
+from storageconfig.backends.aws import objects, s3
+from tests.support.api import PUT
 from tests.support.listeners import Receiver, Trap
 from tests.support.media import create_bot
 from tests.support.stub_s3 import stub_s3
-
-PUT = "/api/v1/admin/configs?config_type=storage"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,6 +22,7 @@ def trap():
     started.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [301, 307])
 def test_a_receiver_redirecting_elsewhere_gets_no_second_request(api, trap, status):
     receiver = Receiver()
@@ -39,6 +39,7 @@ def test_a_receiver_redirecting_elsewhere_gets_no_second_request(api, trap, stat
     assert attempt.error == f"The receiver answered {status}."
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("status", "code"), [(301, "PermanentRedirect"), (307, "TemporaryRedirect")]
 )
@@ -56,6 +57,7 @@ def test_a_bucket_endpoint_redirecting_elsewhere_is_not_followed_by_the_check(
     assert trap.connections == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [301, 307])
 def test_uploads_and_reads_are_not_redirected_elsewhere(trap, status):
     location = {"Location": f"{trap.url}/bucket/key"}
@@ -63,7 +65,7 @@ def test_uploads_and_reads_are_not_redirected_elsewhere(trap, status):
         target = s3.S3Target("bucket", "us-east-1", url, "AKIAEXAMPLE", "secret")
         client = s3.client(target)
         with pytest.raises(s3.StorageError):
-            s3.object_upload(
+            objects.object_upload(
                 client,
                 target,
                 key="media/a.wav",
@@ -72,11 +74,12 @@ def test_uploads_and_reads_are_not_redirected_elsewhere(trap, status):
                 metadata={},
             )
         with pytest.raises(s3.StorageError):
-            s3.object_open(s3.client(target, purpose="fetch"), target, key="media/chats.json")
+            objects.object_open(s3.client(target, purpose="fetch"), target, key="media/chats.json")
 
     assert trap.connections == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [301, 307])
 @pytest.mark.parametrize("access_mode", ["read_write", "write_only"])
 def test_an_azure_account_redirecting_elsewhere_is_not_followed(api, trap, status, access_mode):

@@ -36,6 +36,7 @@ def _run(command: list[str], **env: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
 @pytest.mark.parametrize(
     ("given", "missing"),
@@ -48,6 +49,7 @@ def test_every_entry_point_stops_naming_the_missing_secret(entry, given, missing
     assert f"{missing} must be set when DEBUG is false" in result.stderr
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
 @pytest.mark.parametrize(
     ("fernet_keys", "says"),
@@ -65,12 +67,14 @@ def test_every_entry_point_stops_on_a_fernet_key_that_is_no_secret(entry, fernet
     assert "s" * 40 not in result.stderr and DEV_SECRET_KEY not in result.stderr
 
 
+@pytest.mark.e2e
 def test_with_both_secrets_set_manage_py_runs():
     result = _run([sys.executable, "manage.py", "check"], SECRET_KEY="s" * 40, FERNET_KEYS="f" * 40)
 
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "entry",
     [*(ENTRY_POINTS[name] for name in ("web", "worker")), ["manage.py", "runserver", "--noreload"]],

@@ -19,6 +19,7 @@ import pytest
 
 from meetstream.management.commands.serve import nginx_path
 from tests.conftest import RECORDER_TOKEN
+from tests.support.api import PUT
 from tests.support.media import MEDIA, create_bot
 from tests.support.processes import served_start
 
@@ -77,6 +78,7 @@ def served(tmp_path):
     server.stop()
 
 
+@pytest.mark.slow
 def test_healthz_answers_within_a_second_while_64_clients_trickle_their_headers(served):
     port = int(served.url.rsplit(":", 1)[1])
     slow = Tricklers(port, SLOW_CLIENTS)
@@ -96,6 +98,7 @@ def test_healthz_answers_within_a_second_while_64_clients_trickle_their_headers(
     assert slowest < 1, f"/healthz took {slowest:.2f} s"
 
 
+@pytest.mark.slow
 def test_the_api_and_a_streamed_recorder_upload_work_through_the_front(served, api):
     bot = create_bot(api)
     data = bytes(range(256)) * 4096 * 5  # 5 MiB, sent chunked: nginx passes it on as it comes
@@ -119,12 +122,13 @@ def test_the_api_and_a_streamed_recorder_upload_work_through_the_front(served, a
     assert answer["size"] == len(data) and answer["sha256"] == hashlib.sha256(data).hexdigest()
 
 
+@pytest.mark.slow
 def test_a_body_too_large_for_the_api_is_a_413_with_a_message(served):
     port = int(served.url.rsplit(":", 1)[1])
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.request(
         "PUT",
-        "/api/v1/admin/configs?config_type=storage",
+        PUT,
         body=b"{" + b" " * (2 * 1024 * 1024) + b"}",
         headers={"Content-Type": "application/json"},
     )
@@ -134,6 +138,7 @@ def test_a_body_too_large_for_the_api_is_a_413_with_a_message(served):
     assert json.loads(response.read())["message"]
 
 
+@pytest.mark.e2e
 def test_sigterm_stops_both_servers_and_leaves_nothing_behind(tmp_path):
     scratch = tempfile.mkdtemp(prefix="ms-")  # short: it holds the Unix socket's folder
     server = served_start(log=tmp_path / "serve.log", TMPDIR=scratch)

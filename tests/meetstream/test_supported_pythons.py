@@ -6,6 +6,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,6 +46,7 @@ def make(tmp_path, path: str, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.e2e
 def test_the_newest_python_that_runs_is_chosen(tmp_path):
     path = fake_path(tmp_path, python3_14="127", python3_13="real", python3_11="real")
 
@@ -53,6 +56,7 @@ def test_the_newest_python_that_runs_is_chosen(tmp_path):
     assert f"python3.13 -m venv {tmp_path / 'venv'}" in planned.stdout
 
 
+@pytest.mark.e2e
 def test_a_machine_whose_only_python_is_newer_than_the_floor_works(tmp_path):
     path = fake_path(tmp_path, python3_12="real")
 
@@ -61,6 +65,7 @@ def test_a_machine_whose_only_python_is_newer_than_the_floor_works(tmp_path):
     assert f"python3.12 -m venv {tmp_path / 'venv'}" in planned.stdout
 
 
+@pytest.mark.e2e
 def test_python_overrides_the_choice(tmp_path):
     path = fake_path(tmp_path, python3_13="real")
 
@@ -69,6 +74,7 @@ def test_python_overrides_the_choice(tmp_path):
     assert f"/opt/python/bin/python3 -m venv {tmp_path / 'venv'}" in planned.stdout
 
 
+@pytest.mark.e2e
 def test_without_a_usable_python_make_says_so(tmp_path):
     path = fake_path(tmp_path, python3_13="127", python3_10="1")
 

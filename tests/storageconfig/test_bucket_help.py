@@ -6,10 +6,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from storageconfig.models import StorageConfig
+from tests.support.api import CONFIGS, PUT
 from tests.support.stub_s3 import stub_s3
 
-CONFIGS = "/api/v1/admin/configs"
-PUT = f"{CONFIGS}?config_type=storage"
 PREFIXES = {"audio": "recordings/audio", "video": "recordings/video", "transcript": "transcripts"}
 
 
@@ -40,6 +39,7 @@ def body_with(config_body, server, bucket, keys, mode) -> dict:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["write_only", "read_write"])
 def test_the_policy_we_give_lets_a_user_pass_the_live_check_of_its_mode(
     api, config_body, iam_s3_server, mode
@@ -145,6 +145,7 @@ def test_validate_without_a_body_checks_the_active_configuration(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)  # the upload is queued on commit
 @pytest.mark.parametrize(
     ("sse", "kms"),
@@ -220,6 +221,7 @@ def test_a_prefix_with_iam_wildcards_grants_no_more_than_itself(api, iam_s3_serv
             client.put_object(Bucket=bucket, Key=key, Body=b"x")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "kms_key_id",
     [

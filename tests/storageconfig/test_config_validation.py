@@ -1,8 +1,7 @@
 import pytest
 
 from storageconfig.models import StorageConfig
-
-PUT = "/api/v1/admin/configs?config_type=storage"
+from tests.support.api import PUT
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,7 @@ from django.db import connection
 
 from storageconfig.models import StorageConfig
 from storageconfig.services import StorageConfigInput
-
-CONFIGS = "/api/v1/admin/configs"
-PUT = f"{CONFIGS}?config_type=storage"
+from tests.support.api import CONFIGS, PUT
 
 
 @pytest.fixture
@@ -26,6 +24,7 @@ def iam_keys(iam_s3_server):
     return bucket, key_id, secret
 
 
+@pytest.mark.slow
 def test_credentials_appear_in_no_response_nor_log_line(
     api, config_body, iam_s3_server, iam_keys, caplog
 ):

@@ -9,13 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
-from meetstream.emulators import AZURITE_ACCOUNT, AZURITE_KEY
+from meetstream.demo.emulators import AZURITE_ACCOUNT, AZURITE_KEY
 from storageconfig.models import StorageConfig
+from tests.support.api import CONFIGS, PUT
 from tests.support.media import create_bot, hand_over
 from tests.support.providers import AzureProvider, GcsProvider, service_account_key
-
-CONFIGS = "/api/v1/admin/configs"
-PUT = f"{CONFIGS}?config_type=storage"
 
 
 @pytest.fixture
@@ -80,6 +78,7 @@ def sas_token(container: str, permission: str) -> str:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_sas_token_writes_only_and_cannot_sign_links(api, recorder, azure):
     container = azure.bucket()
@@ -108,6 +107,7 @@ def test_an_account_url_with_another_accounts_path_is_refused(api, azure):
     assert list(response.json()["errors"]) == ["endpoint_url"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_uploads_to_an_account_url_go_through_the_egress_guard(api, recorder, azure, settings):
     container = azure.bucket()

@@ -1,9 +1,8 @@
 import pytest
 
 from storageconfig.models import StorageConfig
+from tests.support.api import CONFIGS, PUT
 
-CONFIGS = "/api/v1/admin/configs"
-PUT = f"{CONFIGS}?config_type=storage"
 DELETE = f"{CONFIGS}?key_name=aws"
 
 

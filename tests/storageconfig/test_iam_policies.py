@@ -1,6 +1,6 @@
-"""The guide's IAM policies against a moto server that enforces them."""
+from tests.support.api import PUT
 
-PUT = "/api/v1/admin/configs?config_type=storage"
+"""The guide's IAM policies against a moto server that enforces them."""
 
 
 def minimum_policy(bucket: str, *prefixes: str) -> list[dict]:

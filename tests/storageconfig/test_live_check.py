@@ -3,9 +3,9 @@ import time
 import pytest
 
 from storageconfig.models import StorageConfig
+from tests.support.api import PUT
 from tests.support.stub_s3 import stub_s3
 
-PUT = "/api/v1/admin/configs?config_type=storage"
 MODES = ["read_write", "write_only"]
 
 
@@ -46,6 +46,7 @@ def test_the_right_region_passes(api, config_body, s3_server):
     assert response.status_code == 200
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_an_unknown_access_key_id_is_refused_as_such(api, config_body, iam_s3_server, mode):
     bucket = iam_s3_server.bucket()
@@ -88,6 +89,7 @@ def test_an_endpoint_nobody_listens_on_is_refused_as_unreachable(api, config_bod
     assert "Could not connect to the endpoint http://127.0.0.1:9." in body["message"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_an_endpoint_that_never_answers_is_refused_within_10_seconds(
     api, config_body, silent_endpoint, mode

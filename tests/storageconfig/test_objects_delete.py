@@ -1,6 +1,8 @@
-"""storageconfig.s3.objects_delete through a proxy in front of the moto server."""
+"""storageconfig.backends.aws.objects.objects_delete through a proxy in front of the moto server."""
 
-from storageconfig import s3
+import pytest
+
+from storageconfig.backends.aws import objects, s3
 from tests.support.faults import FaultProxy
 
 
@@ -22,12 +24,13 @@ def put_keys(server, bucket: str, count: int) -> list[str]:
     return keys
 
 
+@pytest.mark.slow
 def test_a_batch_the_server_keeps_failing_is_deleted_key_by_key(s3_server, bucket):
     keys = put_keys(s3_server, bucket, 3)
     proxy = FaultProxy(s3_server.url, lambda method, path: "503" if "delete" in path else None)
     try:
         target = target_through(proxy, s3_server, bucket)
-        refused = s3.objects_delete(s3.client(target, purpose="fetch"), target, keys=keys)
+        refused = objects.objects_delete(s3.client(target, purpose="fetch"), target, keys=keys)
     finally:
         proxy.stop()
 
@@ -40,12 +43,13 @@ def test_a_batch_the_server_keeps_failing_is_deleted_key_by_key(s3_server, bucke
     )
 
 
+@pytest.mark.slow
 def test_keys_that_stay_refused_are_reported_with_the_reason(s3_server, bucket):
     keys = put_keys(s3_server, bucket, 2)
     proxy = FaultProxy(s3_server.url, lambda method, path: "503" if method != "GET" else None)
     try:
         target = target_through(proxy, s3_server, bucket)
-        refused = s3.objects_delete(s3.client(target, purpose="fetch"), target, keys=keys)
+        refused = objects.objects_delete(s3.client(target, purpose="fetch"), target, keys=keys)
     finally:
         proxy.stop()
 

@@ -1,6 +1,7 @@
 """S3 configurations and pins made before the provider seam move into its generic fields, and
 back again."""
 
+import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
@@ -55,6 +56,7 @@ def old_rows(apps) -> None:
     )
 
 
+@pytest.mark.slow
 def test_s3_columns_become_the_aws_providers_options_secrets_and_pin_location(
     transactional_db,
 ):

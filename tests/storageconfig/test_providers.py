@@ -15,10 +15,9 @@ from media_fetch.selectors import WRITE_ONLY_MESSAGE
 from storageconfig.backends import backend_class
 from storageconfig.models import StorageConfig
 from storageconfig.serializers import config_input
+from tests.support.api import CONFIGS, PUT
 from tests.support.media import create_bot, hand_over, sample_media
 
-CONFIGS = "/api/v1/admin/configs"
-PUT = f"{CONFIGS}?config_type=storage"
 MiB = 1024 * 1024
 
 
@@ -93,6 +92,7 @@ def test_wrong_credentials_are_refused_and_nothing_is_saved(api, provider):
     assert not StorageConfig.objects.exists()
 
 
+@pytest.mark.slow
 def test_write_only_probes_each_prefix_and_fetches_answer_the_guides_403(api, recorder, provider):
     bucket = provider.bucket()
     body = provider.body(bucket, access_mode="write_only", prefixes={"audio": "rec/audio"})
@@ -114,6 +114,7 @@ def test_write_only_probes_each_prefix_and_fetches_answer_the_guides_403(api, re
     assert provider.read(bucket, f"rec/audio/{bot['bot_id']}_audio.wav") == files["audio.wav"]
 
 
+@pytest.mark.slow
 def test_media_lands_in_the_bucket_and_fetch_urls_download_the_same_bytes(api, recorder, provider):
     bucket = provider.bucket()
     api.put(PUT, provider.body(bucket), format="json")
@@ -139,6 +140,7 @@ def test_media_lands_in_the_bucket_and_fetch_urls_download_the_same_bytes(api, r
     assert Pin.objects.get(bot__public_id=bot["bot_id"]).provider == provider.name
 
 
+@pytest.mark.slow
 def test_delete_data_removes_every_object_of_the_bot_from_the_bucket(api, recorder, provider):
     bucket = provider.bucket()
     api.put(PUT, provider.body(bucket), format="json")
@@ -156,6 +158,7 @@ def test_delete_data_removes_every_object_of_the_bot_from_the_bucket(api, record
     assert [key for key in provider.keys(bucket) if kept["bot_id"] in key]
 
 
+@pytest.mark.slow
 def test_old_bots_keep_their_storage_after_a_switch_to_another_provider(
     api, recorder, config_body, s3_server, bucket, provider
 ):
@@ -188,8 +191,9 @@ def upload_peak(backend, path, key: str) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_a_large_upload_streams_in_parts_with_memory_flat(provider, tmp_path, settings, tenant):
-    settings.S3_UPLOAD_PART_MB, settings.S3_UPLOAD_THREADS = 5, 2
+    settings.UPLOAD_PART_MB, settings.UPLOAD_THREADS = 5, 2
     bucket = provider.bucket()
     backend = config_input(provider.body(bucket)).backend(tenant)
     peaks = {}

@@ -1,8 +1,7 @@
 import pytest
 
 from storageconfig.models import StorageConfig
-
-PUT = "/api/v1/admin/configs?config_type=storage"
+from tests.support.api import PUT
 
 
 def test_a_valid_read_write_config_is_saved_and_echoed_without_credentials(

@@ -2,42 +2,16 @@
 credentials and the tenant's external ID, checks it live, and never shows a key."""
 
 import time
-from urllib.parse import parse_qs
 
 import pytest
 
-from meetstream.models import Tenant
-from storageconfig import s3
+from meetstream.tenants.models import Tenant
+from storageconfig.backends.aws import s3
 from storageconfig.models import StorageConfig
 from storageconfig.services import external_id_rotate
-from tests.support.faults import FaultProxy, FixedAnswer, sts_error
-from tests.support.sts import PLATFORM_ACCOUNT
-
-PUT = "/api/v1/admin/configs?config_type=storage"
-CONFIGS = "/api/v1/admin/configs"
-EXTERNAL_ID = "/api/v1/admin/configs/external_id"
-POLICY = "/api/v1/admin/configs/policy"
-VALIDATE = "/api/v1/admin/configs/validate"
-ROLE = "arn:aws:iam::123456789012:role/meetstream-storage"
-KEYS_GONE = {"access_key_id": ..., "secret_key": ...}
-
-
-@pytest.fixture
-def sts_seen(sts_stand_in, monkeypatch):
-    """STS behind a recording proxy: the AssumeRole requests the platform sent, parsed."""
-    proxy = FaultProxy(sts_stand_in.url, lambda method, path: None)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", proxy.url)
-
-    def assumed() -> list[dict[str, str]]:
-        forms = [parse_qs(body.decode()) for body in proxy.bodies]
-        return [
-            {name: values[0] for name, values in form.items()}
-            for form in forms
-            if form.get("Action") == ["AssumeRole"]
-        ]
-
-    yield assumed
-    proxy.stop()
+from tests.support.api import CONFIGS, EXTERNAL_ID, POLICY, PUT, VALIDATE
+from tests.support.faults import FixedAnswer, sts_error
+from tests.support.sts import KEYS_GONE, PLATFORM_ACCOUNT, ROLE, put_with_sts_answering
 
 
 def role_policies(api, **location) -> dict:
@@ -212,15 +186,7 @@ def test_the_assume_role_request_names_the_tenants_external_id_and_session(
 SESSION_TOO_LONG = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
 
 
-def put_with_sts_answering(api, config_body, monkeypatch, answer: FixedAnswer):
-    """A role configuration PUT while STS gives every request this answer."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", answer.url)
-    try:
-        return api.put(PUT, config_body(**KEYS_GONE, role_arn=ROLE), format="json")
-    finally:
-        answer.stop()
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("code", "status", "sts_says", "reason", "says"),
     [
@@ -244,6 +210,7 @@ def test_each_sts_refusal_has_its_own_message(
         assert sts_says not in response.json()["message"]
 
 
+@pytest.mark.slow
 def test_a_silent_sts_fails_the_check_within_ten_seconds(
     api, config_body, monkeypatch, silent_endpoint
 ):
@@ -285,6 +252,7 @@ def test_the_policy_endpoint_gives_the_trust_policy_and_the_permission_policy(
     ] == {"credentials": ["Use 'keys' or 'role'."]}
 
 
+@pytest.mark.slow
 def test_without_a_principal_setting_sts_names_the_platforms_principal(
     api, bucket, iam_s3_server, platform_at, settings
 ):
@@ -308,6 +276,7 @@ def test_the_policy_of_the_active_role_configuration(api, config_body, settings,
     assert both["permission_policy"]["Statement"][0]["Sid"] == "WriteMedia"
 
 
+@pytest.mark.slow
 def test_after_a_rotation_the_role_configuration_must_be_checked_again(
     api, tenant, config_body, staff_client, sts_seen, s3_server, role_arn
 ):
@@ -355,114 +324,8 @@ def test_a_rotation_drops_the_sessions_this_process_holds(api, tenant, config_bo
     config = StorageConfig.objects.get(is_active=True)
     cache_key = (config.pk, "us-east-1", tenant.storage_external_id)
     s3.client(config.backend().target, purpose="fetch", cache_key=cache_key)
-    assert any(key[0] == config.pk for key in s3._role_sessions)
+    assert s3.role_sessions_held(config.pk)
 
     external_id_rotate(tenant=tenant)
 
-    assert not any(key[0] == config.pk for key in s3._role_sessions)
-
-
-ANYTHING_IN_S3 = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
-UNPROTECTED = [
-    pytest.param(None, "StringEquals", "without an external ID", id="no condition"),
-    pytest.param("*", "StringLike", "with an external ID other than yours", id="any external ID"),
-]
-
-
-def condition_shown(tenant) -> str:
-    return f'"Condition": {{"StringEquals": {{"sts:ExternalId": "{tenant.storage_external_id}"}}}}'
-
-
-@pytest.mark.parametrize(("external_id", "condition", "says"), UNPROTECTED)
-def test_a_role_that_does_not_require_the_tenants_external_id_is_not_saved(
-    api, tenant, config_body, s3_server, sts_stand_in, external_id, condition, says
-):
-    arn = s3_server.role(ANYTHING_IN_S3, external_id=external_id, condition=condition)
-
-    response = api.put(PUT, config_body(**KEYS_GONE, role_arn=arn), format="json")
-
-    assert response.status_code == 400
-    assert (response.json()["check"], response.json()["reason"]) == (
-        "AssumeRole",
-        "role_not_protected",
-    )
-    assert says in response.json()["message"]
-    assert condition_shown(tenant) in response.json()["message"]
-    assert not StorageConfig.objects.exists()
-
-
-def test_a_role_that_requires_the_tenants_external_id_saves_and_validates(
-    api, config_body, sts_stand_in, role_arn
-):
-    refused_before = len(sts_stand_in.refused)
-
-    saved = api.put(PUT, config_body(**KEYS_GONE, role_arn=role_arn), format="json")
-    checked = api.post(VALIDATE)
-
-    assert saved.status_code == 200, saved.json()
-    assert checked.status_code == 200 and checked.json()["ok"] is True
-    # Each time, STS refused the platform without an external ID and with a wrong one.
-    assert len(sts_stand_in.refused) - refused_before == 4
-
-
-@pytest.mark.parametrize(("external_id", "condition", "says"), UNPROTECTED)
-def test_validate_fails_once_the_role_no_longer_requires_the_external_id(
-    api, tenant, config_body, s3_server, role_arn, external_id, condition, says
-):
-    assert (
-        api.put(PUT, config_body(**KEYS_GONE, role_arn=role_arn), format="json").status_code == 200
-    )
-    s3_server.trust_update(role_arn, external_id=external_id, condition=condition)
-
-    checked = api.post(VALIDATE)
-
-    assert checked.status_code == 200 and checked.json()["ok"] is False  # validate's shape
-    [check] = checked.json()["checks"]
-    assert (check["check"], check["reason"]) == ("AssumeRole", "role_not_protected")
-    assert says in check["message"] and condition_shown(tenant) in check["message"]
-
-
-def test_a_role_in_the_platforms_own_account_is_refused_without_being_assumed(
-    api, config_body, settings, sts_seen
-):
-    settings.PLATFORM_AWS_PRINCIPAL_ARN = ""  # the account is GetCallerIdentity's
-    arn = f"arn:aws:iam::{PLATFORM_ACCOUNT}:role/platform-media"
-
-    response = api.put(PUT, config_body(**KEYS_GONE, role_arn=arn), format="json")
-
-    assert response.status_code == 400 and response.json()["reason"] == "role_not_protected"
-    assert "in the platform's own AWS account" in response.json()["message"]
-    assert sts_seen() == []
-    assert not StorageConfig.objects.exists()
-
-
-@pytest.mark.parametrize("status", [200, 403])
-def test_an_sts_that_answers_no_xml_is_a_reason_not_a_500(api, config_body, monkeypatch, status):
-    html = FixedAnswer(status, b"<html><body>Not STS</body></html", "text/html")
-
-    response = put_with_sts_answering(api, config_body, monkeypatch, html)
-
-    assert response.status_code == 400
-    assert (response.json()["check"], response.json()["reason"]) == (
-        "AssumeRole",
-        "invalid_response",
-    )
-    assert "Not STS" not in response.json()["message"]
-
-
-def test_a_platform_principal_sts_answers_without_xml_is_a_503_not_a_500(
-    api, bucket, monkeypatch, settings
-):
-    settings.PLATFORM_AWS_PRINCIPAL_ARN = ""
-    settings.PLATFORM_S3_ACCESS_KEY_ID = "AKIA-ANOTHER-PLATFORM-KEY"  # nothing cached for it
-    html = FixedAnswer(200, b"<html><body>Not STS</body></html", "text/html")
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", html.url)
-    try:
-        response = api.get(
-            POLICY, {"region": "us-east-1", "credentials": "role", "bucket_name": bucket}
-        )
-    finally:
-        html.stop()
-
-    assert response.status_code == 503
-    assert "PLATFORM_AWS_PRINCIPAL_ARN" in response.json()["message"]
+    assert s3.role_sessions_held(config.pk) == []

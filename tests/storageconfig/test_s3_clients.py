@@ -1,7 +1,8 @@
-from storageconfig import s3
-from storageconfig.models import StorageConfig
+import pytest
 
-PUT = "/api/v1/admin/configs?config_type=storage"
+from storageconfig.backends.aws import objects, s3
+from storageconfig.models import StorageConfig
+from tests.support.api import PUT
 
 
 def test_a_client_is_built_once_per_revision_and_reused(api, tenant, config_body):
@@ -39,6 +40,7 @@ def test_the_cache_holds_a_bounded_number_of_clients(monkeypatch):
     assert s3.client(target, cache_key="bounded-0") is not first
 
 
+@pytest.mark.slow
 def test_part_size_and_threads_per_file_come_from_settings(settings, s3_server, bucket, tmp_path):
     target = s3.S3Target(bucket, "us-east-1", s3_server.url, "test-key", "test-secret")
     client = s3.client(target)
@@ -47,9 +49,9 @@ def test_part_size_and_threads_per_file_come_from_settings(settings, s3_server, 
 
     parts = {}
     for part_mb in (5, 8):
-        settings.S3_UPLOAD_PART_MB, settings.S3_UPLOAD_THREADS = part_mb, 2
+        settings.UPLOAD_PART_MB, settings.UPLOAD_THREADS = part_mb, 2
         key = f"parts-{part_mb}"
-        s3.object_upload(
+        objects.object_upload(
             client, target, key=key, source=str(source), content_type="x/y", metadata={}
         )
         parts[part_mb] = s3_server.client().head_object(Bucket=bucket, Key=key)["ETag"]

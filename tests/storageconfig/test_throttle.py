@@ -1,4 +1,4 @@
-PUT = "/api/v1/admin/configs?config_type=storage"
+from tests.support.api import PUT
 
 
 def test_config_writes_are_throttled_per_tenant(api, other_api, settings):

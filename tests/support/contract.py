@@ -21,7 +21,7 @@ def schema(internal: bool = False) -> dict:
     """The schema as /api/schema/ (or /internal/schema/) serves it, as JSON."""
     if internal:
         with patched_settings(settings.INTERNAL_SCHEMA_SETTINGS):
-            generated = SchemaGenerator(urlconf="bots.recorder_urls").get_schema(public=True)
+            generated = SchemaGenerator(urlconf="bots.recorder.urls").get_schema(public=True)
     else:
         generated = SchemaGenerator().get_schema(public=True)
     return json.loads(OpenApiJsonRenderer().render(generated))

@@ -14,7 +14,8 @@ def watch(*credentials: str) -> None:
     WATCHED.update(credentials)
 
 
-# SigV4 presigned URLs name the key id in X-Amz-Credential by design (README: presigned URLs).
+# SigV4 presigned URLs name the key id in X-Amz-Credential by design (docs/decisions.md:
+# presigned URLs).
 _PRESIGNED_KEY_ID = re.compile(r"X-Amz-Credential=[^&\"\s]*")
 
 

@@ -7,7 +7,7 @@ import wave
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bots.simulation import meeting_documents, png_bytes
+from bots.recorder.simulation import meeting_documents, png_bytes
 
 STATUS = "/api/v1/bots/{}/status"
 MEDIA = "/internal/v1/bots/{}/media/{}"

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from meetstream.embedded_s3 import free_port, local_server_wait, process_stop
+from meetstream.shared.processes import free_port, local_server_wait, process_stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,9 +79,9 @@ def worker_start(
     loglevel: str | None = "INFO",
     **env: str,
 ) -> Worker:
-    """A real Celery worker on REDIS_URL, consuming only this queue; `deployed`: as the README
+    """A real Celery worker on REDIS_URL, consuming only this queue; `deployed`: as the docs
     deploys it (`worker --beat`, gossip, mingle and heartbeats on); `loglevel=None`: without
-    `--loglevel`, as the README's command runs it."""
+    `--loglevel`, as their command runs it."""
     command = [
         *(sys.executable, "-m", "celery", "-A", "meetstream", "worker"),
         *(f"--concurrency={concurrency}", "--pool=prefork", "-Q", queue),

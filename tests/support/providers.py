@@ -10,8 +10,8 @@ from azure.storage.blob import BlobServiceClient
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 
-from meetstream.emulators import AZURITE_ACCOUNT, AZURITE_KEY
-from meetstream.emulators import service_account_key as emulated_key
+from meetstream.demo.emulators import AZURITE_ACCOUNT, AZURITE_KEY
+from meetstream.demo.emulators import service_account_key as emulated_key
 from tests.support.leaks import watch
 from tests.support.s3 import S3Server
 
@@ -176,3 +176,37 @@ class AzureProvider:
 
     def etag(self, bucket: str, key: str) -> str:
         return self._client.get_blob_client(bucket, key).get_blob_properties().etag
+
+
+@dataclass
+class FolderProvider:
+    """The fake fourth provider (tests/support/folder_provider): folders under `root`, served
+    over HTTP for its URLs."""
+
+    root: object
+    url: str
+    name: str = "folder"
+
+    def bucket(self) -> str:
+        name = _name()
+        (self.root / name).mkdir()
+        return name
+
+    def body(self, bucket: str, **overrides) -> dict:
+        watch("let-me-in-please")
+        return {
+            "provider": "folder",
+            "folder_name": bucket,
+            "token": "let-me-in-please",
+            **overrides,
+        }
+
+    def secrets(self, body: dict) -> list[str]:
+        return [body["token"]]
+
+    def read(self, bucket: str, key: str) -> bytes:
+        return (self.root / bucket / key).read_bytes()
+
+    def keys(self, bucket: str) -> list[str]:
+        folder = self.root / bucket
+        return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import boto3
 from botocore.config import Config
 
-from meetstream.embedded_s3 import LocalServer, embedded_s3_start
+from meetstream.demo.embedded_s3 import LocalServer, embedded_s3_start
 from tests.support.leaks import watch
 
 # moto lets this many actions through unauthenticated, enough to create an admin user.

@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import boto3
 from botocore.config import Config
 
-from tests.support.faults import serve, sts_error
+from tests.support.api import PUT
+from tests.support.faults import FixedAnswer, serve, sts_error
 
 PLATFORM_ACCOUNT = "111122223333"
 MOTO_ACCOUNT = "123456789012"
@@ -120,3 +121,16 @@ class StsStandIn:
                 pass
 
         return Handler
+
+
+ROLE = "arn:aws:iam::123456789012:role/meetstream-storage"
+KEYS_GONE = {"access_key_id": ..., "secret_key": ...}
+
+
+def put_with_sts_answering(api, config_body, monkeypatch, answer: FixedAnswer):
+    """A role configuration PUT while STS gives every request this answer."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", answer.url)
+    try:
+        return api.put(PUT, config_body(**KEYS_GONE, role_arn=ROLE), format="json")
+    finally:
+        answer.stop()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from bots.retention import media_expire
+from bots.bot.retention import media_expire
 
 
 class Command(BaseCommand):

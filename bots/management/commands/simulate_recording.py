@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from bots.bot.selectors import bot_media_summary
 from bots.models import Bot
-from bots.selectors import bot_media_summary
-from bots.simulation import DEMO_SECONDS, meeting_simulate
-from meetstream.errors import DomainError
+from bots.recorder.simulation import DEMO_SECONDS, meeting_simulate
+from meetstream.shared.errors import DomainError
 
 
 class Command(BaseCommand):

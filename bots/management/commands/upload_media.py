@@ -3,8 +3,8 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from bots.models import Bot
-from bots.redelivery import uploads_redeliver
-from bots.uploads import media_upload
+from bots.pipeline.redelivery import uploads_redeliver
+from bots.pipeline.uploads import media_upload
 
 
 class Command(BaseCommand):

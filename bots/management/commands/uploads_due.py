@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from bots.management.commands.upload_media import outcomes_text
 from bots.models import Bot
-from bots.uploads import media_upload, next_due_at, uploads_due
+from bots.pipeline.schedule import next_due_at, uploads_due
+from bots.pipeline.uploads import media_upload
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from meetstream.encryption import encrypted_values_reencrypt
+from meetstream.shared.encryption import encrypted_values_reencrypt
 
 
 class Command(BaseCommand):

@@ -18,8 +18,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from meetstream.embedded_s3 import process_stop
-from meetstream.env import env_int
+from meetstream.shared.env import env_int
+from meetstream.shared.processes import process_stop
 
 NGINX_CONF = Path(__file__).resolve().parents[2] / "nginx.conf"
 # How long a deploy (SIGTERM) lets requests in flight finish: a recorder upload, say.
@@ -38,7 +38,8 @@ class Command(BaseCommand):
         if nginx is None:
             raise CommandError(
                 "make serve puts nginx in front of gunicorn: install it (Debian: apt-get install "
-                "nginx-light), or run gunicorn behind a buffering proxy of your own (README)."
+                "nginx-light), or run gunicorn behind a buffering proxy of your own "
+                "(docs/operations.md)."
             )
         call_command("collectstatic", interactive=False, verbosity=0)
         port = env_int("PORT", 8000, minimum=1, maximum=65535)
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         socket_path = workdir / "web.sock"
         conf = workdir / "nginx.conf"
         conf.write_text(_filled(NGINX_CONF.read_text(), dir=workdir, socket=socket_path, port=port))
-        # The web names clients by the address nginx saw (meetstream.proxy).
+        # The web names clients by the address nginx saw (meetstream.shared.proxy).
         env = {**os.environ, "CLIENT_ADDRESS_HEADER": "X-Real-IP"}
         stopping = _stop_signals()
         web, front = self._start(_gunicorn(socket_path), env), None

@@ -1,0 +1,2 @@
+"""The bot: its status and events, create (idempotent), retention, deletion, and its media's
+state."""

@@ -1,0 +1,2 @@
+"""The recorder's hand-off: its token, its API (files streamed into staging), the simulated
+meeting."""

@@ -1,0 +1,1 @@
+"""Webhooks: each event's deliveries, signed, retried and bounded per tenant."""

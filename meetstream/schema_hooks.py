@@ -1,0 +1,45 @@
+"""The schema generator's hooks, named in SPECTACULAR_SETTINGS: the customer's schema leaves
+the recorder's routes out, and the error shapes are closed and told apart by `code`."""
+
+from meetstream.shared.schema import CLOSED, OVERLAPPING
+
+
+def public_endpoints(endpoints: list, **kwargs) -> list:
+    """The customer's schema leaves the recorder's API out: it has its own."""
+    return [endpoint for endpoint in endpoints if not endpoint[0].startswith("/internal/")]
+
+
+def closed_shapes(result: dict, generator, request, public) -> dict:
+    """Close the error shapes, name the `code` each `oneOf` of them is told apart by, and let
+    every operation share one 401 and one 429 response."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in CLOSED & set(schemas):
+        schemas[name]["additionalProperties"] = False
+    shared = result.setdefault("components", {}).setdefault("responses", {})
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            for status, name in (("401", "Unauthorized"), ("429", "TooManyRequests")):
+                if status in responses:
+                    shared[name] = responses[status]
+                    responses[status] = {"$ref": f"#/components/responses/{name}"}
+    for name in OVERLAPPING & set(schemas):
+        schemas[name]["anyOf"] = schemas[name].pop("oneOf")
+    for schema in schemas.values():
+        members = [member.get("$ref", "").rsplit("/", 1)[-1] for member in schema.get("oneOf", [])]
+        if members and all(
+            "code" in schemas.get(name, {}).get("properties", {}) for name in members
+        ):
+            mapping = {
+                code: f"#/components/schemas/{name}"
+                for name in members
+                for code in _enum(schemas, schemas[name]["properties"]["code"])
+            }
+            schema["discriminator"] = {"propertyName": "code", "mapping": mapping}
+    return result
+
+
+def _enum(schemas: dict, schema: dict) -> list[str]:
+    if "$ref" in schema:
+        return _enum(schemas, schemas[schema["$ref"].rsplit("/", 1)[-1]])
+    return schema["enum"]

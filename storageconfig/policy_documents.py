@@ -1,0 +1,92 @@
+"""What GET /storage/policy answers: the least permissions a configuration needs (the active
+one, or an S3 one described in the query), a role's trust and permission policies, or S3's
+lifecycle rule. The view parses the query; the rules of which document fits which provider
+are here."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+from meetstream.shared.errors import NotFound, Unavailable
+from meetstream.tenants.models import Tenant
+from storageconfig.backends import PLATFORM_PROVIDER, Provider, backend_class, provider_get
+from storageconfig.failures import StorageError
+from storageconfig.rules import prefixes_distinct
+from storageconfig.selectors import storage_config_get_active
+
+FLAGS = {
+    "access_mode": (None, "read_write", "write_only"),
+    "allow_delete": ("false", "true"),
+    "document": ("permissions", "lifecycle"),
+    "credentials": ("keys", "role"),
+}
+FLAG_PROBLEMS = {
+    "access_mode": "Use 'read_write' or 'write_only'.",
+    "allow_delete": "Use 'true' or 'false'.",
+    "document": "Use 'permissions' or 'lifecycle'.",
+    "credentials": "Use 'keys' or 'role'.",
+}
+
+
+@dataclass(frozen=True)
+class PolicyAsk:
+    """The query's choices: which document, for which mode, with deletes or not."""
+
+    access_mode: str | None
+    allow_delete: bool
+    document: str
+    credentials: str
+
+
+def policy_ask(query) -> PolicyAsk:
+    """The query's flags, each one of its values, or a 400 naming the first that is not."""
+    for name, allowed in FLAGS.items():
+        if query.get(name, allowed[0]) not in allowed:
+            raise ValidationError({name: [FLAG_PROBLEMS[name]]})
+    return PolicyAsk(
+        access_mode=query.get("access_mode"),
+        allow_delete=query.get("allow_delete") == "true",
+        document=query.get("document", "permissions"),
+        credentials=query.get("credentials", "keys"),
+    )
+
+
+def described_provider() -> Provider:
+    """The provider a configuration described in the query is on (the platform's: S3)."""
+    return provider_get(PLATFORM_PROVIDER)
+
+
+def policy_document(*, tenant: Tenant, ask: PolicyAsk, described: dict | None) -> dict:
+    """The document asked for, of the configuration `described` (validated location fields
+    with `prefix`, `prefixes` and `access_mode`) or else of the tenant's active one."""
+    if described is not None:
+        options = dict(described)
+        prefixes = prefixes_distinct(options.pop("prefix"), options.pop("prefixes", {}))
+        backend, access_mode = backend_class(PLATFORM_PROVIDER), options.pop("access_mode")
+    else:
+        config = storage_config_get_active(tenant=tenant)
+        if config is None:
+            raise NotFound("No storage configuration is active: describe one in the query.")
+        backend, options = config.backend_class, config.options
+        prefixes, access_mode = config.distinct_prefixes, config.access_mode
+    if ask.document == "lifecycle":
+        if (rules := backend.lifecycle_document(prefixes)) is None:
+            raise ValidationError(
+                {"document": ["Only an aws bucket keeps unfinished uploads' parts."]}
+            )
+        return rules
+    permissions = backend.policy(
+        options=options,
+        prefixes=prefixes,
+        access_mode=ask.access_mode or access_mode,
+        allow_delete=ask.allow_delete,
+    )
+    if ask.credentials == "keys":
+        return permissions
+    try:
+        documents = backend.role_documents(tenant=tenant, permissions=permissions)
+    except StorageError as failure:
+        raise Unavailable(failure.message, reason=failure.reason) from None
+    if documents is None:
+        raise ValidationError({"credentials": ["Only an aws configuration assumes a role."]})
+    return documents
