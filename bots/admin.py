@@ -165,9 +165,8 @@ class MediaStateFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         states = self.FORMER.get(value, (value,) if value in MEDIA_STATES else ())
-        if not states:
-            return queryset
-        return with_media(queryset).filter(media_state__in=states)
+        # The changelist's queryset carries the annotation already (BotAdmin.get_queryset).
+        return queryset.filter(media_state__in=states) if states else queryset
 
 
 class RetentionFilter(admin.SimpleListFilter):

@@ -9,6 +9,7 @@ import os
 
 from meetstream.shared.logcontext import logging_config
 from meetstream.shared.metrics_dir import metrics_dir_prepare, metrics_dir_release
+from storageconfig.backends import sdk_loggers
 
 metrics_dir_prepare("web")
 
@@ -16,7 +17,7 @@ worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 60
 # gunicorn's own lines ("Booting worker", "Worker ... was sent SIGKILL!") in LOG_FORMAT too.
-logconfig_dict = logging_config()
+logconfig_dict = logging_config(quieted=sdk_loggers())
 
 
 def child_exit(server, worker) -> None:

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from meetstream.shared.errors import NotFound, Unavailable
 from meetstream.tenants.models import Tenant
-from storageconfig.backends import PLATFORM_PROVIDER, Provider, backend_class, provider_get
+from storageconfig.backends import PLATFORM_PROVIDER, backend_class
 from storageconfig.failures import StorageError
 from storageconfig.rules import prefixes_distinct
 from storageconfig.selectors import storage_config_get_active
@@ -49,11 +49,6 @@ def policy_ask(query) -> PolicyAsk:
         document=query.get("document", "permissions"),
         credentials=query.get("credentials", "keys"),
     )
-
-
-def described_provider() -> Provider:
-    """The provider a configuration described in the query is on (the platform's: S3)."""
-    return provider_get(PLATFORM_PROVIDER)
 
 
 def policy_document(*, tenant: Tenant, ask: PolicyAsk, described: dict | None) -> dict:

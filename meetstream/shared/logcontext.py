@@ -103,7 +103,7 @@ def log_format() -> str:
     return env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 
 
-def logging_config(quieted: tuple[str, ...] = ()) -> dict:
+def logging_config(*, quieted: tuple[str, ...]) -> dict:
     """The logging dictConfig of every process (Django's LOGGING, gunicorn's logconfig_dict,
     the Celery worker's), from LOG_FORMAT and LOG_LEVEL."""
     return {

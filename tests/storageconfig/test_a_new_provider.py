@@ -7,7 +7,6 @@ requests go through a client that does not check responses against it."""
 
 import functools
 import http.server
-import threading
 
 import pytest
 import requests
@@ -16,6 +15,7 @@ from rest_framework.test import APIClient
 from meetstream.tenants.services import api_key_create
 from storageconfig.backends import PROVIDERS, sdk_loggers
 from tests.support.api import CONFIGS, PUT
+from tests.support.faults import serve
 from tests.support.folder_provider import backend
 from tests.support.media import create_bot, hand_over, sample_media
 from tests.support.providers import FolderProvider
@@ -26,14 +26,15 @@ def _committed(transactional_db):
     """Uploads are queued on commit, as in production."""
 
 
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
 @pytest.fixture
 def folder(tmp_path, monkeypatch) -> FolderProvider:
     """The fake provider registered (its one registry line), with its folders' server."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
+    server, url = serve(functools.partial(QuietFiles, directory=str(tmp_path)))
     monkeypatch.setitem(PROVIDERS, "folder", "tests.support.folder_provider")
     monkeypatch.setattr(backend, "ROOT", tmp_path)
     monkeypatch.setattr(backend, "URL", url)

@@ -3,7 +3,6 @@ ROOT served over HTTP at URL (the test adapter starts that server and sets both)
 
 import hashlib
 import os
-import shutil
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 
@@ -91,7 +90,3 @@ class FolderBackend(Backend):
         for key in keys:
             self._path(key).unlink(missing_ok=True)
         return {}
-
-
-def folder_drop(name: str) -> None:
-    shutil.rmtree(ROOT / name, ignore_errors=True)
