@@ -55,23 +55,41 @@ def rebinding(settings, monkeypatch):
     return state
 
 
+def trapped(start, port_of, stop):
+    """A server on the stand-in address and a trap on loopback at its port.
+
+    The port was free on the stand-in address only: on loopback another worker's connection may
+    hold it, so the pair is drawn again until both are bound.
+    """
+    for _ in range(20):
+        server = start()
+        try:
+            return server, Trap("127.0.0.1", port_of(server))
+        except OSError:
+            stop(server)
+    raise OSError("no port free on both addresses after 20 tries")
+
+
 @pytest.fixture
 def bucket_host():
     """moto on the stand-in public address, and a trap on loopback at the same port."""
     # moto would read `media` in the Host header as a bucket name; the path names it here.
     ignore = {"S3_IGNORE_SUBDOMAIN_BUCKETNAME": "true"}
-    server = S3Server(embedded_s3_start(host=STAND_IN_PUBLIC, env=ignore))
-    port = int(server.url.rsplit(":", 1)[1])
-    trap = Trap("127.0.0.1", port)
-    yield server, trap, f"http://media.rebind.test:{port}"
+    server, trap = trapped(
+        lambda: S3Server(embedded_s3_start(host=STAND_IN_PUBLIC, env=ignore)),
+        lambda server: int(server.url.rsplit(":", 1)[1]),
+        lambda server: server.server.stop(),
+    )
+    yield server, trap, f"http://media.rebind.test:{trap.port}"
     trap.stop()
     server.server.stop()
 
 
 @pytest.fixture
 def hook_host():
-    receiver = Receiver(STAND_IN_PUBLIC)
-    trap = Trap("127.0.0.1", receiver.port)
+    receiver, trap = trapped(
+        lambda: Receiver(STAND_IN_PUBLIC), lambda receiver: receiver.port, Receiver.stop
+    )
     yield receiver, trap, f"http://hooks.rebind.test:{receiver.port}/hooks"
     trap.stop()
     receiver.stop()
