@@ -65,7 +65,7 @@ def start(tmp_path, env, api_port, s3_port, log_name: str) -> tuple[subprocess.P
 
 def stop(server: subprocess.Popen, *ports: int) -> None:
     server.send_signal(signal.SIGINT)
-    assert server.wait(timeout=30) == 0
+    assert server.wait(timeout=90) == 0
     assert not any(port_open(port) for port in ports)
 
 
