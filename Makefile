@@ -26,6 +26,14 @@ $(AZURITE):
 	@command -v npm >/dev/null || { echo "npm is needed to install Azurite (Node.js 18+)" >&2; exit 1; }
 	npm install --prefix .tools --no-audit --no-fund --loglevel=error azurite@3.35.0
 
+# The TypeScript contract test's tools (openapi-typescript, openapi-fetch, TypeScript), pinned by
+# clients/typescript/package-lock.json: tests only, nothing of it ships.
+TS_CLIENT := clients/typescript/node_modules/.installed
+$(TS_CLIENT): clients/typescript/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the TypeScript client test (Node.js 18+)" >&2; exit 1; }
+	npm ci --prefix clients/typescript --no-audit --no-fund --loglevel=error
+	touch $@
+
 # The embedded S3 listens on loopback, so the demo allows private endpoints.
 run: $(INSTALLED)
 	STORAGE_ALLOW_PRIVATE_ENDPOINTS=$${STORAGE_ALLOW_PRIVATE_ENDPOINTS:-true} \
@@ -40,7 +48,7 @@ serve: $(INSTALLED)
 # The suite runs in parallel (pytest-xdist), each worker on a test database of its own; the
 # tests mostly wait on servers and processes, so more workers than cores pay.
 TEST_WORKERS ?= 4
-test: $(INSTALLED) $(AZURITE)
+test: $(INSTALLED) $(AZURITE) $(TS_CLIENT)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Everything but the slow, end-to-end and browser tests (docs/testing.md): under 90 s.

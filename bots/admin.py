@@ -3,6 +3,7 @@ bot's media after a confirmation; never edit or delete a bot, its pin, files or 
 guide promises where a bot's media went stays known)."""
 
 from django.contrib import admin, messages
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 
 from bots.bot.deletion import deletable, deletion_request
@@ -21,7 +22,7 @@ from bots.pipeline.redelivery import uploads_redeliver
 from bots.pipeline.upload_lifecycle import UploadState
 from bots.tasks import dispatch_webhooks, upload_bot_media
 from bots.webhooks.delivery import webhook_resend
-from meetstream.shared.display import shortened
+from meetstream.shared.display import key_values, moment, shortened
 from meetstream.shared.errors import Conflict
 
 
@@ -50,14 +51,28 @@ class BotPartInline(ReadOnly):
 
 class PinInline(BotPartInline, admin.StackedInline):
     model = Pin
-    fields = ["storage_config", "provider", "location", "prefixes", "pinned_at"]
+    verbose_name_plural = "where its media went (the pin)"
+    fields = ["storage_config", "provider", "where", "prefixes_shown", "pinned_at"]
     readonly_fields = fields
+
+    @admin.display(description="location")
+    def where(self, pin: Pin) -> str:
+        return key_values(pin.location)
+
+    @admin.display(description="prefixes")
+    def prefixes_shown(self, pin: Pin) -> str:
+        return key_values(pin.prefixes)
 
 
 class BotArtifactInline(BotPartInline, admin.TabularInline):
     model = BotArtifact
-    fields = ["file", "object_key", "size", "upload", "next_attempt_at", "error"]
+    verbose_name_plural = "files"
+    fields = ["file", "object_key", "size_shown", "upload", "next_attempt_at", "error"]
     readonly_fields = fields
+
+    @admin.display(description="size")
+    def size_shown(self, artifact: BotArtifact) -> str:
+        return shortened(filesizeformat(artifact.size), 12, title=f"{artifact.size:,} bytes")
 
     @admin.display(description="file")
     def file(self, artifact: BotArtifact) -> str:
@@ -215,10 +230,11 @@ class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
         "platform",
         "status",
         "media_state_shown",
+        "stored_in",
         "retention",
         "deletion",
-        "created_at",
-        "left_at",
+        "created",
+        "left",
     ]
     list_filter = [
         "status",
@@ -228,7 +244,7 @@ class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
         "platform",
         "tenant",
     ]
-    list_select_related = ["tenant"]
+    list_select_related = ["tenant", "pin"]
     search_fields = ["public_id", "transcript_id"]
     fields = [
         "public_id",
@@ -263,6 +279,24 @@ class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
     @admin.display(description="media", ordering="media_state")
     def media_state_shown(self, bot: Bot) -> str:
         return bot.media_state
+
+    @admin.display(description="stored in")
+    def stored_in(self, bot: Bot) -> str:
+        """Where its media went (its pin), without opening it."""
+        pin = getattr(bot, "pin", None)
+        if pin is None:
+            return "not yet"
+        if pin.is_platform:
+            return shortened("platform bucket", 15, title=f"{pin.provider}://{pin.bucket}")
+        return shortened(f"{pin.provider} · {pin.bucket}", 40, head=True)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, bot: Bot) -> str:
+        return moment(bot.created_at)
+
+    @admin.display(description="left", ordering="left_at")
+    def left(self, bot: Bot) -> str:
+        return moment(bot.left_at)
 
     @admin.display(description="retention")
     def retention(self, bot: Bot) -> str:

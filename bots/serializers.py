@@ -96,7 +96,7 @@ class FailedArtifactSerializer(serializers.Serializer):
     file = serializers.CharField()
     error = serializers.CharField()
     reason = serializers.ChoiceField(
-        choices=REASONS, help_text="Why it was given up (the README's table of reasons)."
+        choices=REASONS, help_text="Why it was given up (the table of reasons in docs/api.md)."
     )
 
 

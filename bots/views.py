@@ -2,7 +2,7 @@ from datetime import UTC
 
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
@@ -26,7 +26,7 @@ from bots.serializers import (
     DeletionAcceptedSerializer,
     RedeliveryAcceptedSerializer,
 )
-from meetstream.shared.schema import INVALID, NOT_FOUND, error, whole_number
+from meetstream.shared.schema import INVALID, NOT_FOUND, error, example, whole_number
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -37,16 +37,38 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+@extend_schema(tags=["bots"])
 class BotCreateView(APIView):
     @extend_schema(
         operation_id="bot_create",
         summary="Send a bot to a meeting; its media goes to the storage active when it leaves.",
         parameters=[IDEMPOTENCY_KEY],
         request=BotCreateSerializer,
+        examples=[
+            OpenApiExample(
+                "A bot that keeps its media a day",
+                request_only=True,
+                value={
+                    "meeting_link": "https://meet.google.com/abc-defg-hij",
+                    "bot_name": "Notetaker",
+                    "callback_url": "https://example.com/meetstream/webhooks",
+                    "recording_config": {"retention": {"type": "timed", "hours": 24}},
+                },
+            )
+        ],
         responses={
             201: BotCreatedSerializer,
             400: INVALID,
-            409: error("Idempotency-Key reused with another body."),
+            409: error(
+                "Idempotency-Key reused with another body.",
+                examples={
+                    "Key reused": example(
+                        "This Idempotency-Key was used with a different request in the last 24 "
+                        "hours: use a new key for a new bot.",
+                        "conflict",
+                    )
+                },
+            ),
         },
     )
     def post(self, request):
@@ -62,6 +84,7 @@ class BotCreateView(APIView):
         return Response(answer, status=201, headers=headers)
 
 
+@extend_schema(tags=["bots"])
 class BotStatusView(APIView):
     @extend_schema(
         operation_id="bot_status",
@@ -82,6 +105,7 @@ def _status_body(bot: Bot) -> dict:
     }
 
 
+@extend_schema(tags=["deletion"])
 class BotDeleteDataView(APIView):
     @extend_schema(
         operation_id="bot_delete_data",
@@ -91,7 +115,17 @@ class BotDeleteDataView(APIView):
         responses={
             202: DeletionAcceptedSerializer,
             404: NOT_FOUND,
-            409: error("The bot is still recording or uploading."),
+            409: error(
+                "The bot is still recording or uploading.",
+                examples={
+                    "Still recording": example(
+                        "The bot is InMeeting and its media is still being recorded or "
+                        "uploaded: ask again once it is Done.",
+                        "conflict",
+                        status="InMeeting",
+                    )
+                },
+            ),
         },
     )
     def post(self, request, bot_id: str):
@@ -101,6 +135,7 @@ class BotDeleteDataView(APIView):
         return Response(_status_body(bot), status=202)
 
 
+@extend_schema(tags=["bots"])
 class BotRedeliverView(APIView):
     @extend_schema(
         operation_id="bot_redeliver",
@@ -110,8 +145,24 @@ class BotRedeliverView(APIView):
         responses={
             202: RedeliveryAcceptedSerializer,
             404: NOT_FOUND,
-            409: error("The upload is not over, or no file gave up."),
-            410: error("Files gave up, but no copy is held any more."),
+            409: error(
+                "The upload is not over, or no file gave up.",
+                examples={
+                    "Nothing gave up": example(
+                        "No file of this bot gave up.", "conflict", status="Done"
+                    )
+                },
+            ),
+            410: error(
+                "Files gave up, but no copy is held any more.",
+                examples={
+                    "Hold ended": example(
+                        "The files that gave up are no longer held: their copies were deleted "
+                        "when the hold ended (MEDIA_HOLD_HOURS after they gave up).",
+                        "gone",
+                    )
+                },
+            ),
         },
     )
     def post(self, request, bot_id: str):
@@ -142,6 +193,7 @@ class BotCursor(CursorPagination):
         return cursor
 
 
+@extend_schema(tags=["bots"])
 class BotListView(APIView):
     @extend_schema(
         operation_id="bot_list",

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.template.defaultfilters import pluralize
 
 from bots.bot.lifecycle import RECORDING, BotStatus
 from bots.bot.selectors import BotNotFound, pin_storage
@@ -30,12 +31,11 @@ class MediaGone(Gone):
 
 def gone_message(bot: Bot, label: str, deleted_at) -> str:
     when = deleted_at.isoformat() if deleted_at else "an unknown time"
+    deleted = f"The {label} {'were' if label == 'screenshots' else 'was'} deleted at {when}"
     if bot.status == BotStatus.MEDIA_EXPIRED and not bot.deletion_requested_at:
-        return (
-            f"The {label} was deleted at {when}: the bot's retention of "
-            f"{bot.retention_hours} hour(s) ran out."
-        )
-    return f"The {label} was deleted at {when}, on request (delete_data)."
+        hours = bot.retention_hours
+        return f"{deleted}: the bot's retention of {hours} hour{pluralize(hours)} ran out."
+    return f"{deleted}, on request (delete_data)."
 
 
 class WriteOnly(Forbidden):
@@ -152,6 +152,7 @@ def screenshots_page(*, bot: Bot, number: int, size: int) -> Page:
     pages = max(1, -(-count // size))
     if number > pages:
         raise DomainError(
-            f"Page {number} does not exist: there {'is' if pages == 1 else 'are'} {pages}.",
+            f"Page {number} does not exist: there {'is' if pages == 1 else 'are'} {pages} "
+            f"page{pluralize(pages)}.",
         )
     return Page(count, number, pages, list(screenshots[(number - 1) * size : number * size]))

@@ -16,10 +16,29 @@ urlpatterns = [
         views.ScreenshotView.as_view(),
         name="bot-screenshot",
     ),
+    path("api/v1/bots/<str:bot_id>/get_chat", views.ChatView.as_view(), name="bot-chat"),
+    path(
+        "api/v1/bots/<str:bot_id>/get_participants",
+        views.ParticipantsView.as_view(),
+        name="bot-participants",
+    ),
+    path(
+        "api/v1/bots/<str:bot_id>/get_transcript",
+        views.BotTranscriptView.as_view(),
+        name="bot-transcript",
+    ),
+    path(
+        "api/v1/bots/<str:bot_id>/get_manifest", views.ManifestView.as_view(), name="bot-manifest"
+    ),
     path("api/v1/bots/<str:bot_id>/media/verify", views.VerifyView.as_view(), name="bot-verify"),
     path(
         "api/v1/transcript/<str:transcript_id>/get_transcript",
         views.TranscriptView.as_view(),
         name="transcript",
+    ),
+    path(
+        "api/v1/transcript/<str:transcript_id>/get_raw_transcript",
+        views.RawTranscriptView.as_view(),
+        name="raw-transcript",
     ),
 ]

@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from bots.pipeline.artifacts import SCREENSHOT, screenshots_folder, transcript_name
 from media_fetch.selectors import (
+    WRITE_ONLY_MESSAGE,
     artifact_get_fetchable,
     bot_get_fetchable,
     screenshot_name_check,
@@ -28,8 +29,16 @@ from media_fetch.serializers import (
 )
 from media_fetch.serving import json_response, presigned_url, presigned_urls
 from media_fetch.verification import media_verify
-from meetstream.shared.schema import INVALID, ErrorSerializer, error, one_of, whole_number
+from meetstream.shared.schema import (
+    INVALID,
+    ErrorSerializer,
+    error,
+    example,
+    one_of,
+    whole_number,
+)
 from storageconfig.backends.base import URL_SECONDS
+from storageconfig.selectors import CredentialsErased
 
 PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 20, 100, 10**9
 ERRORS = {
@@ -40,10 +49,44 @@ ERRORS = {
         WriteOnlySerializer,
         ErrorSerializer,
         name="FetchForbidden",
+        examples={
+            "Write access only": example(
+                WRITE_ONLY_MESSAGE,
+                "write_only",
+                access_mode="write_only",
+                bucket="customer-sample-bucket",
+                key="meetstream/bot_3f2a9c1d8e7b4a60_audio.wav",
+            ),
+            "Configuration deleted": example(CredentialsErased().message, "credentials_erased"),
+        },
     ),
-    404: error("No such bot, or the file was not uploaded."),
-    410: error("Deleted on request, or the retention ran out: says when."),
-    502: error("Your bucket failed to serve the file: `reason` says how."),
+    404: error(
+        "No such bot, or the file was not uploaded.",
+        examples={
+            "Not uploaded yet": example("The audio has not been uploaded yet.", "not_found"),
+            "No such bot": example("Bot not found.", "not_found"),
+        },
+    ),
+    410: error(
+        "Deleted on request, or the retention ran out: says when.",
+        examples={
+            "Deleted on request": example(
+                "The audio was deleted at 2026-12-01T10:00:00+00:00, on request (delete_data).",
+                "gone",
+            )
+        },
+    ),
+    502: error(
+        "Your bucket failed to serve the file: `reason` says how.",
+        examples={
+            "Bucket unreachable": example(
+                "Your bucket did not serve the file: The endpoint https://s3.example.com did not "
+                "answer in time.",
+                "upstream_failed",
+                reason="timeout",
+            )
+        },
+    ),
 }
 
 
@@ -74,6 +117,7 @@ def _screenshot(artifact, url: str, expires_in: int) -> dict:
     }
 
 
+@extend_schema(tags=["media"])
 class AudioView(APIView):
     @extend_schema(
         operation_id="bot_get_audio",
@@ -91,6 +135,7 @@ class AudioView(APIView):
         return Response({"bot_id": bot.public_id, "audio_url": url, "expires_in": life})
 
 
+@extend_schema(tags=["media"])
 class VideoView(APIView):
     @extend_schema(
         operation_id="bot_get_video",
@@ -104,6 +149,7 @@ class VideoView(APIView):
         return Response({"bot_id": bot.public_id, "video_url": url, "expires_in": life})
 
 
+@extend_schema(tags=["media"])
 class ScreenshotListView(APIView):
     @extend_schema(
         operation_id="bot_screenshots",
@@ -146,6 +192,7 @@ class ScreenshotListView(APIView):
         )
 
 
+@extend_schema(tags=["media"])
 class ScreenshotView(APIView):
     @extend_schema(
         operation_id="bot_screenshot",
@@ -171,11 +218,30 @@ DOCUMENT_TYPES = ("chat", "participants", "transcription", "manifest")
 PROCESSED_TRANSCRIPT = TranscriptLineSerializer(many=True)
 
 
+def _bot_document(request, bot_id: str, kind: str):
+    bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
+    if kind == "transcription":
+        name = transcript_name(bot.transcript_provider, bot.transcript_id, raw=False)
+        label = "transcript"
+    else:
+        name, label = BOT_DOCUMENTS[kind]
+    return json_response(bot=bot, artifact=artifact_get_fetchable(bot=bot, name=name, label=label))
+
+
+def _transcript(request, transcript_id: str, *, raw: bool):
+    bot = bot_get_fetchable(tenant=request.user.tenant, transcript_id=transcript_id)
+    label = "raw transcript" if raw else "transcript"
+    name = transcript_name(bot.transcript_provider, bot.transcript_id, raw=raw)
+    return json_response(bot=bot, artifact=artifact_get_fetchable(bot=bot, name=name, label=label))
+
+
+@extend_schema(tags=["media"])
 class BotDocumentView(APIView):
     @extend_schema(
         operation_id="bot_document",
         summary="The bot's chat, participants, transcript or manifest JSON, read from its "
-        "bucket as stored.",
+        "bucket as stored (the guide's form; a typed client calls get_chat, get_participants, "
+        "get_transcript or get_manifest, one type each).",
         parameters=[
             OpenApiParameter(
                 "type",
@@ -199,22 +265,51 @@ class BotDocumentView(APIView):
         },
     )
     def get(self, request, bot_id: str):
-        kind = _choice(request, "type", DOCUMENT_TYPES)
-        bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
-        if kind == "transcription":
-            name = transcript_name(bot.transcript_provider, bot.transcript_id, raw=False)
-            label = "transcript"
-        else:
-            name, label = BOT_DOCUMENTS[kind]
-        return json_response(
-            bot=bot, artifact=artifact_get_fetchable(bot=bot, name=name, label=label)
-        )
+        return _bot_document(request, bot_id, _choice(request, "type", DOCUMENT_TYPES))
 
 
+def _typed_document(kind: str, operation_id: str, shape, summary: str) -> type[APIView]:
+    """One document type as an operation of its own: a client knows what it gets."""
+
+    @extend_schema(tags=["media"])
+    class TypedDocumentView(APIView):
+        @extend_schema(operation_id=operation_id, summary=summary, responses={200: shape, **ERRORS})
+        def get(self, request, bot_id: str):
+            return _bot_document(request, bot_id, kind)
+
+    return TypedDocumentView
+
+
+ChatView = _typed_document(
+    "chat", "bot_get_chat", ChatMessageSerializer(many=True), "The bot's chat, as stored."
+)
+ParticipantsView = _typed_document(
+    "participants",
+    "bot_get_participants",
+    ParticipantSerializer(many=True),
+    "The bot's participants, as stored.",
+)
+BotTranscriptView = _typed_document(
+    "transcription",
+    "bot_get_transcript",
+    PROCESSED_TRANSCRIPT,
+    "The bot's processed transcript, as stored.",
+)
+ManifestView = _typed_document(
+    "manifest",
+    "bot_get_manifest",
+    ManifestSerializer,
+    "The bot's manifest: every file uploaded, with its bucket, key, size, sha256 and ETag.",
+)
+
+
+@extend_schema(tags=["media"])
 class TranscriptView(APIView):
     @extend_schema(
         operation_id="transcript_get",
-        summary="The processed transcript JSON (the provider's raw one with ?raw=true).",
+        summary="The processed transcript JSON, or the provider's raw one with ?raw=true (the "
+        "guide's form: a list or an object; a typed client can call get_raw_transcript, or a "
+        "bot's get_transcript, for one type).",
         parameters=[OpenApiParameter("raw", bool, description="true/false (or 1/0).")],
         responses={
             200: one_of("Transcript", PROCESSED_TRANSCRIPT, RawTranscriptSerializer),
@@ -223,13 +318,21 @@ class TranscriptView(APIView):
     )
     def get(self, request, transcript_id: str):
         raw = _choice(request, "raw", ("true", "false", "1", "0"), "false") in {"true", "1"}
-        bot = bot_get_fetchable(tenant=request.user.tenant, transcript_id=transcript_id)
-        label = "raw transcript" if raw else "transcript"
-        name = transcript_name(bot.transcript_provider, bot.transcript_id, raw=raw)
-        artifact = artifact_get_fetchable(bot=bot, name=name, label=label)
-        return json_response(bot=bot, artifact=artifact)
+        return _transcript(request, transcript_id, raw=raw)
 
 
+@extend_schema(tags=["media"])
+class RawTranscriptView(APIView):
+    @extend_schema(
+        operation_id="transcript_get_raw",
+        summary="The transcription provider's raw transcript JSON, as stored.",
+        responses={200: RawTranscriptSerializer, **ERRORS},
+    )
+    def get(self, request, transcript_id: str):
+        return _transcript(request, transcript_id, raw=True)
+
+
+@extend_schema(tags=["media"])
 class VerifyView(APIView):
     @extend_schema(
         operation_id="bot_media_verify",

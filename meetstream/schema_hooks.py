@@ -2,6 +2,7 @@
 the recorder's routes out, and the error shapes are closed and told apart by `code`."""
 
 from meetstream.shared.schema import CLOSED, OVERLAPPING
+from meetstream.shared.serializers import StrictSerializer
 
 
 def public_endpoints(endpoints: list, **kwargs) -> list:
@@ -13,8 +14,10 @@ def closed_shapes(result: dict, generator, request, public) -> dict:
     """Close the error shapes, name the `code` each `oneOf` of them is told apart by, and let
     every operation share one 401 and one 429 response."""
     schemas = result.get("components", {}).get("schemas", {})
-    for name in CLOSED & set(schemas):
+    for name in (CLOSED | _strict_requests()) & set(schemas):
         schemas[name]["additionalProperties"] = False
+    for name in [name for name in schemas if name.endswith("Request")]:
+        _defaults_described(schemas[name])
     shared = result.setdefault("components", {}).setdefault("responses", {})
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
@@ -43,3 +46,25 @@ def _enum(schemas: dict, schema: dict) -> list[str]:
     if "$ref" in schema:
         return _enum(schemas, schemas[schema["$ref"].rsplit("/", 1)[-1]])
     return schema["enum"]
+
+
+def _defaults_described(schema: dict) -> None:
+    """A request field the server defaults is said to default in words, not by `default`:
+    openapi-typescript makes a field with a `default` required, and a client would have to
+    send what the server would fill in."""
+    for field in schema.get("properties", {}).values():
+        if "default" in field:
+            said = f"Default: `{field.pop('default')}`."
+            field["description"] = (
+                f"{field['description']}\n\n{said}" if "description" in field else said
+            )
+
+
+def _strict_requests() -> set[str]:
+    """The request components of serializers that refuse unknown fields (StrictSerializer)."""
+    names, classes = set(), [StrictSerializer]
+    while classes:
+        serializer = classes.pop()
+        classes.extend(serializer.__subclasses__())
+        names.add(serializer.__name__.removesuffix("Serializer") + "Request")
+    return names

@@ -171,10 +171,28 @@ SPECTACULAR_SETTINGS = {
     "StorageConfigRestoredWebhook).",
     "APPEND_COMPONENTS": {"schemas": WEBHOOK_COMPONENTS},
     "VERSION": "1.0.0",
+    "TAGS": [
+        {"name": "storage", "description": "Your bucket: configure it, check it, its policy."},
+        {"name": "bots", "description": "Bots: create, list, status, redelivery, webhooks."},
+        {"name": "media", "description": "A bot's files: presigned URLs and stored JSON."},
+        {"name": "deletion", "description": "Deleting a bot's media on request."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # JavaScript, not JSON: Authorize takes the key alone and each request sends it as
+    # `Token <key>` (drf-spectacular's own interceptor runs first; a value that already has
+    # a scheme is sent as typed).
+    "SWAGGER_UI_SETTINGS": """{
+  persistAuthorization: true,
+  requestInterceptor: (request) => {
+    const sent = requestInterceptor(request);
+    const key = sent.headers.Authorization;
+    if (key && !key.trim().includes(" ")) sent.headers.Authorization = "Token " + key.trim();
+    return sent;
+  },
+}""",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "MediaStateEnum": "bots.bot.media_state.MEDIA_STATES",
@@ -194,6 +212,7 @@ INTERNAL_SCHEMA_SETTINGS = {
     "DESCRIPTION": "How the meeting recorder hands files over. Not for customers.",
     "PREPROCESSING_HOOKS": [],
     "APPEND_COMPONENTS": {},
+    "TAGS": [{"name": "recorder", "description": "The recorder hands a bot's files over."}],
 }
 
 # Failed API key attempts one client address may make in a minute before it gets 429s.

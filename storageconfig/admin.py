@@ -10,7 +10,7 @@ from django.utils.timezone import localtime
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from meetstream.shared.display import shortened
+from meetstream.shared.display import key_values, shortened
 from meetstream.shared.errors import flatten_errors
 from meetstream.tenants.models import Tenant
 from storageconfig.backends import PROVIDERS, backend_class, provider_get
@@ -140,7 +140,7 @@ class StorageConfigAdmin(admin.ModelAdmin):
         "settings",
         "access_mode",
         "prefix",
-        "prefixes",
+        "prefixes_shown",
         "fallback",
         "notify_url",
         "configured_at",
@@ -169,8 +169,12 @@ class StorageConfigAdmin(admin.ModelAdmin):
         location = config.location
         where = location.get("region") or location.get("account_name") or config.provider
         return format_html(
-            "{}<br><small>{}</small>", shortened(location["bucket"], 20, head=True), where
+            "{}<br><small>{}</small>", shortened(location["bucket"], 24, head=True), where
         )
+
+    @admin.display(description="prefixes")
+    def prefixes_shown(self, config: StorageConfig) -> str:
+        return key_values(config.prefixes, empty="— (every category under the prefix)")
 
     @admin.display(description="provider's settings")
     def settings(self, config: StorageConfig) -> str:
@@ -244,7 +248,13 @@ class StorageConfigAdmin(admin.ModelAdmin):
         pass
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        read_only = {"show_save": False, "show_save_and_continue": False}
+        # A revision never changes: it is viewed, with no Save of any kind.
+        read_only = {
+            "title": "View storage configuration revision",
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
         return super().change_view(
             request, object_id, form_url, {**(extra_context or {}), **read_only}
         )

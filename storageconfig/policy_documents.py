@@ -16,13 +16,13 @@ from storageconfig.selectors import storage_config_get_active
 
 FLAGS = {
     "access_mode": (None, "read_write", "write_only"),
-    "allow_delete": ("false", "true"),
+    "allow_delete": ("false", "true", "0", "1"),
     "document": ("permissions", "lifecycle"),
     "credentials": ("keys", "role"),
 }
 FLAG_PROBLEMS = {
     "access_mode": "Use 'read_write' or 'write_only'.",
-    "allow_delete": "Use 'true' or 'false'.",
+    "allow_delete": "Use 'true' or 'false' (or 1 or 0).",
     "document": "Use 'permissions' or 'lifecycle'.",
     "credentials": "Use 'keys' or 'role'.",
 }
@@ -45,7 +45,7 @@ def policy_ask(query) -> PolicyAsk:
             raise ValidationError({name: [FLAG_PROBLEMS[name]]})
     return PolicyAsk(
         access_mode=query.get("access_mode"),
-        allow_delete=query.get("allow_delete") == "true",
+        allow_delete=query.get("allow_delete") in {"true", "1"},
         document=query.get("document", "permissions"),
         credentials=query.get("credentials", "keys"),
     )

@@ -4,9 +4,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from meetstream.shared.errors import NotFound
-from meetstream.shared.schema import INVALID, ValidationErrorSerializer, error
+from meetstream.shared.schema import INVALID, ValidationErrorSerializer, error, example
 from meetstream.shared.throttling import StorageConfigWriteThrottle
 from storageconfig.backends import PROVIDERS
+from storageconfig.examples import CONFIG_EXAMPLES, PUT_ERRORS, SAVED
 from storageconfig.policy_documents import policy_ask, policy_document
 from storageconfig.selectors import (
     external_id_shown,
@@ -32,7 +33,14 @@ from storageconfig.services import (
     storage_config_revalidate,
 )
 
-NO_CONFIG = error("No configuration is active.")
+NO_CONFIG = error(
+    "No configuration is active.",
+    examples={
+        "None active": example(
+            "No storage configuration is active: describe one in the query.", "not_found"
+        )
+    },
+)
 
 
 def _require_query(request, name: str, expected: str) -> None:
@@ -42,6 +50,7 @@ def _require_query(request, name: str, expected: str) -> None:
         raise serializers.ValidationError({name: [f"'{name}' {problem}: use '{expected}'."]})
 
 
+@extend_schema(tags=["storage"])
 class StorageConfigView(APIView):
     def get_throttles(self):
         return [StorageConfigWriteThrottle()] if self.request.method == "PUT" else []
@@ -71,6 +80,7 @@ class StorageConfigView(APIView):
         summary="Check a bucket live and save it as the tenant's storage configuration.",
         parameters=[OpenApiParameter("config_type", str, required=True, enum=["storage"])],
         request=config_input_schema(),
+        examples=[*CONFIG_EXAMPLES, SAVED],
         responses={
             200: config_saved_schema(),
             400: error(
@@ -79,6 +89,7 @@ class StorageConfigView(APIView):
                 ValidationErrorSerializer,
                 StorageCheckFailedSerializer,
                 name="StorageConfigPutError",
+                examples=PUT_ERRORS,
             ),
         },
     )
@@ -100,7 +111,14 @@ class StorageConfigView(APIView):
         responses={
             200: StorageConfigDeletedSerializer,
             400: INVALID,
-            404: error("No configuration of this provider is active."),
+            404: error(
+                "No configuration of this provider is active.",
+                examples={
+                    "Another provider's": example(
+                        "No gcs storage configuration is active.", "not_found"
+                    )
+                },
+            ),
         },
     )
     def delete(self, request):
@@ -122,6 +140,7 @@ def _key_name_check(request) -> None:
         raise serializers.ValidationError({"key_name": [f"'key_name' {problem}: use {choices}."]})
 
 
+@extend_schema(tags=["storage"])
 class StoragePolicyView(APIView):
     @extend_schema(
         operation_id="storage_config_policy",
@@ -143,10 +162,9 @@ class StoragePolicyView(APIView):
             ),
             OpenApiParameter(
                 "allow_delete",
-                str,
-                enum=["true", "false"],
+                bool,
                 description="Add s3:DeleteObject on each prefix, so delete_data can delete "
-                "the bot's objects in your bucket.",
+                "the bot's objects in your bucket (true/false, or 1/0).",
             ),
             OpenApiParameter(
                 "document",
@@ -160,7 +178,17 @@ class StoragePolicyView(APIView):
             200: policy_documents_schema(),
             400: INVALID,
             404: NO_CONFIG,
-            503: error("The platform's AWS principal could not be found."),
+            503: error(
+                "The platform's AWS principal could not be found.",
+                examples={
+                    "Unknown principal": example(
+                        "STS did not name the platform's principal (EndpointConnectionError): "
+                        "set PLATFORM_AWS_PRINCIPAL_ARN.",
+                        "unavailable",
+                        reason="platform_principal_unknown",
+                    )
+                },
+            ),
         },
     )
     def get(self, request):
@@ -170,6 +198,7 @@ class StoragePolicyView(APIView):
         return Response(document)
 
 
+@extend_schema(tags=["storage"])
 class StorageValidateView(APIView):
     body_optional = True  # none: check the active configuration
 
@@ -180,10 +209,18 @@ class StorageValidateView(APIView):
         operation_id="storage_config_validate",
         summary="Run the live check again on the active configuration, or on a body (not saved).",
         request=config_input_schema(),
+        examples=CONFIG_EXAMPLES,
         responses={
             200: StorageChecksSerializer,
             400: INVALID,
-            404: error("No body and no active configuration."),
+            404: error(
+                "No body and no active configuration.",
+                examples={
+                    "Nothing to check": example(
+                        "No storage configuration is active: send one in the body.", "not_found"
+                    )
+                },
+            ),
         },
     )
     def post(self, request):
@@ -202,6 +239,7 @@ class StorageValidateView(APIView):
         )
 
 
+@extend_schema(tags=["storage"])
 class ExternalIdView(APIView):
     @extend_schema(
         operation_id="storage_config_external_id",

@@ -13,19 +13,33 @@ from bots.bot.services import artifact_stage, bot_left, bot_transition
 from bots.recorder.auth import RecorderTokenAuthentication
 from bots.recorder.intake import recorder_intake
 from bots.serializers import BotLifecycleSerializer, StagedArtifactSerializer
-from meetstream.shared.schema import ValidationErrorSerializer, error
+from meetstream.shared.schema import ValidationErrorSerializer, error, example
 
 ERRORS = {
     400: error(
         "Unknown artifact name, bad content, a body shorter than its Content-Length or one that "
         "does not match its Content-Digest / Repr-Digest (nothing is stored).",
         ValidationErrorSerializer,
+        examples={
+            "A short body": example(
+                "Invalid request. The body ended before its Content-Length: nothing was stored.",
+                "invalid_request",
+            )
+        },
     ),
-    404: error("No such bot."),
-    409: error("The bot is not in a state for this."),
+    404: error("No such bot.", examples={"No such bot": example("Bot not found.", "not_found")}),
+    409: error(
+        "The bot is not in a state for this.",
+        examples={
+            "The bot left": example(
+                "The bot is Done: it has left the meeting and takes no more files.", "conflict"
+            )
+        },
+    ),
 }
 
 
+@extend_schema(tags=["recorder"])
 class RecorderView(APIView):
     authentication_classes = [RecorderTokenAuthentication]
     permission_classes = [IsAuthenticated]
@@ -50,9 +64,34 @@ class ArtifactUploadView(RecorderView):
         responses={
             201: StagedArtifactSerializer,
             **ERRORS,
-            411: error("A chunked body the server cannot frame."),
-            413: error("Larger than MEDIA_MAX_FILE_BYTES."),
-            503: error("Staging is unavailable: nothing was stored; send the file again."),
+            411: error(
+                "A chunked body the server cannot frame.",
+                examples={
+                    "Chunked": example(
+                        "A chunked body needs a server that decodes it; send Content-Length "
+                        "instead.",
+                        "length_required",
+                    )
+                },
+            ),
+            413: error(
+                "Larger than MEDIA_MAX_FILE_BYTES.",
+                examples={
+                    "Too large": example(
+                        "A file may be at most 10737418240 bytes (MEDIA_MAX_FILE_BYTES).",
+                        "too_large",
+                    )
+                },
+            ),
+            503: error(
+                "Staging is unavailable: nothing was stored; send the file again.",
+                examples={
+                    "Staging down": example(
+                        "Staging is unavailable: nothing was stored. Send the file again.",
+                        "unavailable",
+                    )
+                },
+            ),
         },
     )
     def put(self, request, bot_id: str, file: str):

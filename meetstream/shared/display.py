@@ -1,4 +1,5 @@
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 
 def shortened(text: str, keep: int, *, head: bool = False, title: str = "") -> str:
@@ -11,3 +12,22 @@ def shortened(text: str, keep: int, *, head: bool = False, title: str = "") -> s
     else:
         return text
     return format_html('<span title="{}">{}</span>', title or text, shown)
+
+
+def key_values(values: dict, empty: str = "—") -> str:
+    """A small table of a dict (prefixes, a location): read by people, not raw JSON."""
+    if not values:
+        return empty
+    rows = ((name, empty if value in (None, "") else value) for name, value in values.items())
+    return format_html(
+        "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+    )
+
+
+def moment(at) -> str:
+    """A time in a list: the minute, the whole of it in a tooltip."""
+    if at is None:
+        return "—"
+    at = localtime(at)
+    whole, shown = f"{at:%Y-%m-%d %H:%M:%S %Z}", f"{at:%Y-%m-%d %H:%M}"
+    return format_html('<span title="{}">{}</span>', whole, shown)

@@ -119,11 +119,21 @@ def flatten_errors(detail, path: str = "") -> dict[str, list[str]]:
 
 
 def validation_body(errors: dict[str, list[str]]) -> dict:
-    summary = "; ".join(
-        messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}"
+    """The message names each field with its first problem, one sentence after another."""
+    summary = " ".join(
+        _sentence(messages[0] if field == "non_field_errors" else f"{field}: {messages[0]}")
         for field, messages in errors.items()
     )
     return {"message": f"Invalid request. {summary}", "code": DomainError.code, "errors": errors}
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+UNSUPPORTED_MEDIA_TYPE = (
+    "Unsupported media type: send the body as JSON, with 'Content-Type: application/json'."
+)
 
 
 # DRF's refusals by the `code` clients see: its own code where no domain kind says it better.
@@ -168,6 +178,8 @@ def api_exception_handler(exc, context):
         response.data = validation_body(flatten_errors(exc.detail))
     elif isinstance(exc, exceptions.NotAuthenticated):
         response.data = {"message": _not_authenticated(exc, context["request"])}
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        response.data = {"message": UNSUPPORTED_MEDIA_TYPE}
     elif isinstance(exc, exceptions.Throttled):
         response.data = {"message": str(exc.detail), "retry_after": exc.wait}
         rate_limit_headers(response, exc)

@@ -56,6 +56,9 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
         finally:
+            # Django logs a refused request ("Unauthorized: ...") after every middleware has
+            # returned: the record carries the request, and ContextFilter reads this from it.
+            request.log_context = log_context()
             log_context_end(token)
         response[REQUEST_ID_HEADER] = request_id
         return response
@@ -65,10 +68,12 @@ class RequestIdMiddleware:
 
 
 class ContextFilter(logging.Filter):
-    """Puts the context's fields on every record (None where unknown)."""
+    """Puts the context's fields on every record (None where unknown): those of the request
+    the record is about when it names one, else the current ones."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        context = _context.get()
+        about = getattr(getattr(record, "request", None), "log_context", None)
+        context = _context.get() if about is None else about
         for name in FIELDS:
             if not hasattr(record, name):
                 setattr(record, name, context.get(name))

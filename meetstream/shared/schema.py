@@ -10,12 +10,14 @@ from functools import cache
 
 from drf_spectacular import openapi
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema_field,
 )
 from rest_framework import serializers
 
+from meetstream.shared.errors import UNSUPPORTED_MEDIA_TYPE
 from meetstream.shared.serializers import StrictChoiceField
 
 # The codes of the plain `Error` shape; the other shapes each have their own.
@@ -110,13 +112,25 @@ class ThrottledSerializer(serializers.Serializer):
 
 
 def error(
-    description: str, *shapes: type[serializers.Serializer], name: str = ""
+    description: str,
+    *shapes: type[serializers.Serializer],
+    name: str = "",
+    examples: dict[str, dict],
 ) -> OpenApiResponse:
     """One status's error response: a shape, or several told apart by `code` (then `name`
-    names their oneOf)."""
-    if len(shapes) <= 1:
-        return OpenApiResponse(shapes[0] if shapes else ErrorSerializer, description=description)
-    return OpenApiResponse(one_of(name, *shapes), description=description)
+    names their oneOf), with real bodies as its examples (title → body): the docs page shows
+    those, not a body made up of every field of every shape."""
+    if len(shapes) > 1:
+        shape = one_of(name, *shapes)
+    else:
+        shape = shapes[0] if shapes else ErrorSerializer
+    shown = [OpenApiExample(title, value=body) for title, body in examples.items()]
+    return OpenApiResponse(shape, description=description, examples=shown)
+
+
+def example(message: str, code: str, **fields) -> dict:
+    """An error body, as the API answers it."""
+    return {"message": message, "code": code, **fields}
 
 
 def one_of(name: str, *shapes, overlapping: bool = False) -> PolymorphicProxySerializer:
@@ -134,14 +148,47 @@ def whole_number(low: int, high: int) -> dict:
     return {"type": "integer", "minimum": low, "maximum": high}
 
 
-INVALID = error("Invalid input: `errors` names each field.", ValidationErrorSerializer)
-NOT_FOUND = error("No such bot for this tenant.")
-UNSUPPORTED = error("The body is not `application/json`.")
-UNAUTHORIZED = error("Missing or invalid credentials: the message says how to send them.")
+INVALID = error(
+    "Invalid input: `errors` names each field.",
+    ValidationErrorSerializer,
+    examples={
+        "A field out of range": example(
+            "Invalid request. page_size: Use a whole number from 1 to 100.",
+            "invalid_request",
+            errors={"page_size": ["Use a whole number from 1 to 100."]},
+        )
+    },
+)
+NOT_FOUND = error(
+    "No such bot for this tenant.",
+    examples={"No such bot": example("Bot not found.", "not_found")},
+)
+UNSUPPORTED = error(
+    "The body is not `application/json`.",
+    examples={"Not JSON": example(UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")},
+)
+UNAUTHORIZED = error(
+    "Missing or invalid credentials: the message says how to send them.",
+    examples={
+        "No key": example(
+            "Authentication credentials were not provided. Send the API key as "
+            "'Authorization: Token <API key>'.",
+            "not_authenticated",
+        ),
+        "A wrong key": example("Invalid API key.", "authentication_failed"),
+    },
+)
 TOO_MANY_REQUESTS = error(
     "Too many requests, or too many failed authentications from this address: wait "
     "`Retry-After` seconds.",
     ThrottledSerializer,
+    examples={
+        "Failed authentications": example(
+            "Too many failed authentication attempts. Try again in 42 seconds.",
+            "throttled",
+            retry_after=42,
+        )
+    },
 )
 
 

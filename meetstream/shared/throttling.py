@@ -5,8 +5,9 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.template.defaultfilters import pluralize
 from redis.exceptions import RedisError
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import AuthenticationFailed, ErrorDetail, Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger(__name__)
@@ -51,21 +52,28 @@ def cache_down_forget() -> None:
 
 
 class RateLimited(Throttled):
-    """A 429 that knows its window's limit, for the RateLimit-* headers."""
+    """A 429 that knows its window's limit, for the RateLimit-* headers, and says in its own
+    words (not DRF's "Expected available in...") when to try again."""
 
-    def __init__(self, *, wait: float, limit: int, detail: str | None = None) -> None:
-        super().__init__(wait=wait, detail=detail)
+    def __init__(self, *, wait: float, limit: int, detail: str = "Too many requests.") -> None:
+        super().__init__(wait=wait)
+        seconds = max(1, self.wait or 1)
+        self.detail = ErrorDetail(
+            f"{detail} Try again in {seconds} second{pluralize(seconds)}.", self.default_code
+        )
         self.limit = limit
 
 
 class TenantRateThrottle(SimpleRateThrottle):
     """Per-tenant rate for one scope; the rate is read per request so settings can change it."""
 
+    refusal = "Too many requests."
+
     def allow_request(self, request, view) -> bool:
         allowed = counted(lambda: super(TenantRateThrottle, self).allow_request(request, view))
         if allowed is not False:  # None: not counted, the cache is away (fail open)
             return True
-        raise RateLimited(wait=self.wait(), limit=self.num_requests)
+        raise RateLimited(wait=self.wait(), limit=self.num_requests, detail=self.refusal)
 
     def get_rate(self) -> str:
         return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
@@ -79,6 +87,7 @@ class TenantRateThrottle(SimpleRateThrottle):
 class StorageConfigWriteThrottle(TenantRateThrottle):
     # Each write runs a live check that calls out of our network.
     scope = "storage_config_write"
+    refusal = "Too many storage configuration writes and checks for this tenant."
 
 
 def auth_failure(scope: str, request, message: str) -> AuthenticationFailed | RateLimited:

@@ -65,11 +65,14 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):
-        # An HTTP scheme named Token: `Authorization: Token <API_KEY>`, as `bearer` would be
-        # `Bearer <token>`. A key sent as Bearer is refused with a 401 that says so.
+        # An API key in the Authorization header: Swagger UI offers no input for an HTTP
+        # scheme other than basic and bearer, so the docs page could not authorise with a
+        # `Token` one. The page puts the `Token ` in front of a bare key (SWAGGER_UI_SETTINGS).
         return {
-            "type": "http",
-            "scheme": "Token",
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
             "description": "`Authorization: Token <API_KEY>`; create a key with "
-            "`manage.py create_api_key`. `Bearer` is refused.",
+            "`manage.py create_api_key`. `Bearer` is refused. On /api/docs/, paste the key "
+            "alone: the page sends it as `Token <API_KEY>`.",
         }

@@ -10,6 +10,7 @@ class WebhookSecretSerializer(serializers.Serializer):
     signing_secret = serializers.CharField()
 
 
+@extend_schema(tags=["bots"])
 class WebhookSecretView(APIView):
     """The secret that signs webhooks: `X-MeetStream-Signature: sha256=HMAC(secret, body)`."""
 

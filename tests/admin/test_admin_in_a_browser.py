@@ -1,9 +1,11 @@
 """Staff save a storage configuration in a real headless Chromium; the secret never shows."""
 
+import os
 import shutil
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from storageconfig.models import StorageConfig
 
@@ -171,7 +173,6 @@ def test_a_bot_page_fits_1280_pixels_and_offers_no_save_and_no_delete(
 
 
 def test_the_storage_config_list_fits_1280_pixels(live_server, admin_user, tenant, monkeypatch):
-    from django.utils import timezone
     from playwright.sync_api import sync_playwright
 
     from meetstream.tenants.services import tenant_get_or_create
@@ -212,3 +213,121 @@ def test_the_storage_config_list_fits_1280_pixels(live_server, admin_user, tenan
     assert width <= 1280, f"the storage configuration page is {width} px wide"
     assert hidden == 0, f"{hidden} px of the list are scrolled out of sight"
     assert full_bucket == 2  # shortened, the whole name in a title
+
+
+def shoot(page, name: str) -> None:
+    """SCREENSHOTS=<folder> keeps each page as staff see it, to look at."""
+    if folder := os.environ.get("SCREENSHOTS"):
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+
+
+def test_the_pages_staff_meet_say_where_media_went_in_words_people_read(
+    live_server, admin_user, tenant, monkeypatch
+):
+    from playwright.sync_api import sync_playwright
+
+    from bots.models import Bot, BotArtifact, Pin
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    config = StorageConfig.objects.create(
+        tenant=tenant,
+        revision=1,
+        is_active=True,
+        provider="aws",
+        options={"bucket_name": "customer-sample-bucket", "region": "us-east-1"},
+        access_mode="read_write",
+        prefix="meetstream",
+        prefixes={"audio": "recordings/audio"},
+        secrets_json='{"access_key_id": "AKIAEXAMPLEKEY123456", "secret_key": "never"}',
+        configured_at=timezone.now(),
+    )
+    bots = {}
+    for where, pinned_to in (("customer", config), ("platform", None), ("joining", ...)):
+        bot = Bot.objects.create(
+            tenant=tenant,
+            bot_name=f"Notes {where}",
+            meeting_link="https://meet.google.com/abc-defg-hij",
+            platform="google_meet",
+            status="Done" if pinned_to is not ... else "Joining",
+        )
+        bots[where] = bot
+        if pinned_to is ...:
+            continue
+        bucket = "customer-sample-bucket" if pinned_to else "meetstream-platform"
+        Pin.objects.create(
+            bot=bot,
+            storage_config=pinned_to,
+            provider="aws",
+            location={"bucket": bucket, "region": "us-east-1", "endpoint_url": None},
+            prefixes={"audio": "recordings/audio", "video": "meetstream"},
+        )
+        for name, size in (("audio.wav", 5_300_000), ("chats.json", 812)):
+            BotArtifact.objects.create(
+                bot=bot,
+                name=name,
+                category="audio",
+                content_type="audio/wav",
+                size=size,
+                sha256="0" * 64,
+                bucket=bucket,
+                key=f"meetstream/{bot.public_id}_{name}",
+                state="uploaded",
+                attempts=1,
+            )
+
+    with sync_playwright() as playwright:
+        browser, page = admin_at_1280(playwright, live_server, admin_user)
+
+        page.goto(f"{live_server.url}/admin/bots/bot/")
+        shoot(page, "bots-list")
+        headers = [h.strip().lower() for h in page.locator("#result_list th").all_inner_texts()]
+        rows = {
+            where: page.locator("#result_list tbody tr", has_text=bot.public_id).inner_text()
+            for where, bot in bots.items()
+        }
+        crumbs = page.locator(".breadcrumbs").inner_text()
+        list_width = page.evaluate("document.documentElement.scrollWidth")
+        list_hidden = page.evaluate(
+            "(box => box.scrollWidth - box.clientWidth)(document.querySelector('.results'))"
+        )
+        site_link = page.locator("#user-tools a").first.get_attribute("href")
+
+        page.goto(f"{live_server.url}/admin/bots/bot/{bots['customer'].pk}/change/")
+        shoot(page, "bot")
+        bot_width = page.evaluate("document.documentElement.scrollWidth")
+        sizes = page.locator("td.field-size_shown").all_inner_texts()
+        sizes = [size.replace("\xa0", " ") for size in sizes]  # filesizeformat's nbsp
+        pin = page.locator(".inline-group").first.inner_text()
+        grey_labels = [label for label in page.locator("td.original p").all() if label.is_visible()]
+
+        page.goto(f"{live_server.url}/admin/storageconfig/storageconfig/{config.pk}/change/")
+        shoot(page, "revision")
+        title = page.locator("#content h1").inner_text()
+        buttons = page.locator(".submit-row input[type=submit]").count()
+        revision = page.locator("#content").inner_text()
+
+        page.goto(f"{live_server.url}/admin/storageconfig/storageconfig/")
+        shoot(page, "storage-configs")
+        bucket_cell = page.locator("td.field-bucket").first.inner_text()
+
+        page.goto(f"{live_server.url}/")
+        landed = page.url
+        browser.close()
+        connections.close_all()
+
+    assert "media" in headers and "stored in" in headers, headers
+    assert "aws · customer-sample-bucket" in rows["customer"]
+    assert "platform bucket" in rows["platform"]
+    assert "not yet" in rows["joining"]
+    assert crumbs.split()[:3] == ["Home", "\u203a", "Meeting"], crumbs  # not "Bots > Bots"
+    assert (list_width, list_hidden) == (1280, 0), "the bots list fits 1280 px, every column"
+    assert site_link == "/api/docs/"
+    assert bot_width <= 1280
+    assert sizes == ["5.1 MB", "812 bytes"], sizes
+    assert "{" not in pin and "recordings/audio" in pin, pin
+    assert grey_labels == []  # each file row is labelled once, by its own columns
+    assert not title.startswith("Change"), title
+    assert buttons == 0  # a revision never changes: no Save, no "Save and add another"
+    assert '{"audio"' not in revision and "recordings/audio" in revision
+    assert bucket_cell.splitlines()[0] == "customer-sample-bucket"
+    assert landed == f"{live_server.url}/api/docs/"

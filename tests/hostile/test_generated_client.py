@@ -59,8 +59,17 @@ def client_module(live_server, tmp_path):
             del sys.modules[name]
 
 
+TAGS = {"storage", "bots", "media", "deletion"}
+
+
 def api(module, name: str):
-    return importlib.import_module(f"meetstream_client.api.v1.{name}")
+    """An operation's module, under the tag of its area."""
+    for tag in TAGS:
+        try:
+            return importlib.import_module(f"meetstream_client.api.{tag}.{name}")
+        except ModuleNotFoundError:
+            continue
+    raise AssertionError(f"no operation {name} under the tags {sorted(TAGS)}")
 
 
 @pytest.mark.slow
@@ -147,12 +156,25 @@ def test_the_quickstart_through_a_generated_client(
     assert isinstance(manifest, models.Manifest)
     assert {o.file for o in manifest.objects} >= {"audio.wav", "chats.json"}
 
-    transcript = api(client_module, "transcript_get")
-    lines = transcript.sync(created.transcript_id, client=client)
+    # Each document type has an operation of its own: no union to narrow.
+    chat = api(client_module, "bot_get_chat").sync(created.bot_id, client=client)
+    assert chat and all(isinstance(line, models.ChatMessage) for line in chat)
+    people = api(client_module, "bot_get_participants").sync(created.bot_id, client=client)
+    assert people and all(isinstance(p, models.Participant) for p in people)
+    manifest = api(client_module, "bot_get_manifest").sync(created.bot_id, client=client)
+    assert isinstance(manifest, models.Manifest)
+    lines = api(client_module, "bot_get_transcript").sync(created.bot_id, client=client)
+    assert lines and all(isinstance(line, models.TranscriptLine) for line in lines)
+
+    lines = api(client_module, "transcript_get").sync(created.transcript_id, client=client)
     assert lines and all(isinstance(line, models.TranscriptLine) for line in lines)
     assert lines[0].speaker and lines[0].end_time > lines[0].start_time
-    raw = transcript.sync(created.transcript_id, client=client, raw=True)
+    raw = api(client_module, "transcript_get_raw").sync(created.transcript_id, client=client)
     assert isinstance(raw, models.RawTranscript)
+
+    policy = api(client_module, "storage_config_policy").sync(client=client, allow_delete=True)
+    assert isinstance(policy, models.IamPolicy)
+    assert any("s3:DeleteObject" in statement.action for statement in policy.statement)
 
     write_only = config_body(access_mode="write_only")
     saved = api(client_module, "storage_config_put").sync(

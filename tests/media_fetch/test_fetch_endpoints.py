@@ -170,7 +170,7 @@ def test_a_page_past_the_last_is_400(api, recorded):
 
     assert response.status_code == 400
     assert response.json() == {
-        "message": "Page 2 does not exist: there is 1.",
+        "message": "Page 2 does not exist: there is 1 page.",
         "code": "invalid_request",
     }
 

@@ -40,3 +40,13 @@ def test_every_link_leads_to_a_file_and_heading_of_the_repository():
 def test_nothing_points_outside_the_repository():
     outside = [doc.name for doc in DOCS if "../shared" in doc.read_text()]
     assert outside == []
+
+
+def test_the_table_of_reasons_lists_every_reason_the_schema_names():
+    from tests.support.contract import schema
+
+    table = (ROOT / "docs" / "api.md").read_text().split("| `reason` | meaning |")[1]
+    rows = table.split("\n\n")[0].splitlines()[2:]
+    listed = {name for row in rows for name in re.findall(r"`(\w+)`", row.split("|")[1])}
+
+    assert listed == set(schema()["components"]["schemas"]["StorageReasonEnum"]["enum"])

@@ -37,7 +37,23 @@ def test_a_body_of_another_media_type_is_415(api):
     )
 
     assert response.status_code == 415
-    assert response.json()["message"].startswith("Unsupported media type")
+    assert response.json() == {
+        "message": "Unsupported media type: send the body as JSON, with "
+        "'Content-Type: application/json'.",
+        "code": "unsupported_media_type",
+    }
+
+
+def test_the_message_of_a_400_reads_as_sentences(api):
+    body = {"provider": "aws", "bucket_name": "a-bucket", "access_key_id": "AKIAEXAMPLEKEY123456"}
+
+    response = api.put(f"{CONFIGS}?config_type=storage", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "Invalid request. region: This field is required. secret_key: secret_key goes with "
+        "access_key_id."
+    )
 
 
 def test_a_json_body_that_is_not_an_object_names_the_problem(api):

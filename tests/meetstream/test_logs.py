@@ -38,6 +38,25 @@ def test_a_request_id_is_taken_echoed_and_logged_with_tenant_and_bot(api, record
     assert uploaded["tenant"] and uploaded["bot_id"] == bot["bot_id"]
 
 
+def test_the_line_django_writes_about_a_refused_request_names_it(json_log, tenant):
+    from rest_framework.test import APIClient
+
+    from meetstream.shared.logcontext import log_context_end, log_context_start
+
+    wrong = APIClient()
+    wrong.credentials(HTTP_AUTHORIZATION="Token ms_wrong")
+    earlier = log_context_start(task_id="an-earlier-task")  # what this thread logged before
+    try:
+        response = wrong.get("/api/v1/bots", HTTP_X_REQUEST_ID="req-401")
+    finally:
+        log_context_end(earlier)
+
+    assert response.status_code == 401 and response["X-Request-ID"] == "req-401"
+    [line] = [line for line in json_log() if line["logger"] == "django.request"]
+    assert line["message"] == "Unauthorized: /api/v1/bots"
+    assert (line["request_id"], line["task_id"]) == ("req-401", None)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sent", ["", "has space", "x" * 129, 'quote"d', "new\\nline"])
 def test_an_unusable_request_id_is_replaced_by_a_new_one(api, sent):

@@ -177,16 +177,28 @@ def test_the_printed_quickstart_works_when_pasted_into_a_shell(tmp_path):
 
         assert pasted.returncode == 0, pasted.stdout + pasted.stderr
         assert '"message":"Storage config saved successfully"' in pasted.stdout
+        assert pasted.stdout.endswith("}\n"), "the PUT's answer ends its line (no stuck prompt)"
+        gcs_port, azure_port = EMULATOR_PORTS
+        assert f"  GCS emulator:  http://127.0.0.1:{gcs_port} (bucket " in output
+        azurite = f"http://127.0.0.1:{azure_port}/devstoreaccount1"
+        assert f"  Azurite:       {azurite} (container " in output
         with wave.open(str(tmp_path / "audio.wav")) as audio:
             assert audio.getnchannels() == 1 and audio.getnframes() > 0
         assert_bots_finish_on_the_worker(api_port, output)
         assert_the_readmes_role_variant_works(tmp_path, api_port, s3_port, output)
         assert_each_other_provider_works(tmp_path, api_port, output)
+        # The quickstart is the last thing make run prints: the worker shows no banner after it.
+        after = (tmp_path / "run.log").read_text().split("Stop with Ctrl-C.", 1)[1]
+        assert "celery@" not in after and "[tasks]" not in after, after
         stop(server, api_port, s3_port)
 
         # Started again over the same data: the tenant and its configuration are still there.
-        server, _ = start(tmp_path, env, api_port, s3_port, "run-again.log")
+        server, again = start(tmp_path, env, api_port, s3_port, "run-again.log")
         key = output.split("Demo API key:", 1)[1].split()[0]
+        # The same key and admin password (kept in var/): restarts do not pile up keys.
+        assert again.split("Demo API key:", 1)[1].split()[0] == key
+        password = output.split("password ", 1)[1].split(")")[0]
+        assert again.split("password ", 1)[1].split(")")[0] == password
         config = subprocess.run(
             [
                 "curl",
@@ -205,3 +217,15 @@ def test_the_printed_quickstart_works_when_pasted_into_a_shell(tmp_path):
     finally:
         if server.poll() is None:
             process_stop(server)
+
+
+def test_without_azurite_make_run_says_so_and_how_to_get_it():
+    from meetstream.demo.management.commands.serve_demo import Others
+    from meetstream.shared.processes import LocalServer
+
+    gcs = LocalServer(url="http://127.0.0.1:9011", process=None)
+    lines = Others(bodies={}, started={"gcs": gcs}).lines()
+
+    assert lines[0].startswith("  GCS emulator:  http://127.0.0.1:9011 (bucket ")
+    assert "Azurite:       not installed" in lines[1]
+    assert "npm install --prefix .tools azurite@3.35.0" in lines[1]

@@ -11,7 +11,9 @@ def test_config_writes_are_throttled_per_tenant(api, other_api, settings):
 
     assert statuses == [400, 400, 429]
     throttled = api.put(PUT, {}, format="json")
-    assert throttled.json()["message"].startswith("Request was throttled.")
+    message, wait = throttled.json()["message"], throttled.json()["retry_after"]
+    assert message.startswith("Too many storage configuration writes and checks for this tenant.")
+    assert message.endswith(f"Try again in {wait} second{'' if wait == 1 else 's'}.")
     assert 0 < throttled.json()["retry_after"] <= 60
     assert throttled.json()["code"] == "throttled"
     assert throttled["RateLimit-Limit"] == "2" and throttled["RateLimit-Remaining"] == "0"

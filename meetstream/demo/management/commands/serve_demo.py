@@ -18,7 +18,8 @@ from django.core.management.base import BaseCommand
 
 from meetstream.demo import emulators
 from meetstream.demo.embedded_s3 import embedded_s3_start
-from meetstream.shared.processes import process_stop
+from meetstream.shared.processes import LocalServer, process_stop
+from meetstream.tenants.selectors import api_key_get_active
 from meetstream.tenants.services import api_key_create, tenant_get_or_create
 
 DEMO_TENANT = "demo"
@@ -27,18 +28,67 @@ SAMPLE_BUCKET = "customer-sample-bucket"
 DEMO_S3_KEY = "demo-key"
 DEMO_S3_SECRET = "demo-secret"  # noqa: S105 - the embedded S3 accepts any key
 SAMPLE_CONTAINER = "customer-sample-container"
+CREDENTIALS = "demo-credentials.json"  # the demo's API key and admin password, kept in var/
+AZURITE_MISSING = (
+    "  Azurite:       not installed, so no Azure sample container: `make test` installs it "
+    "(npm), or `npm install --prefix .tools azurite@3.35.0`"
+)
 
 
 @dataclass
 class Others:
-    """The other providers' emulators the demo started: a PUT body for each."""
+    """The other providers' emulators the demo started (by provider): a PUT body for each."""
 
     bodies: dict[str, str]
-    started: list
+    started: dict[str, LocalServer]
 
     def stop(self) -> None:
-        for emulator in self.started:
+        for emulator in self.started.values():
             emulator.stop()
+
+    def lines(self) -> list[str]:
+        lines = []
+        if gcs := self.started.get("gcs"):
+            lines.append(f"  GCS emulator:  {gcs.url} (bucket '{SAMPLE_BUCKET}', in memory)")
+        if azure := self.started.get("azure"):
+            container = f"container '{SAMPLE_CONTAINER}', in memory"
+            lines.append(f"  Azurite:       {azure.url} ({container})")
+        elif gcs:
+            lines.append(AZURITE_MISSING)
+        return lines
+
+
+@dataclass
+class DemoCredentials:
+    """The demo tenant's API key and the admin's password: made once and kept in var/ (mode
+    0600), so a restart does not pile up keys; made again when this database does not know
+    them (another DATABASE_URL, a fresh database)."""
+
+    api_key: str
+    admin_password: str
+
+    @classmethod
+    def load_or_make(cls, var_dir) -> "DemoCredentials":
+        path = var_dir / CREDENTIALS
+        kept = json.loads(path.read_text()) if path.exists() else {}
+        key = kept.get("api_key", "")
+        active = api_key_get_active(plaintext=key) if key else None
+        if active is None or active.tenant.name != DEMO_TENANT:
+            key = api_key_create(tenant=tenant_get_or_create(name=DEMO_TENANT)).plaintext
+        user, _ = User.objects.get_or_create(username=STAFF_USER, defaults={"is_staff": True})
+        password = kept.get("admin_password", "")
+        if not (password and user.check_password(password) and user.is_superuser):
+            password = secrets.token_urlsafe(12)
+            user.is_staff = user.is_superuser = True
+            user.set_password(password)
+            user.save()
+        credentials = cls(api_key=key, admin_password=password)
+        if kept != vars(credentials):
+            var_dir.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as out:
+                json.dump(vars(credentials), out)
+        return credentials
 
 
 def _wait_for(addr: str, seconds: float = 30) -> None:
@@ -88,7 +138,7 @@ class Command(BaseCommand):
         env = {**_PLAIN_HTTP, **os.environ}
         children: list[subprocess.Popen] = []
         embedded = None
-        others = Others({}, [])
+        others = Others({}, {})
         try:
             if not settings.PLATFORM_S3_ENDPOINT_URL:
                 embedded = embedded_s3_start(port=s3_port)
@@ -102,14 +152,12 @@ class Command(BaseCommand):
                 )
                 self._buckets(embedded.url)
                 others = self._others(env, gcs_port, azure_port)
-            key = api_key_create(tenant=tenant_get_or_create(name=DEMO_TENANT)).plaintext
-            password = self._staff_user()
+            credentials = DemoCredentials.load_or_make(settings.VAR_DIR)
             children.append(self._worker(env))
             children.append(self._start("manage.py", "runserver", addr, "--noreload", env=env))
             _wait_for(addr)
-            self.stdout.write(
-                self._quickstart(addr, key, password, embedded.url if embedded else None, others)
-            )
+            s3_url = embedded.url if embedded else None
+            self.stdout.write(self._quickstart(addr, credentials, s3_url, others))
             children[-1].wait()
         except KeyboardInterrupt:
             self.stdout.write("Stopping.")
@@ -125,7 +173,8 @@ class Command(BaseCommand):
         lives in a folder under var/ (kombu's filesystem transport), so no server is needed.
         Threads share one process there, so the webhook lock (a per-process cache) holds.
         The folder is set in `env` itself: the web, started next with it, queues there too."""
-        command = ["-m", "celery", "-A", "meetstream", "worker", "--beat"]
+        # --quiet: no banner, which would print after the quickstart and scroll it away.
+        command = ["-m", "celery", "-A", "meetstream", "--quiet", "worker", "--beat"]
         command += ["--schedule", str(settings.VAR_DIR / "celerybeat-schedule")]
         if not settings.REDIS_URL:
             broker = settings.VAR_DIR / "broker"
@@ -156,9 +205,9 @@ class Command(BaseCommand):
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage
 
-        others = Others({}, [])
+        others = Others({}, {})
         gcs = emulators.gcs_emulator_start(port=gcs_port)
-        others.started.append(gcs)
+        others.started["gcs"] = gcs
         env["STORAGE_EMULATOR_HOST"] = os.environ["STORAGE_EMULATOR_HOST"] = gcs.url
         client = storage.Client(project="demo", credentials=AnonymousCredentials())
         client.create_bucket(SAMPLE_BUCKET)
@@ -173,7 +222,7 @@ class Command(BaseCommand):
         if emulators.azurite_path() is None:
             return others
         azurite = emulators.azurite_start(workspace=settings.VAR_DIR, port=azure_port)
-        others.started.append(azurite)
+        others.started["azure"] = azurite
         credential = {
             "account_name": emulators.AZURITE_ACCOUNT,
             "account_key": emulators.AZURITE_KEY,
@@ -189,34 +238,26 @@ class Command(BaseCommand):
         others.bodies["azure"] = f"'{json.dumps(body)}'"
         return others
 
-    def _staff_user(self) -> str:
-        """A superuser for the admin, with a new password at every start."""
-        password = secrets.token_urlsafe(12)
-        user, _ = User.objects.get_or_create(username=STAFF_USER, defaults={"is_staff": True})
-        user.is_staff = user.is_superuser = True
-        user.set_password(password)
-        user.save()
-        return password
-
     def _quickstart(
-        self, addr: str, key: str, password: str, s3_url: str | None, others: Others
+        self, addr: str, credentials: DemoCredentials, s3_url: str | None, others: Others
     ) -> str:
-        base = f"http://{addr}"
+        base, key = f"http://{addr}", credentials.api_key
         auth = '-H "Authorization: Token $KEY"'
+        password = credentials.admin_password
         lines = [
             "",
             f"MeetStream storage is running on {base}",
-            f"  API docs:      {base}/api/docs/",
+            f"  API docs:      {base}/api/docs/  (Authorize with the demo API key)",
             f"  Admin:         {base}/admin/  (user {STAFF_USER}, password {password})",
             f"  Demo API key:  {key}",
+            f"                 (both kept in var/{CREDENTIALS} for the next start)",
         ]
         if s3_url:
             lines.append(
                 f"  Embedded S3:   {s3_url} (platform bucket '{settings.PLATFORM_S3_BUCKET}', "
                 f"sample customer bucket '{SAMPLE_BUCKET}'; objects live in memory only)"
             )
-        for emulator in others.started:
-            lines.append(f"  Emulator:      {emulator.url} (sample bucket or container, in memory)")
+        lines += others.lines()
         body = (
             f'{{"provider": "aws", "bucket_name": "{SAMPLE_BUCKET}", "region": "us-east-1", '
             f'"access_key_id": "{DEMO_S3_KEY}", "secret_key": "{DEMO_S3_SECRET}", '
@@ -231,13 +272,13 @@ class Command(BaseCommand):
         if s3_url:
             lines += [
                 f'  curl -s -X PUT "$API/api/v1/admin/configs?config_type=storage" {auth} \\',
-                f"    -H 'Content-Type: application/json' -d '{body}'",
+                f"    -H 'Content-Type: application/json' -d '{body}'; echo",
             ]
         for provider, body in others.bodies.items():
             lines += [
                 f"  # or, {provider} on its emulator (then create a bot as below):",
                 f'  # curl -s -X PUT "$API/api/v1/admin/configs?config_type=storage" {auth} \\',
-                f"  #   -H 'Content-Type: application/json' -d {body}",
+                f"  #   -H 'Content-Type: application/json' -d {body}; echo",
             ]
         lines += [
             f'  BOT=$(curl -s -X POST "$API/api/v1/bots/create_bot" {auth} \\',
