@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bots.bot.selectors import BotNotFound
 from bots.pipeline.artifacts import SCREENSHOT, screenshots_folder, transcript_name
 from media_fetch.selectors import (
     WRITE_ONLY_MESSAGE,
@@ -64,7 +65,7 @@ ERRORS = {
         "No such bot, or the file was not uploaded.",
         examples={
             "Not uploaded yet": example("The audio has not been uploaded yet.", "not_found"),
-            "No such bot": example("Bot not found.", "not_found"),
+            "No such bot": example(BotNotFound().message, "not_found"),
         },
     ),
     410: error(

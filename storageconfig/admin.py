@@ -179,11 +179,7 @@ class StorageConfigAdmin(admin.ModelAdmin):
     @admin.display(description="provider's settings")
     def settings(self, config: StorageConfig) -> str:
         """What the API shows of the configuration: never a secret."""
-        shown = storage_config_provider_fields(config, config.tenant)
-        rows = ((name, "—" if value is None else value) for name, value in shown.items())
-        return format_html(
-            "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
-        )
+        return key_values(storage_config_provider_fields(config, config.tenant))
 
     @admin.display(description="configured", ordering="configured_at")
     def configured(self, config: StorageConfig) -> str:

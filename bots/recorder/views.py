@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bots.bot.lifecycle import BotEventType
-from bots.bot.selectors import bot_get
+from bots.bot.selectors import BotNotFound, bot_get
 from bots.bot.services import artifact_stage, bot_left, bot_transition
 from bots.recorder.auth import RecorderTokenAuthentication
 from bots.recorder.intake import recorder_intake
@@ -27,7 +27,9 @@ ERRORS = {
             )
         },
     ),
-    404: error("No such bot.", examples={"No such bot": example("Bot not found.", "not_found")}),
+    404: error(
+        "No such bot.", examples={"No such bot": example(BotNotFound().message, "not_found")}
+    ),
     409: error(
         "The bot is not in a state for this.",
         examples={

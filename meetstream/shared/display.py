@@ -15,7 +15,8 @@ def shortened(text: str, keep: int, *, head: bool = False, title: str = "") -> s
 
 
 def key_values(values: dict, empty: str = "—") -> str:
-    """A small table of a dict (prefixes, a location): read by people, not raw JSON."""
+    """A small table of a dict (a provider's settings, prefixes, a location): read by people,
+    not raw JSON; an unset value is a dash."""
     if not values:
         return empty
     rows = ((name, empty if value in (None, "") else value) for name, value in values.items())
