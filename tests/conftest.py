@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 from rest_framework.test import APIClient
@@ -24,6 +25,15 @@ from tests.support.sts import PLATFORM_ACCOUNT, StsStandIn
 from tests.support.workers import PLATFORM_BUCKET, Workers
 
 RECORDER_TOKEN = "recorder-token-for-tests"
+
+
+def pytest_sessionstart(session):
+    """Once, before xdist's workers start: the static files every server a test starts serves.
+    `make serve` collects them itself, and a collectstatic replacing them (after a reinstall,
+    as CI's second Python) while another test's gunicorn boots fails that boot on a file gone
+    between whitenoise's listing and its stat. Collected here, the servers' find nothing to do."""
+    if not hasattr(session.config, "workerinput"):
+        call_command("collectstatic", interactive=False, verbosity=0)
 
 
 @pytest.fixture(scope="session", autouse=True)
