@@ -28,10 +28,8 @@ RECORDER_TOKEN = "recorder-token-for-tests"
 
 
 def pytest_sessionstart(session):
-    """Once, before xdist's workers start: the static files every server a test starts serves.
-    `make serve` collects them itself, and a collectstatic replacing them (after a reinstall,
-    as CI's second Python) while another test's gunicorn boots fails that boot on a file gone
-    between whitenoise's listing and its stat. Collected here, the servers' find nothing to do."""
+    """The static files every server a test starts serves, collected once before xdist's workers
+    start: tests/meetstream/test_static_files.py says what failed without it."""
     if not hasattr(session.config, "workerinput"):
         call_command("collectstatic", interactive=False, verbosity=0)
 
