@@ -16,6 +16,8 @@ os.environ["AUTH_FAILURES_PER_MINUTE"] = "100000"
 os.environ["BENCH_REDIS_URL"] = os.environ.get("REDIS_URL", "")
 os.environ["REDIS_URL"] = ""
 os.environ["LOG_LEVEL"] = "WARNING"
+# The bench speaks plain HTTP on loopback, as the suite does (HTTPS has tests of its own).
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # The gunicorn the fetch rows start checks these like any deployment.
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
 os.environ.setdefault("FERNET_KEYS", secrets.token_urlsafe(48))

@@ -37,7 +37,8 @@ class Bench:
             api = APIClient()
             api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
             bench = cls(work, server, tenant, key, api)
-            assert bench.put_config().status_code == 200
+            saved = bench.put_config()
+            assert saved.status_code == 200, (saved.status_code, saved.content[:300])
             yield bench
         finally:
             server.stop()

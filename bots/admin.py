@@ -52,7 +52,7 @@ class BotPartInline(ReadOnly):
 class PinInline(BotPartInline, admin.StackedInline):
     model = Pin
     verbose_name_plural = "where its media went (the pin)"
-    fields = ["storage_config", "provider", "where", "prefixes_shown", "pinned_at"]
+    fields = ["storage_config", "provider", "where", "prefixes_shown", "key_template", "pinned_at"]
     readonly_fields = fields
 
     @admin.display(description="location")
@@ -255,6 +255,7 @@ class BotAdmin(StaffActions, ReadOnly, admin.ModelAdmin):
         "status",
         "transcript_id",
         "transcript_provider",
+        "storage_config_name",
         "callback_url",
         "created_at",
         "left_at",

@@ -49,6 +49,10 @@ class Bot(models.Model):
     delivery_reported_at = models.DateTimeField(null=True, blank=True)
     # When storage.fallback_used was written: once per bot.
     fallback_reported_at = models.DateTimeField(null=True, blank=True)
+    # The named storage configuration create_bot chose ("": the default one, else the platform).
+    storage_config_name = models.CharField(
+        "storage configuration chosen", max_length=64, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -98,8 +102,8 @@ class BotEvent(models.Model):
 class Pin(models.Model):
     """Where a bot's media went, fixed once when its upload starts and never changed after.
 
-    `storage_config` is the tenant's revision that was active then; null means the platform
-    bucket.
+    `storage_config` is the revision of the bot's configuration (the named one it chose, or
+    the default) that was active then; null means the platform bucket.
     """
 
     bot = models.OneToOneField(Bot, on_delete=models.CASCADE, primary_key=True, related_name="pin")
@@ -111,6 +115,7 @@ class Pin(models.Model):
     provider = models.CharField(max_length=16, default="aws")
     location = models.JSONField(default=dict)
     prefixes = models.JSONField()  # every category's resolved prefix
+    key_template = models.CharField(max_length=512, blank=True, default="")  # "": the guide's
     pinned_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

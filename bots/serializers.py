@@ -15,6 +15,8 @@ from meetstream.shared.serializers import (
     receiver_url,
 )
 from storageconfig.failures import REASONS
+from storageconfig.fields import rule
+from storageconfig.rules import config_name_check
 
 
 class TranscriptConfigSerializer(StrictSerializer):
@@ -49,6 +51,17 @@ class RecordingConfigSerializer(StrictSerializer):
     )
 
 
+class StorageChoiceSerializer(StrictSerializer):
+    config = StrictCharField(
+        max_length=64,
+        help_text="A named storage configuration (PUT /api/v1/admin/configs?name=...): the bot's "
+        "media goes to its bucket. Without `storage`: the default configuration, else the "
+        "platform bucket.",
+    )
+
+    validate_config = rule(config_name_check)
+
+
 @extend_schema_field({"type": "string", "maxLength": 2048, "pattern": MEETING_LINK_PATTERN})
 class _MeetingLinkField(StrictCharField):
     pass
@@ -61,6 +74,7 @@ class BotCreateSerializer(StrictSerializer):
     bot_name = StrictCharField(max_length=100)
     callback_url = StrictCharField(max_length=2048, required=False)
     recording_config = RecordingConfigSerializer(required=False)
+    storage = StorageChoiceSerializer(required=False)
 
     def validate_meeting_link(self, value: str) -> str:
         try:
@@ -82,6 +96,7 @@ class BotCreateSerializer(StrictSerializer):
             "callback_url": data.get("callback_url", ""),
             "transcript_provider": recording.get("transcript", {}).get("provider", "meetstream"),
             "retention": recording.get("retention"),
+            "storage_config_name": data.get("storage", {}).get("config", ""),
         }
 
 
@@ -178,7 +193,13 @@ class BotListItemSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=BotStatus.values)
     platform = serializers.ChoiceField(choices=Platform.values)
     created_at = serializers.DateTimeField()
+    storage_config = serializers.SerializerMethodField(
+        help_text="The named storage configuration it chose; null: the default one."
+    )
     media = serializers.SerializerMethodField()
+
+    def get_storage_config(self, bot) -> str | None:
+        return bot.storage_config_name or None
 
     @extend_schema_field(BotListMediaSerializer)
     def get_media(self, bot) -> dict:
@@ -197,6 +218,9 @@ class BotPageSerializer(serializers.Serializer):
 
 class BotListQuerySerializer(serializers.Serializer):
     status = StrictChoiceField(BotStatus.values, required=False)
+    storage_config = StrictCharField(
+        max_length=64, required=False, help_text="Bots that chose this named configuration."
+    )
     media_state = StrictChoiceField(MEDIA_STATES, required=False)
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)

@@ -203,6 +203,9 @@ class BotListView(APIView):
             OpenApiParameter("media_state", str, enum=list(MEDIA_STATES)),
             OpenApiParameter("created_after", OpenApiTypes.DATETIME),
             OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+            OpenApiParameter(
+                "storage_config", str, description="Bots that chose this named configuration."
+            ),
             OpenApiParameter("page_size", whole_number(1, 100), description="Default 20."),
             OpenApiParameter("cursor", str, description="From `next` or `previous`."),
         ],

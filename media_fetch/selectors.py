@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Count, Q, Window
 from django.template.defaultfilters import pluralize
 
 from bots.bot.lifecycle import RECORDING, BotStatus
@@ -137,6 +137,10 @@ def screenshot_name_check(screenshot_id: str) -> str:
     return name
 
 
+# What a page of URLs reads of each file.
+_SERVED_FIELDS = ("bot_id", "name", "captured_at", "key", "fallback")
+
+
 @dataclass(frozen=True)
 class Page:
     count: int
@@ -146,13 +150,22 @@ class Page:
 
 
 def screenshots_page(*, bot: Bot, number: int, size: int) -> Page:
-    """One page of the bot's uploaded screenshots, oldest first: a count and a slice, no S3."""
-    screenshots = screenshots_uploaded(bot=bot)
-    count = screenshots.count()
+    """One page of the bot's uploaded screenshots, oldest first, and how many there are; no
+    S3."""
+    screenshots = screenshots_uploaded(bot=bot).only(*_SERVED_FIELDS)
+    start = (number - 1) * size
+    # The count comes with the page's rows (a window over every row, before the LIMIT): one
+    # query. An empty page asks it apart, to say how many pages there are.
+    counted = screenshots.annotate(total=Window(Count("pk")))
+    items = list(counted[start : start + size])
+    if items:
+        count = items[0].total
+    else:
+        count = screenshots.count() if number > 1 else 0
     pages = max(1, -(-count // size))
     if number > pages:
         raise DomainError(
             f"Page {number} does not exist: there {'is' if pages == 1 else 'are'} {pages} "
             f"page{pluralize(pages)}.",
         )
-    return Page(count, number, pages, list(screenshots[(number - 1) * size : number * size]))
+    return Page(count, number, pages, items)

@@ -4,30 +4,36 @@ from meetstream.shared.schema import closed, enum_field
 from storageconfig.models import AccessMode
 
 
-def expires_in() -> serializers.IntegerField:
-    return serializers.IntegerField(
-        help_text="Seconds the URL stays valid: 3600, or at least 3000 when a role's session "
-        "ends sooner."
+class UrlLifeSerializer(serializers.Serializer):
+    """How long a presigned URL stays valid."""
+
+    expires_in = serializers.IntegerField(
+        help_text="Seconds the URL stays valid: what `?expires_in=` asked (default 3600), or "
+        "less when the role session that signed it ends sooner."
+    )
+    expires_at = serializers.DateTimeField(help_text="When the URL stops working.")
+    expires_limited_by = serializers.ChoiceField(
+        choices=["role_session"],
+        allow_null=True,
+        help_text="role_session: the URL lives less than asked because the role's session that "
+        "signed it ends sooner; null: it lives as long as asked.",
     )
 
 
-class AudioUrlSerializer(serializers.Serializer):
+class AudioUrlSerializer(UrlLifeSerializer):
     bot_id = serializers.CharField()
     audio_url = serializers.URLField()
-    expires_in = expires_in()
 
 
-class VideoUrlSerializer(serializers.Serializer):
+class VideoUrlSerializer(UrlLifeSerializer):
     bot_id = serializers.CharField()
     video_url = serializers.URLField()
-    expires_in = expires_in()
 
 
-class ScreenshotSerializer(serializers.Serializer):
+class ScreenshotSerializer(UrlLifeSerializer):
     id = serializers.UUIDField()
     url = serializers.URLField()
     captured_at = serializers.DateTimeField(allow_null=True)
-    expires_in = expires_in()
 
 
 class ScreenshotPageSerializer(serializers.Serializer):

@@ -5,7 +5,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bots.bot.selectors import BotNotFound
-from bots.pipeline.artifacts import SCREENSHOT, screenshots_folder, transcript_name
+from bots.pipeline.artifacts import SCREENSHOT, transcript_name
+from bots.pipeline.keys import object_key
 from media_fetch.selectors import (
     WRITE_ONLY_MESSAGE,
     artifact_get_fetchable,
@@ -28,7 +29,7 @@ from media_fetch.serializers import (
     VideoUrlSerializer,
     WriteOnlySerializer,
 )
-from media_fetch.serving import json_response, presigned_url, presigned_urls
+from media_fetch.serving import LinkAsked, Links, json_response, presigned_url, presigned_urls
 from media_fetch.verification import media_verify
 from meetstream.shared.schema import (
     INVALID,
@@ -38,7 +39,7 @@ from meetstream.shared.schema import (
     one_of,
     whole_number,
 )
-from storageconfig.backends.base import URL_SECONDS
+from storageconfig.backends.base import URL_SECONDS, URL_SECONDS_MAX, URL_SECONDS_MIN
 from storageconfig.selectors import CredentialsErased
 
 PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE = 20, 100, 10**9
@@ -99,22 +100,47 @@ def _choice(request, name: str, choices: tuple[str, ...], default: str | None = 
     return value
 
 
-def _positive(request, name: str, default: int, maximum: int) -> int:
+def _positive(request, name: str, default: int, maximum: int, minimum: int = 1) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
     # isdigit() alone admits "²" and other digits int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
-        raise serializers.ValidationError({name: [f"Use a whole number from 1 to {maximum}."]})
+    if not (raw.isascii() and raw.isdigit()) or not minimum <= int(raw) <= maximum:
+        raise serializers.ValidationError(
+            {name: [f"Use a whole number from {minimum} to {maximum}."]}
+        )
     return int(raw)
 
 
-def _screenshot(artifact, url: str, expires_in: int) -> dict:
+def _link_asked(request) -> LinkAsked:
+    expires_in = _positive(request, "expires_in", URL_SECONDS, URL_SECONDS_MAX, URL_SECONDS_MIN)
+    disposition = _choice(request, "disposition", ("inline", "attachment"), "inline")
+    return LinkAsked(expires_in, attachment=disposition == "attachment")
+
+
+LINK_PARAMETERS = [
+    OpenApiParameter(
+        "expires_in",
+        whole_number(URL_SECONDS_MIN, URL_SECONDS_MAX),
+        description=f"How long the URLs stay valid, in seconds. Default {URL_SECONDS}; shorter "
+        "when the role session that signs them ends sooner (`expires_limited_by` says so).",
+    ),
+    OpenApiParameter(
+        "disposition",
+        str,
+        enum=["inline", "attachment"],
+        description="attachment: the download is saved as the file "
+        '(`Content-Disposition: attachment; filename="<file>"`). Default inline.',
+    ),
+]
+
+
+def _screenshot(artifact, url: str, links: Links) -> dict:
     return {
         "id": SCREENSHOT.match(artifact.name)["id"],
         "url": url,
         "captured_at": artifact.captured_at,
-        "expires_in": expires_in,
+        **links.life(),
     }
 
 
@@ -124,16 +150,17 @@ class AudioView(APIView):
         operation_id="bot_get_audio",
         summary="A presigned URL of the bot's audio (WAV, or MP3 with ?format=mp3), valid "
         "`expires_in` seconds.",
-        parameters=[OpenApiParameter("format", str, enum=["wav", "mp3"])],
+        parameters=[OpenApiParameter("format", str, enum=["wav", "mp3"]), *LINK_PARAMETERS],
         responses={200: AudioUrlSerializer, **ERRORS},
     )
     def get(self, request, bot_id: str):
         extension = _choice(request, "format", ("wav", "mp3"), "wav")
+        asked = _link_asked(request)
         bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
         label = "audio" if extension == "wav" else "MP3 audio"
         artifact = artifact_get_fetchable(bot=bot, name=f"audio.{extension}", label=label)
-        url, life = presigned_url(bot=bot, artifact=artifact)
-        return Response({"bot_id": bot.public_id, "audio_url": url, "expires_in": life})
+        links = presigned_url(bot=bot, artifact=artifact, asked=asked)
+        return Response({"bot_id": bot.public_id, "audio_url": links.urls[0], **links.life()})
 
 
 @extend_schema(tags=["media"])
@@ -141,13 +168,15 @@ class VideoView(APIView):
     @extend_schema(
         operation_id="bot_get_video",
         summary="A presigned URL of the bot's video, valid `expires_in` seconds.",
+        parameters=LINK_PARAMETERS,
         responses={200: VideoUrlSerializer, **ERRORS},
     )
     def get(self, request, bot_id: str):
+        asked = _link_asked(request)
         bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
         artifact = artifact_get_fetchable(bot=bot, name="meeting_recording.mp4", label="video")
-        url, life = presigned_url(bot=bot, artifact=artifact)
-        return Response({"bot_id": bot.public_id, "video_url": url, "expires_in": life})
+        links = presigned_url(bot=bot, artifact=artifact, asked=asked)
+        return Response({"bot_id": bot.public_id, "video_url": links.urls[0], **links.life()})
 
 
 @extend_schema(tags=["media"])
@@ -160,21 +189,24 @@ class ScreenshotListView(APIView):
             OpenApiParameter(
                 "page_size", whole_number(1, MAX_PAGE_SIZE), description=f"Default {PAGE_SIZE}."
             ),
+            *LINK_PARAMETERS,
         ],
         responses={200: ScreenshotPageSerializer, **ERRORS},
     )
     def get(self, request, bot_id: str):
         number = _positive(request, "page", 1, MAX_PAGE)
         size = _positive(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
+        asked = _link_asked(request)
         bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
         screenshots_offered_check(bot)
         page = screenshots_page(bot=bot, number=number, size=size)
         if not page.items:
             screenshots_gone_raise(bot=bot)
-        urls, life = [], URL_SECONDS
+        urls, links = [], None
         if hasattr(bot, "pin"):
-            folder = screenshots_folder(bot.pin.prefixes["metadata"], bot.public_id)
-            urls, life = presigned_urls(bot=bot, artifacts=page.items, folder=folder)
+            folder = object_key(bot.pin, bot, "metadata", "screenshots/")
+            links = presigned_urls(bot=bot, artifacts=page.items, folder=folder, asked=asked)
+            urls = links.urls
 
         def link(to: int) -> str:
             query = request.query_params.copy()
@@ -187,7 +219,7 @@ class ScreenshotListView(APIView):
                 "next": link(number + 1) if number < page.pages else None,
                 "previous": link(number - 1) if number > 1 else None,
                 "results": [
-                    _screenshot(a, url, life) for a, url in zip(page.items, urls, strict=True)
+                    _screenshot(a, url, links) for a, url in zip(page.items, urls, strict=True)
                 ],
             }
         )
@@ -198,16 +230,21 @@ class ScreenshotView(APIView):
     @extend_schema(
         operation_id="bot_screenshot",
         summary="One screenshot by its id, with a presigned URL (not for Zoom bots).",
-        parameters=[OpenApiParameter("screenshot_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        parameters=[
+            OpenApiParameter("screenshot_id", OpenApiTypes.UUID, OpenApiParameter.PATH),
+            *LINK_PARAMETERS,
+        ],
         responses={200: ScreenshotSerializer, **ERRORS},
     )
     def get(self, request, bot_id: str, screenshot_id: str):
+        asked = _link_asked(request)
         bot = bot_get_fetchable(tenant=request.user.tenant, bot_id=bot_id)
         screenshots_offered_check(bot)
         artifact = artifact_get_fetchable(
             bot=bot, name=screenshot_name_check(screenshot_id), label="screenshot"
         )
-        return Response(_screenshot(artifact, *presigned_url(bot=bot, artifact=artifact)))
+        links = presigned_url(bot=bot, artifact=artifact, asked=asked)
+        return Response(_screenshot(artifact, links.urls[0], links))
 
 
 BOT_DOCUMENTS = {

@@ -40,7 +40,8 @@ _DELIVERED_OBJECT = _closed(
     {"key": _STRING, "size": _INT, "sha256": _STRING, "etag": _STRING, "version_id": _STRING},
     nullable=("version_id",),
 )
-_WHERE = {"checked_at": _TIME, "provider": _STRING, "bucket": _STRING}
+# `name`: the named configuration the check is of; null: the default one.
+_WHERE = {"checked_at": _TIME, "name": _STRING, "provider": _STRING, "bucket": _STRING}
 
 WEBHOOK_COMPONENTS = {
     "StorageDeliveredWebhook": _event(
@@ -69,8 +70,13 @@ WEBHOOK_COMPONENTS = {
     ),
     "StorageConfigInvalidWebhook": _event(
         "storage.config_invalid",
-        _closed({"check": _STRING, "reason": _REASON, "message": _STRING, **_WHERE}),
+        _closed(
+            {"check": _STRING, "reason": _REASON, "message": _STRING, **_WHERE},
+            nullable=("name",),
+        ),
         tenant=True,
     ),
-    "StorageConfigRestoredWebhook": _event("storage.config_restored", _closed(_WHERE), tenant=True),
+    "StorageConfigRestoredWebhook": _event(
+        "storage.config_restored", _closed(_WHERE, nullable=("name",)), tenant=True
+    ),
 }

@@ -11,14 +11,16 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from meetstream.shared.display import key_values, shortened
-from meetstream.shared.errors import flatten_errors
+from meetstream.shared.errors import RuleError, flatten_errors
 from meetstream.tenants.models import Tenant
 from storageconfig.backends import PROVIDERS, backend_class, provider_get
 from storageconfig.models import AccessMode, Fallback, StorageConfig
+from storageconfig.rules import config_name_check
 from storageconfig.selectors import storage_config_provider_fields
 from storageconfig.serializers import config_input
 from storageconfig.services import (
     StorageCheckFailed,
+    named_config_room_check,
     storage_config_check_or_raise,
     storage_config_delete,
     storage_config_revalidate,
@@ -52,12 +54,25 @@ class StorageConfigAddForm(forms.ModelForm):
 
     provider = "aws"
     tenant = forms.ModelChoiceField(queryset=Tenant.objects.all())
+    name = forms.CharField(
+        max_length=64,
+        required=False,
+        help_text="Empty: the tenant's default configuration. A name (a-z, 0-9, _ and -): a "
+        "named one, which bots choose with create_bot's storage.config.",
+    )
     access_mode = forms.ChoiceField(choices=AccessMode.choices, initial=AccessMode.READ_WRITE)
     prefix = forms.CharField(max_length=600, initial="meetstream")
     prefixes = forms.JSONField(
         required=False,
         initial=dict,
         help_text='Per-category prefixes, e.g. {"audio": "recordings/audio"}.',
+    )
+    key_template = forms.CharField(
+        max_length=512,
+        required=False,
+        strip=False,
+        help_text="Empty: the guide's {prefix}/{bot_id}_{file}. Variables: {prefix}, {bot_id}, "
+        "{file}, {platform}, {yyyy}, {mm}, {dd}; {bot_id} and {file} are required.",
     )
     fallback = forms.ChoiceField(
         choices=Fallback.choices,
@@ -83,6 +98,17 @@ class StorageConfigAddForm(forms.ModelForm):
         given = {name: value for name, value in cleaned.items() if value not in ("", None)}
         body = {**given, "provider": self.provider, "prefixes": cleaned["prefixes"] or {}}
         del body["tenant"]
+        self.config_name = body.pop("name", "")
+        try:
+            if self.config_name:
+                config_name_check(self.config_name)
+            named_config_room_check(tenant=cleaned["tenant"], name=self.config_name)
+        except RuleError as refused:
+            self.add_error("name", str(refused))
+            return cleaned
+        except ValidationError as refused:
+            self.add_error("name", refused.message_dict["name"])
+            return cleaned
         try:
             self.storage_input = config_input(body)
         except serializers.ValidationError as invalid:
@@ -129,11 +155,12 @@ class StorageConfigAdmin(admin.ModelAdmin):
     ]
     # Tenants are found by search: a filter listing every tenant would not fit.
     list_filter = ["is_active", "provider", "access_mode"]
-    search_fields = ["tenant__name", "options__bucket_name", "options__container"]
+    search_fields = ["tenant__name", "name", "options__bucket_name", "options__container"]
     list_select_related = ["tenant"]
     actions = ["validate_now", "erase_credentials"]
     readonly_fields = [
         "tenant",
+        "name",
         "revision",
         "is_active",
         "provider",
@@ -141,6 +168,7 @@ class StorageConfigAdmin(admin.ModelAdmin):
         "access_mode",
         "prefix",
         "prefixes_shown",
+        "key_template",
         "fallback",
         "notify_url",
         "configured_at",
@@ -154,7 +182,11 @@ class StorageConfigAdmin(admin.ModelAdmin):
 
     @admin.display(description="tenant", ordering="tenant__name")
     def tenant_name(self, config: StorageConfig) -> str:
-        return shortened(config.tenant.name, 20, head=True)
+        return format_html(
+            "{}<br><small>{}</small>",
+            shortened(config.tenant.name, 20, head=True),
+            shortened(config.name, 20, head=True) if config.name else "default",
+        )
 
     @admin.display(description="rev.", ordering="revision")
     def rev(self, config: StorageConfig) -> int:
@@ -235,7 +267,9 @@ class StorageConfigAdmin(admin.ModelAdmin):
     def save_form(self, request, form, change):
         if change:
             return form.instance
-        return storage_config_save(tenant=form.cleaned_data["tenant"], data=form.storage_input)
+        return storage_config_save(
+            tenant=form.cleaned_data["tenant"], data=form.storage_input, name=form.config_name
+        )
 
     def save_model(self, request, obj, form, change):
         pass  # saved by save_form through the service
@@ -269,11 +303,11 @@ class StorageConfigAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{config}: {config.last_check_error}", messages.ERROR)
 
     @admin.action(
-        description="Delete the tenant's storage configuration (erase all its credentials)",
+        description="Delete the storage configuration (erase the credentials of all its revisions)",
         permissions=["change"],
     )
     def erase_credentials(self, request, queryset):
-        tenants = {config.tenant for config in queryset.filter(is_active=True)}
-        for tenant in tenants:
-            storage_config_delete(tenant=tenant)
-        self.message_user(request, f"Erased the credentials of {len(tenants)} tenant(s).")
+        chosen = {(config.tenant, config.name) for config in queryset.filter(is_active=True)}
+        for tenant, name in chosen:
+            storage_config_delete(tenant=tenant, name=name)
+        self.message_user(request, f"Erased the credentials of {len(chosen)} configuration(s).")

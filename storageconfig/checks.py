@@ -9,6 +9,7 @@ from functools import partial
 from meetstream.shared import metrics
 from storageconfig.backends.base import Backend
 from storageconfig.failures import StorageError
+from storageconfig.rules import folder_start
 from storageconfig.selectors import platform_storage
 
 # The whole check, however many probes, answers within this; the request within 10 s.
@@ -28,8 +29,8 @@ class CheckOutcome:
         return asdict(self)
 
 
-def probe_key(prefix: str, name: str | None = None) -> str:
-    return f"{prefix}/.write_probe_{name or uuid.uuid4().hex}"
+def probe_key(folder: str, name: str | None = None) -> str:
+    return f"{folder_start(folder)}.write_probe_{name or uuid.uuid4().hex}"
 
 
 def _outcome(check: str, key: str | None, step) -> CheckOutcome:
@@ -49,15 +50,15 @@ def _prepared(backend: Backend) -> tuple[CheckOutcome, Backend | None]:
 
 
 def storage_check(
-    *, backend: Backend, access_mode: str, prefixes: list[str], probe_name: str | None = None
+    *, backend: Backend, access_mode: str, folders: list[str], probe_name: str | None = None
 ) -> list[CheckOutcome]:
     """The backend's first step when it has one (a role assumed). Then `read_write`: its read
-    check; `write_only`: a probe object under each distinct prefix.
+    check; `write_only`: a probe object in each distinct folder its keys go to.
 
     Probes run side by side under one deadline, so a silent endpoint costs the deadline once.
     """
     deadline = time.monotonic() + CHECK_DEADLINE_SECONDS
-    pool = ThreadPoolExecutor(max_workers=len(prefixes), thread_name_prefix="storage-check")
+    pool = ThreadPoolExecutor(max_workers=len(folders), thread_name_prefix="storage-check")
     try:
         outcomes = []
         ready: Backend | None = backend
@@ -72,8 +73,8 @@ def storage_check(
             )
             outcomes.append(outcome)
         if ready is not None:
-            keys = [probe_key(prefix, probe_name) for prefix in prefixes]
-            outcomes += _bucket_checks(pool, ready, access_mode, prefixes, keys, deadline)
+            keys = [probe_key(folder, probe_name) for folder in folders]
+            outcomes += _bucket_checks(pool, ready, access_mode, folders, keys, deadline)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     failed = next((outcome.reason for outcome in outcomes if not outcome.ok), None)
@@ -82,10 +83,10 @@ def storage_check(
 
 
 def _bucket_checks(
-    pool, backend: Backend, access_mode, prefixes, keys, deadline
+    pool, backend: Backend, access_mode, folders, keys, deadline
 ) -> list[CheckOutcome]:
     if access_mode == "read_write":
-        read = partial(backend.bucket_read, diagnose_prefix=prefixes[0])
+        read = partial(backend.bucket_read, diagnose_prefix=folders[0])
         jobs = [(backend.read_check, None, read)]
     else:
         jobs = [

@@ -22,6 +22,15 @@ CONFIGS = {
         "role_arn": "arn:aws:iam::123456789012:role/meetstream-uploads",
         "access_mode": "write_only",
     },
+    "S3 with date folders (a named one: ?name=eu)": {
+        "provider": "aws",
+        "bucket_name": "customer-eu-bucket",
+        "region": "eu-central-1",
+        "access_key_id": "AKIAIOSFODNN7EXAMPLE",
+        "secret_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "prefix": "recordings",
+        "key_template": "{prefix}/{yyyy}/{mm}/{dd}/{bot_id}/{file}",
+    },
     "Google Cloud Storage": {
         "provider": "gcs",
         "bucket_name": "customer-sample-bucket",
@@ -49,6 +58,7 @@ SAVED = OpenApiExample(
     value={
         "message": "Storage config saved successfully",
         "provider": "aws",
+        "name": None,
         "credentials": "keys",
         "role_arn": None,
         "external_id": None,
@@ -65,6 +75,7 @@ SAVED = OpenApiExample(
             "transcript": "meetstream",
             "metadata": "meetstream",
         },
+        "key_template": None,
         "fallback": "none",
         "notify_url": None,
     },

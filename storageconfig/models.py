@@ -7,7 +7,7 @@ from fernet_fields import EncryptedTextField
 from meetstream.tenants.models import Tenant
 from storageconfig.backends import backend_class
 from storageconfig.backends.base import Backend
-from storageconfig.rules import DEFAULT_PREFIX, prefixes_distinct, prefixes_resolve
+from storageconfig.rules import DEFAULT_PREFIX, key_folders, prefixes_resolve
 
 
 class AccessMode(models.TextChoices):
@@ -21,13 +21,15 @@ class Fallback(models.TextChoices):
 
 
 class StorageConfig(models.Model):
-    """One revision of a tenant's bucket settings. A PUT adds a revision and retires the last.
+    """One revision of one of a tenant's configurations: the default one (`name` ""), or a named
+    one a bot chooses. A PUT adds a revision of its name and retires that name's last.
 
     Revisions stay (bots pinned to them are served with their credentials) until the tenant
-    deletes its configuration, which erases the credentials of every revision.
+    deletes that configuration, which erases the credentials of every revision of its name.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="storage_configs")
+    name = models.CharField(max_length=64, blank=True, default="")  # "": the default one
     revision = models.PositiveIntegerField()
     is_active = models.BooleanField(default=True)
     provider = models.CharField(max_length=16, default="aws")
@@ -37,6 +39,8 @@ class StorageConfig(models.Model):
     prefix = models.CharField(max_length=512, default=DEFAULT_PREFIX)
     # Only the categories given their own prefix; the rest inherit `prefix`.
     prefixes = models.JSONField(default=dict, blank=True)
+    # How keys are made (storageconfig.rules.KEY_VARIABLES); "": the guide's layout.
+    key_template = models.CharField(max_length=512, blank=True, default="")
     # The provider's fields (its backend's `Fields`): the secret ones encrypted, as one JSON
     # object, the others here.
     options = models.JSONField(default=dict, blank=True)
@@ -54,21 +58,22 @@ class StorageConfig(models.Model):
     credentials_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["tenant", "-revision"]
+        ordering = ["tenant", "name", "-revision"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant"],
+                fields=["tenant", "name"],
                 condition=models.Q(is_active=True),
-                name="storageconfig_one_active_per_tenant",
+                name="storageconfig_one_active_per_name",
             ),
             models.UniqueConstraint(
-                fields=["tenant", "revision"], name="storageconfig_unique_revision"
+                fields=["tenant", "name", "revision"], name="storageconfig_unique_revision"
             ),
         ]
 
     def __str__(self) -> str:
         bucket = self.location["bucket"]
-        return f"{self.tenant} r{self.revision}: {self.provider}://{bucket}/{self.prefix}"
+        named = f" {self.name}" if self.name else ""
+        return f"{self.tenant}{named} r{self.revision}: {self.provider}://{bucket}/{self.prefix}"
 
     @property
     def backend_class(self) -> type[Backend]:
@@ -102,8 +107,9 @@ class StorageConfig(models.Model):
         return prefixes_resolve(self.prefix, self.prefixes)
 
     @property
-    def distinct_prefixes(self) -> list[str]:
-        return prefixes_distinct(self.prefix, self.prefixes)
+    def key_folders(self) -> list[str]:
+        """Each folder its keys are written under (what its policy and probes scope to)."""
+        return key_folders(self.key_template, self.prefix, self.prefixes)
 
     def backend(self, *, location: dict | None = None, cache_key: Hashable = None) -> Backend:
         """The provider's backend with this revision's credentials, at its own location or at

@@ -11,7 +11,7 @@ from meetstream.shared.errors import NotFound, Unavailable
 from meetstream.tenants.models import Tenant
 from storageconfig.backends import PLATFORM_PROVIDER, backend_class
 from storageconfig.failures import StorageError
-from storageconfig.rules import prefixes_distinct
+from storageconfig.rules import key_folders
 from storageconfig.selectors import storage_config_get_active
 
 FLAGS = {
@@ -51,19 +51,25 @@ def policy_ask(query) -> PolicyAsk:
     )
 
 
-def policy_document(*, tenant: Tenant, ask: PolicyAsk, described: dict | None) -> dict:
+def policy_document(
+    *, tenant: Tenant, ask: PolicyAsk, described: dict | None, name: str = ""
+) -> dict:
     """The document asked for, of the configuration `described` (validated location fields
-    with `prefix`, `prefixes` and `access_mode`) or else of the tenant's active one."""
+    with `prefix`, `prefixes`, `key_template` and `access_mode`) or else of the tenant's active
+    default one, or of its active one named `name`. Resources are scoped to the folders its
+    keys go to."""
     if described is not None:
         options = dict(described)
-        prefixes = prefixes_distinct(options.pop("prefix"), options.pop("prefixes", {}))
+        template, prefix = options.pop("key_template", ""), options.pop("prefix")
+        prefixes = key_folders(template, prefix, options.pop("prefixes", {}))
         backend, access_mode = backend_class(PLATFORM_PROVIDER), options.pop("access_mode")
     else:
-        config = storage_config_get_active(tenant=tenant)
+        config = storage_config_get_active(tenant=tenant, name=name)
         if config is None:
-            raise NotFound("No storage configuration is active: describe one in the query.")
+            named = f" named '{name}'" if name else ""
+            raise NotFound(f"No storage configuration{named} is active: describe one in the query.")
         backend, options = config.backend_class, config.options
-        prefixes, access_mode = config.distinct_prefixes, config.access_mode
+        prefixes, access_mode = config.key_folders, config.access_mode
     if ask.document == "lifecycle":
         if (rules := backend.lifecycle_document(prefixes)) is None:
             raise ValidationError(

@@ -119,3 +119,65 @@ def role_arn_check(arn: str) -> str:
             "'arn:aws:iam::111122223333:role/meetstream-storage'."
         )
     return arn
+
+
+# A named configuration's name: what create_bot's `storage.config` and the listing give.
+_CONFIG_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
+MAX_NAMED_CONFIGS = 10
+
+
+def config_name_check(name: str) -> str:
+    if not _CONFIG_NAME.match(name):
+        raise RuleError("Names are 1 to 64 of a-z, 0-9, '_' and '-'.")
+    return name
+
+
+# A key template's variables; `{file}` keeps its subfolders (`screenshots/<uuid>.png`).
+KEY_VARIABLES = ("prefix", "bot_id", "file", "platform", "yyyy", "mm", "dd")
+GUIDE_TEMPLATE = "{prefix}/{bot_id}_{file}"
+MAX_TEMPLATE_CHARS = 512
+_VARIABLE = re.compile(r"\{([^{}]*)\}")
+_PER_BOT = re.compile(r"\{(?!prefix\})")  # where the first variable other than {prefix} begins
+
+
+def key_template_check(template: str) -> str:
+    """A template that keeps every key unique per bot and file and inside its bucket's folders:
+    `{bot_id}` and `{file}` in it, only known variables, no `..`, no leading `/`."""
+    if len(template) > MAX_TEMPLATE_CHARS:
+        raise RuleError(f"Key templates may be at most {MAX_TEMPLATE_CHARS} characters long.")
+    if any(unicodedata.category(char) == "Cc" for char in template):
+        raise RuleError("Key templates may not contain control characters.")
+    unknown = [name for name in _VARIABLE.findall(template) if name not in KEY_VARIABLES]
+    if unknown or "{" in _VARIABLE.sub("", template) or "}" in _VARIABLE.sub("", template):
+        known = ", ".join(f"{{{name}}}" for name in KEY_VARIABLES)
+        raise RuleError(f"Key templates use only the variables {known}, and no other braces.")
+    if "{bot_id}" not in template or "{file}" not in template:
+        raise RuleError("Key templates must contain {bot_id} and {file}: each key stays unique.")
+    if ".." in template or template.startswith("/"):
+        raise RuleError("Key templates may not contain '..' or begin with '/'.")
+    return template
+
+
+def key_template_parts(template: str, values: dict[str, str]) -> list[str]:
+    """The template with every variable but `{file}` filled in, cut where `{file}` goes: the
+    key is the parts joined by the file's name."""
+    return [_VARIABLE.sub(lambda m: values[m[1]], part) for part in template.split("{file}")]
+
+
+def key_folder(template: str | None, prefix: str) -> str:
+    """The folder every key of a category is under, whatever the bot: the template's static
+    start with `{prefix}` filled in, up to its last `/`; "" when it starts with a variable that
+    changes per bot (the whole bucket). What the policy and the live check's probe scope to."""
+    static = _PER_BOT.split(template or GUIDE_TEMPLATE, maxsplit=1)[0].replace("{prefix}", prefix)
+    return static.rsplit("/", 1)[0] if "/" in static else ""
+
+
+def key_folders(template: str | None, prefix: str, overrides: dict[str, str]) -> list[str]:
+    """Each distinct folder keys are written under, the base prefix's first."""
+    prefixes = prefixes_distinct(prefix, overrides)
+    return list(dict.fromkeys(key_folder(template, p) for p in prefixes))
+
+
+def folder_start(folder: str) -> str:
+    """A folder as the start of its keys: `folder/`, or "" for the whole bucket."""
+    return f"{folder}/" if folder else ""

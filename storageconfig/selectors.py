@@ -7,8 +7,25 @@ from storageconfig.backends.base import Backend
 from storageconfig.models import AccessMode, StorageConfig
 
 
-def storage_config_get_active(*, tenant: Tenant) -> StorageConfig | None:
-    return StorageConfig.objects.filter(tenant=tenant, is_active=True).first()
+def storage_config_get_active(*, tenant: Tenant, name: str = "") -> StorageConfig | None:
+    """The active revision of the tenant's default configuration, or of a named one."""
+    return StorageConfig.objects.filter(tenant=tenant, name=name, is_active=True).first()
+
+
+def storage_config_chosen(*, tenant: Tenant, name: str) -> StorageConfig | None:
+    """What a bot's media is pinned to: the active revision of the default configuration (none:
+    the platform bucket), or of the named one the bot chose; if that name was deleted since,
+    its last revision, whose credentials are erased (its files give up rather than go
+    elsewhere)."""
+    if not name:
+        return storage_config_get_active(tenant=tenant)
+    revisions = StorageConfig.objects.filter(tenant=tenant, name=name)
+    return revisions.filter(is_active=True).first() or revisions.order_by("-revision").first()
+
+
+def storage_configs_active(*, tenant: Tenant) -> list[StorageConfig]:
+    """Every configuration of the tenant that is active: the default first, then by name."""
+    return list(StorageConfig.objects.filter(tenant=tenant, is_active=True).order_by("name"))
 
 
 def external_id_shown(tenant: Tenant) -> dict:
@@ -29,12 +46,26 @@ def storage_config_shown(config: StorageConfig, tenant: Tenant) -> dict:
     """A configuration as GET and the PUT's answer show it."""
     return {
         "provider": config.provider,
+        "name": config.name or None,
         **storage_config_provider_fields(config, tenant),
         "access_mode": config.access_mode,
         "prefix": config.prefix,
         "prefixes": config.prefixes,
+        "key_template": config.key_template or None,
         "fallback": config.fallback,
         "notify_url": config.notify_url or None,
+    }
+
+
+def named_config_shown(config: StorageConfig) -> dict:
+    """A configuration as the list of names shows it."""
+    return {
+        "name": config.name or None,
+        "provider": config.provider,
+        "bucket_name": config.location["bucket"],
+        "access_mode": config.access_mode,
+        "revision": config.revision,
+        "configured_at": config.configured_at,
     }
 
 
@@ -65,13 +96,17 @@ def platform_storage() -> ServingStorage:
 def storage_for_location(
     *, tenant: Tenant, revision: StorageConfig | None, provider: str, location: dict
 ) -> ServingStorage:
-    """Who serves a location: the platform; else the tenant's active configuration when it
-    names the same place (so a mode upgrade applies at once); else the revision that wrote
-    it. Raises CredentialsErased when that revision's credentials were deleted."""
+    """Who serves a location: the platform; else the active revision of the same configuration
+    (the default, or the same name) when it names the same place (so a mode upgrade applies at
+    once); else the revision that wrote it. Raises CredentialsErased when that revision's
+    credentials were deleted."""
     if revision is None:
         return platform_storage()
     # The pinned revision, when still active, is the active one: no query needed.
-    config = revision if revision.is_active else storage_config_get_active(tenant=tenant)
+    if revision.is_active:
+        config = revision
+    else:
+        config = storage_config_get_active(tenant=tenant, name=revision.name)
     if config is None or (config.provider, config.location) != (provider, location):
         config = revision
     if not config.has_credentials:

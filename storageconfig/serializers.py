@@ -18,7 +18,13 @@ from storageconfig.backends import PLATFORM_PROVIDER, PROVIDERS, backend_class, 
 from storageconfig.failures import REASONS
 from storageconfig.fields import rule
 from storageconfig.models import AccessMode, Fallback
-from storageconfig.rules import CATEGORIES, DEFAULT_PREFIX, prefix_normalize
+from storageconfig.rules import (
+    CATEGORIES,
+    DEFAULT_PREFIX,
+    MAX_TEMPLATE_CHARS,
+    key_template_check,
+    prefix_normalize,
+)
 from storageconfig.services import StorageConfigInput
 
 # Every step a live check may report, whatever the provider.
@@ -52,14 +58,33 @@ class PrefixesSerializer(StrictSerializer):
         return super().to_internal_value(data)
 
 
+KEY_TEMPLATE_HELP = (
+    "How object keys are made. Default (null): the guide's `{prefix}/{bot_id}_{file}`. "
+    "Variables: {prefix} (the category's prefix), {bot_id}, {file} (the file's name, "
+    "subfolders included), {platform}, {yyyy}, {mm}, {dd} (the UTC date the bot left). Must "
+    "contain {bot_id} and {file}; no '..', no leading '/', no other braces. Bots already pinned "
+    "keep their keys when it changes."
+)
+
+
 class StorageCommonFields(StrictSerializer):
     """What every provider's configuration has: how media is written and under which prefixes."""
 
     access_mode = StrictChoiceField(choices=AccessMode.values, default=AccessMode.READ_WRITE)
     prefix = StrictCharField(default=DEFAULT_PREFIX, trim_whitespace=False)
     prefixes = PrefixesSerializer(required=False)
+    key_template = StrictCharField(
+        required=False,
+        allow_null=True,
+        max_length=MAX_TEMPLATE_CHARS,
+        trim_whitespace=False,
+        help_text=KEY_TEMPLATE_HELP,
+    )
 
     validate_prefix = rule(prefix_normalize)
+
+    def validate_key_template(self, value: str | None) -> str:
+        return "" if value is None else rule(key_template_check)(self, value)
 
 
 class DeliveryFields(StrictSerializer):
@@ -139,6 +164,12 @@ def config_shown_serializer(provider: str) -> type[serializers.Serializer]:
             "access_mode": serializers.ChoiceField(choices=AccessMode.values),
             "prefix": serializers.CharField(),
             "prefixes": serializers.DictField(child=serializers.CharField()),
+            "key_template": serializers.CharField(
+                allow_null=True, help_text="null: the guide's `{prefix}/{bot_id}_{file}`."
+            ),
+            "name": serializers.CharField(
+                allow_null=True, help_text="null: the default configuration."
+            ),
             "fallback": serializers.ChoiceField(choices=Fallback.values),
             "notify_url": serializers.CharField(allow_null=True),
         },
@@ -194,7 +225,7 @@ def policy_described(query) -> dict | None:
     given = {
         key: query[key]
         for key in query
-        if key not in {"access_mode", "allow_delete", "credentials", "document"}
+        if key not in {"access_mode", "allow_delete", "credentials", "document", "name"}
     }
     if "prefixes" in given:
         try:
@@ -242,6 +273,21 @@ class StorageCheckFailedSerializer(serializers.Serializer):
     check = serializers.ChoiceField(choices=CHECKS)
     reason = serializers.ChoiceField(choices=REASONS)
     checks = CheckOutcomeSerializer(many=True)
+
+
+class NamedConfigSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_null=True, help_text="null: the default configuration.")
+    provider = serializers.ChoiceField(choices=list(PROVIDERS))
+    bucket_name = serializers.CharField(help_text="The bucket (Azure: the container).")
+    access_mode = serializers.ChoiceField(choices=AccessMode.values)
+    revision = serializers.IntegerField()
+    configured_at = serializers.DateTimeField()
+
+
+class NamedConfigListSerializer(serializers.Serializer):
+    configs = NamedConfigSerializer(
+        many=True, help_text="Every active configuration: the default first, then by name."
+    )
 
 
 class StorageConfigDeletedSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from storageconfig.backends.base import Backend
 from storageconfig.checks import CheckOutcome, storage_check
 from storageconfig.health_checks import health_check_schedule, health_checks_retire
 from storageconfig.models import AccessMode, Fallback, StorageConfig
-from storageconfig.rules import DEFAULT_PREFIX, prefixes_distinct
+from storageconfig.rules import DEFAULT_PREFIX, MAX_NAMED_CONFIGS, key_folders
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class StorageConfigInput:
     access_mode: str = AccessMode.READ_WRITE
     prefix: str = DEFAULT_PREFIX
     prefixes: dict[str, str] = field(default_factory=dict)
+    key_template: str = ""
     fallback: str = Fallback.NONE
     notify_url: str = ""
 
@@ -35,7 +36,7 @@ class StorageConfigInput:
     def from_fields(cls, data: dict) -> "StorageConfigInput":
         """From the API's flat fields: the common ones, the provider's options and secrets."""
         data = dict(data)
-        names = ("access_mode", "prefix", "fallback", "notify_url")
+        names = ("access_mode", "prefix", "key_template", "fallback", "notify_url")
         common = {name: data.pop(name) for name in names if name in data}
         provider, prefixes = data.pop("provider"), data.pop("prefixes", {})
         secret_fields = backend_class(provider).secret_fields
@@ -52,6 +53,7 @@ class StorageConfigInput:
             access_mode=config.access_mode,
             prefix=config.prefix,
             prefixes=config.prefixes,
+            key_template=config.key_template,
             fallback=config.fallback,
             notify_url=config.notify_url,
         )
@@ -87,7 +89,7 @@ def storage_config_check(
     return storage_check(
         backend=data.backend(tenant),
         access_mode=data.access_mode,
-        prefixes=prefixes_distinct(data.prefix, data.prefixes),
+        folders=key_folders(data.key_template, data.prefix, data.prefixes),
         probe_name=probe_name,
     )
 
@@ -98,29 +100,56 @@ def storage_config_check_or_raise(*, tenant: Tenant, data: StorageConfigInput) -
         raise StorageCheckFailed(outcomes)
 
 
-def storage_config_put(*, tenant: Tenant, data: StorageConfigInput) -> StorageConfig:
-    """Check the configuration live, then save it as the tenant's new active revision."""
+def storage_config_put(
+    *, tenant: Tenant, data: StorageConfigInput, name: str = ""
+) -> StorageConfig:
+    """Check the configuration live, then save it as the new active revision of the tenant's
+    default configuration, or of the named one."""
+    named_config_room_check(tenant=tenant, name=name)
     storage_config_check_or_raise(tenant=tenant, data=data)
-    return storage_config_save(tenant=tenant, data=data)
+    return storage_config_save(tenant=tenant, data=data, name=name)
 
 
-def storage_config_save(*, tenant: Tenant, data: StorageConfigInput) -> StorageConfig:
-    """Save a configuration whose live check has just passed as the new active revision."""
+def named_config_room_check(*, tenant: Tenant, name: str) -> None:
+    """A new name needs room: at most MAX_NAMED_CONFIGS besides the default one."""
+    if not name:
+        return
+    named = StorageConfig.objects.filter(tenant=tenant, is_active=True).exclude(name="")
+    if named.count() >= MAX_NAMED_CONFIGS and not named.filter(name=name).exists():
+        raise ValidationError(
+            {
+                "name": [
+                    f"A tenant keeps at most {MAX_NAMED_CONFIGS} named storage configurations "
+                    "besides the default one: delete one first."
+                ]
+            }
+        )
+
+
+def storage_config_save(
+    *, tenant: Tenant, data: StorageConfigInput, name: str = ""
+) -> StorageConfig:
+    """Save a configuration whose live check has just passed as the new active revision of
+    its name ("": the default configuration)."""
     now = timezone.now()
     with transaction.atomic():
-        # Serialises concurrent PUTs of one tenant: revision numbers and the active flag.
+        # Serialises concurrent PUTs of one tenant: revision numbers, active flags, the limit.
         Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
-        latest = StorageConfig.objects.filter(tenant=tenant).aggregate(Max("revision"))
-        retiring = StorageConfig.objects.filter(tenant=tenant, is_active=True)
+        named_config_room_check(tenant=tenant, name=name)
+        revisions = StorageConfig.objects.filter(tenant=tenant, name=name)
+        latest = revisions.aggregate(Max("revision"))
+        retiring = revisions.filter(is_active=True)
         health_checks_retire(configs=retiring)
         retiring.update(is_active=False, retired_at=now)
         config = StorageConfig.objects.create(
             tenant=tenant,
+            name=name,
             revision=(latest["revision__max"] or 0) + 1,
             provider=data.provider,
             access_mode=data.access_mode,
             prefix=data.prefix,
             prefixes=data.prefixes,
+            key_template=data.key_template,
             options=data.options,
             secrets_json=json.dumps(data.secrets) if data.secrets else None,
             fallback=data.fallback,
@@ -190,17 +219,19 @@ def check_record(config: StorageConfig, error: str, reason: str = "") -> None:
     )
 
 
-def storage_config_delete(*, tenant: Tenant, provider: str | None = None) -> None:
-    """Retire the active revision and erase the credentials of every revision of the tenant.
-    With a provider, only when the active revision is that provider's."""
+def storage_config_delete(*, tenant: Tenant, provider: str | None = None, name: str = "") -> None:
+    """Retire the active revision of the default configuration (or of the named one) and erase
+    the credentials of every revision of it. With a provider, only when the active revision is
+    that provider's."""
     now = timezone.now()
     with transaction.atomic():
         Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
-        revisions = StorageConfig.objects.filter(tenant=tenant)
+        revisions = StorageConfig.objects.filter(tenant=tenant, name=name)
         active = revisions.filter(is_active=True)
         if not active.filter(**({"provider": provider} if provider else {})).exists():
             which = f"{provider} storage configuration" if provider else "storage configuration"
-            raise NotFound(f"No {which} is active.")
+            named = f" named '{name}'" if name else ""
+            raise NotFound(f"No {which}{named} is active.")
         health_checks_retire(configs=active)
         revisions.filter(is_active=True).update(is_active=False, retired_at=now)
         revisions.filter(credentials_erased_at__isnull=True).update(

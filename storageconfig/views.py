@@ -3,19 +3,23 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from meetstream.shared.errors import NotFound
+from meetstream.shared.errors import NotFound, RuleError
 from meetstream.shared.schema import INVALID, ValidationErrorSerializer, error, example
 from meetstream.shared.throttling import StorageConfigWriteThrottle
 from storageconfig.backends import PROVIDERS
 from storageconfig.examples import CONFIG_EXAMPLES, PUT_ERRORS, SAVED
 from storageconfig.policy_documents import policy_ask, policy_document
+from storageconfig.rules import config_name_check
 from storageconfig.selectors import (
     external_id_shown,
+    named_config_shown,
     storage_config_get_active,
     storage_config_shown,
+    storage_configs_active,
 )
 from storageconfig.serializers import (
     ExternalIdSerializer,
+    NamedConfigListSerializer,
     StorageCheckFailedSerializer,
     StorageChecksSerializer,
     StorageConfigDeletedSerializer,
@@ -43,6 +47,25 @@ NO_CONFIG = error(
 )
 
 
+NAME = OpenApiParameter(
+    "name",
+    str,
+    pattern=r"^[a-z0-9_-]{1,64}$",
+    description="A named configuration (create_bot's `storage.config`); none: the default one.",
+)
+
+
+def _config_name(request) -> str:
+    """The query's `name` ("" when none: the default configuration), or a 400."""
+    name = request.query_params.get("name")
+    if name is None:
+        return ""
+    try:
+        return config_name_check(name)
+    except RuleError as refused:
+        raise serializers.ValidationError({"name": [str(refused)]}) from None
+
+
 def _require_query(request, name: str, expected: str) -> None:
     value = request.query_params.get(name)
     if value != expected:
@@ -57,11 +80,14 @@ class StorageConfigView(APIView):
 
     @extend_schema(
         operation_id="storage_config_get",
-        summary="The active storage configuration (credentials are never returned).",
-        responses={200: StorageConfigListSerializer},
+        summary="The active storage configuration, the default one or a named one (credentials "
+        "are never returned).",
+        parameters=[NAME],
+        responses={200: StorageConfigListSerializer, 400: INVALID},
     )
     def get(self, request):
-        config = storage_config_get_active(tenant=request.user.tenant)
+        name = _config_name(request)
+        config = storage_config_get_active(tenant=request.user.tenant, name=name)
         if config is None:
             return Response({"StorageConfig": {}})
         body = {
@@ -77,8 +103,9 @@ class StorageConfigView(APIView):
 
     @extend_schema(
         operation_id="storage_config_put",
-        summary="Check a bucket live and save it as the tenant's storage configuration.",
-        parameters=[OpenApiParameter("config_type", str, required=True, enum=["storage"])],
+        summary="Check a bucket live and save it as the tenant's storage configuration (the "
+        "default one, or the one named `name`; at most 10 named ones).",
+        parameters=[OpenApiParameter("config_type", str, required=True, enum=["storage"]), NAME],
         request=config_input_schema(),
         examples=[*CONFIG_EXAMPLES, SAVED],
         responses={
@@ -95,8 +122,9 @@ class StorageConfigView(APIView):
     )
     def put(self, request):
         _require_query(request, "config_type", "storage")
+        name = _config_name(request)
         tenant = request.user.tenant
-        config = storage_config_put(tenant=tenant, data=config_input(request.data))
+        config = storage_config_put(tenant=tenant, data=config_input(request.data), name=name)
         return Response(
             {
                 "message": "Storage config saved successfully",
@@ -106,8 +134,9 @@ class StorageConfigView(APIView):
 
     @extend_schema(
         operation_id="storage_config_delete",
-        summary="Erase the tenant's storage credentials; objects in the bucket are kept.",
-        parameters=[OpenApiParameter("key_name", str, required=True, enum=list(PROVIDERS))],
+        summary="Erase the credentials of the tenant's storage configuration (the default one, "
+        "or the one named `name`); objects in the bucket are kept.",
+        parameters=[OpenApiParameter("key_name", str, required=True, enum=list(PROVIDERS)), NAME],
         responses={
             200: StorageConfigDeletedSerializer,
             400: INVALID,
@@ -123,13 +152,20 @@ class StorageConfigView(APIView):
     )
     def delete(self, request):
         _key_name_check(request)
-        storage_config_delete(tenant=request.user.tenant, provider=request.query_params["key_name"])
-        return Response(
-            {
-                "message": "Storage config deleted. New bots will use the platform bucket; "
-                "files already in your bucket were not touched."
-            }
-        )
+        name = _config_name(request)
+        provider = request.query_params["key_name"]
+        storage_config_delete(tenant=request.user.tenant, provider=provider, name=name)
+        if name:
+            message = (
+                f"Storage config '{name}' deleted. Bots that chose it and have not uploaded yet "
+                "will give up their files; files already in your bucket were not touched."
+            )
+        else:
+            message = (
+                "Storage config deleted. New bots will use the platform bucket; files already "
+                "in your bucket were not touched."
+            )
+        return Response({"message": message})
 
 
 def _key_name_check(request) -> None:
@@ -144,13 +180,16 @@ def _key_name_check(request) -> None:
 class StoragePolicyView(APIView):
     @extend_schema(
         operation_id="storage_config_policy",
-        summary="The least IAM policy for the active configuration, or for one in the query.",
+        summary="The least IAM policy for the active configuration (the default one or a named "
+        "one), or for one in the query.",
         parameters=[
+            NAME,
             OpenApiParameter("access_mode", str, enum=["read_write", "write_only"]),
             OpenApiParameter("bucket_name", str, description="Describe a configuration instead"),
             OpenApiParameter("region", str),
             OpenApiParameter("prefix", str),
             OpenApiParameter("prefixes", str, description="A JSON object, as in a PUT"),
+            OpenApiParameter("key_template", str, description="As in a PUT"),
             OpenApiParameter("endpoint_url", str),
             OpenApiParameter("server_side_encryption", str, enum=["AES256", "aws:kms"]),
             OpenApiParameter("kms_key_id", str),
@@ -194,7 +233,9 @@ class StoragePolicyView(APIView):
     def get(self, request):
         ask = policy_ask(request.query_params)
         described = policy_described(request.query_params)
-        document = policy_document(tenant=request.user.tenant, ask=ask, described=described)
+        document = policy_document(
+            tenant=request.user.tenant, ask=ask, described=described, name=_config_name(request)
+        )
         return Response(document)
 
 
@@ -207,7 +248,9 @@ class StorageValidateView(APIView):
 
     @extend_schema(
         operation_id="storage_config_validate",
-        summary="Run the live check again on the active configuration, or on a body (not saved).",
+        summary="Run the live check again on the active configuration (the default one or a "
+        "named one), or on a body (not saved).",
+        parameters=[NAME],
         request=config_input_schema(),
         examples=CONFIG_EXAMPLES,
         responses={
@@ -224,19 +267,34 @@ class StorageValidateView(APIView):
         },
     )
     def post(self, request):
+        name = _config_name(request)
         if request.data:
             data = config_input(request.data)
             outcomes = storage_config_check(tenant=request.user.tenant, data=data)
         else:
-            config = storage_config_get_active(tenant=request.user.tenant)
+            config = storage_config_get_active(tenant=request.user.tenant, name=name)
             if config is None:
-                raise NotFound("No storage configuration is active: send one in the body.")
+                named = f" named '{name}'" if name else ""
+                raise NotFound(f"No storage configuration{named} is active: send one in the body.")
             # The active configuration's outcome is recorded (after an external ID rotation,
             # this is how it counts as checked again).
             outcomes = storage_config_revalidate(config=config)
         return Response(
             {"ok": all(o.ok for o in outcomes), "checks": [o.as_dict() for o in outcomes]}
         )
+
+
+@extend_schema(tags=["storage"])
+class NamedConfigListView(APIView):
+    @extend_schema(
+        operation_id="storage_config_names",
+        summary="Every active storage configuration: the default one (name null), then the "
+        "named ones a bot may choose.",
+        responses={200: NamedConfigListSerializer},
+    )
+    def get(self, request):
+        configs = storage_configs_active(tenant=request.user.tenant)
+        return Response({"configs": [named_config_shown(config) for config in configs]})
 
 
 @extend_schema(tags=["storage"])

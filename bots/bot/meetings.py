@@ -22,6 +22,7 @@ def meeting_platform(link: str) -> str:
     """The platform a meeting link belongs to, from its host; RuleError when none does."""
     try:
         parts = urlsplit(link)
+        parts.port  # noqa: B018 (urlsplit reads the port only when asked: "443*" is refused here)
     except ValueError:
         raise RuleError("The meeting link is not a valid URL.") from None
     host = (parts.hostname or "").lower().rstrip(".")

@@ -127,12 +127,14 @@ _LIST_FILTERS = {
     "media_state": "media_state",
     "created_after": "created_at__gt",
     "created_before": "created_at__lt",
+    "storage_config": "storage_config_name",
 }
 
 
 def bot_list(*, tenant: Tenant, filters: dict) -> QuerySet[Bot]:
     """The tenant's bots with their media state, narrowed by the listing's filters (any of
-    status, media_state, created_after, created_before); the caller orders and pages."""
+    status, media_state, created_after, created_before, storage_config); the caller orders
+    and pages."""
     lookups = {
         _LIST_FILTERS[name]: value for name, value in filters.items() if name in _LIST_FILTERS
     }

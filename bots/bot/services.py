@@ -2,6 +2,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -16,6 +17,7 @@ from meetstream.shared.errors import Conflict, RuleError
 from meetstream.shared.parsers import json_loads
 from meetstream.shared.tasks import task_queue
 from meetstream.tenants.models import Tenant
+from storageconfig.selectors import storage_config_get_active
 
 logger = logging.getLogger(__name__)
 SIDECAR_LIMIT = 64 * 1024
@@ -29,9 +31,23 @@ def bot_create(
     callback_url: str = "",
     transcript_provider: str = "meetstream",
     retention: dict | None = None,
+    storage_config_name: str = "",
 ) -> Bot:
     """A bot joining its meeting. `retention` as create_bot's recording_config gives it
-    (`{"type": "timed", "hours": n}` or `{"type": "forever"}`); None: MEDIA_RETENTION_HOURS."""
+    (`{"type": "timed", "hours": n}` or `{"type": "forever"}`); None: MEDIA_RETENTION_HOURS.
+    `storage_config_name`: the named storage configuration its media goes to (it must be
+    active now; "": the default one, else the platform bucket)."""
+    if storage_config_name and not storage_config_get_active(
+        tenant=tenant, name=storage_config_name
+    ):
+        raise ValidationError(
+            {
+                "storage.config": [
+                    f"No storage configuration named '{storage_config_name}' is active: "
+                    "GET /api/v1/admin/configs/names lists them."
+                ]
+            }
+        )
     if retention is None:
         retention_hours = settings.MEDIA_RETENTION_HOURS
     else:
@@ -44,6 +60,7 @@ def bot_create(
         callback_url=callback_url,
         transcript_provider=transcript_provider,
         retention_hours=retention_hours,
+        storage_config_name=storage_config_name,
     )
     webhook_emit(bot=bot, event="bot.joining", message="The bot is joining the meeting.")
     if settings.RECORDER_MODE == "simulated":

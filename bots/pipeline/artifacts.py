@@ -1,4 +1,4 @@
-"""The files a bot produces: which names exist, their category, content type and object key."""
+"""The files a bot produces: which names exist, their category and content type."""
 
 import re
 from dataclasses import dataclass
@@ -69,13 +69,3 @@ def screenshot_name(screenshot_id: str) -> str:
 def transcript_name(provider: str, transcript_id: str, *, raw: bool) -> str:
     kind = "raw" if raw else "processed"
     return f"transcription/{provider}/{transcript_id}/{kind}_transcript.json"
-
-
-def screenshots_folder(prefix: str, bot_id: str) -> str:
-    """Where a bot's screenshots are, as a key prefix: `{prefix}/{bot_id}_screenshots/`."""
-    return object_key(prefix, bot_id, "screenshots/")
-
-
-def object_key(prefix: str, bot_id: str, name: str) -> str:
-    """`{prefix}/{bot_id}_{name}`: bots share the folder, never a bare `{bot_id}/` one."""
-    return f"{prefix}/{bot_id}_{name}"

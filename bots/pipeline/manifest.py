@@ -6,7 +6,8 @@ from hashlib import sha256
 from django.db.models import F
 
 from bots.models import Bot, BotArtifact, Pin
-from bots.pipeline.artifacts import MANIFEST, manifest_spec, object_key
+from bots.pipeline.artifacts import MANIFEST, manifest_spec
+from bots.pipeline.keys import object_key
 from bots.pipeline.receipts import delivered_objects
 from bots.pipeline.upload_lifecycle import UploadState
 
@@ -42,7 +43,7 @@ def manifest_stage(bot: Bot, pin: Pin) -> bytes | None:
             "size": len(body),
             "sha256": sha256(body).hexdigest(),
             "bucket": pin.bucket,
-            "key": object_key(pin.prefixes[spec.category], bot.public_id, MANIFEST),
+            "key": object_key(pin, bot, spec.category, MANIFEST),
         },
     )
     return body if created else None

@@ -43,6 +43,7 @@ def _record(config: StorageConfig, recheck: Recheck, owner: str) -> None:
         return
     where = {
         "checked_at": config.last_checked_at.isoformat(),
+        "name": config.name or None,
         "provider": config.provider,
         "bucket": config.location["bucket"],
     }

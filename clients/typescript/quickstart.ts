@@ -74,9 +74,14 @@ const shots = await client.GET("/api/v1/bots/{bot_id}/screenshots", {
 const first = shots.data?.results[0];
 const shot = first
   ? await client.GET("/api/v1/bots/{bot_id}/screenshots/{screenshot_id}", {
-      params: { path: { bot_id: created.data.bot_id, screenshot_id: first.id } },
+      params: {
+        path: { bot_id: created.data.bot_id, screenshot_id: first.id },
+        query: { expires_in: 600, disposition: "attachment" },
+      },
     })
   : undefined;
+const download = shot?.data ? await fetch(shot.data.url) : undefined;
+const names = await client.GET("/api/v1/admin/configs/names");
 const policy = await client.GET("/api/v1/admin/configs/policy", {
   params: { query: { allow_delete: true } },
 });
@@ -95,9 +100,12 @@ console.log(
     guide_transcript: Array.isArray(guide.data) ? guide.data.length : guide.data?.provider,
     manifest_files: manifest.data?.objects.map((object) => object.file),
     screenshots: shots.data?.count,
-    screenshot_png: shot?.data
-      ? Array.from(new Uint8Array(await (await fetch(shot.data.url)).arrayBuffer()).slice(1, 4))
+    screenshot_png: download
+      ? Array.from(new Uint8Array(await download.arrayBuffer()).slice(1, 4))
       : null,
+    screenshot_saved_as: download?.headers.get("content-disposition"),
+    screenshot_url_life: shot?.data ? [shot.data.expires_in, shot.data.expires_limited_by] : null,
+    configs: names.data?.configs.map((config) => [config.name, config.bucket_name]),
     policy_actions:
       policy.data && "Statement" in policy.data
         ? policy.data.Statement.flatMap((statement) => statement.Action)

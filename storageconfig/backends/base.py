@@ -22,7 +22,15 @@ CHECK_TIMEOUT = (2.0, 2.5)
 # Readiness and `check --deploy` probe a bucket once, answered within this or not at all.
 PROBE_SECONDS = 2.0
 FETCH_TIMEOUT = (3.0, 10.0)
-URL_SECONDS = 3600
+URL_SECONDS = 3600  # a presigned URL's life unless the caller asks for another
+URL_SECONDS_MIN, URL_SECONDS_MAX = 60, 604800  # SigV4's longest is a week
+
+
+def attachment(filename: str) -> str:
+    """The Content-Disposition a download link has its bucket answer: save as `filename`."""
+    return f'attachment; filename="{filename}"'
+
+
 STREAM_CHUNK = 64 * 1024
 
 
@@ -223,8 +231,13 @@ class Backend(ABC):
         return None
 
     @abstractmethod
-    def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
-        """Read-only URLs of the keys, and the seconds they stay valid."""
+    def presign_gets(
+        self, keys: list[str], *, expires_in: int = URL_SECONDS, filenames: list[str] | None = None
+    ) -> tuple[list[str], int]:
+        """Read-only URLs of the keys, and the seconds they stay valid: `expires_in`, or less
+        when the signing credentials end sooner. With `filenames` (one a key), each URL has the
+        bucket answer `attachment(filename)` as its Content-Disposition (a parameter of the
+        signed URL: no request)."""
 
     @abstractmethod
     def object_chunks(self, key: str) -> Iterator[bytes]:

@@ -191,3 +191,43 @@ def test_the_admin_form_asks_for_keys_or_a_role_not_both(editor, tenant, bucket,
         page = editor.post(f"{CONFIGS}add/", data).content.decode()
         assert says in page
     assert not StorageConfig.objects.exists()
+
+
+@pytest.mark.slow
+def test_staff_add_named_configurations_beside_the_default_and_see_which_is_which(
+    editor, tenant, s3_server
+):
+    default_bucket, eu_bucket = s3_server.bucket(), s3_server.bucket()
+    editor.post(f"{CONFIGS}add/", form(tenant, default_bucket, s3_server))
+
+    added = editor.post(
+        f"{CONFIGS}add/",
+        form(tenant, eu_bucket, s3_server, name="eu-data", key_template="{prefix}/{bot_id}/{file}"),
+    )
+    refused = editor.post(f"{CONFIGS}add/", form(tenant, eu_bucket, s3_server, name="EU data"))
+    wrong_template = editor.post(
+        f"{CONFIGS}add/", form(tenant, eu_bucket, s3_server, name="x", key_template="{file}")
+    )
+
+    assert added.status_code == 302, added.content.decode()[:2000]
+    default, named = StorageConfig.objects.filter(is_active=True).order_by("name")
+    assert (default.name, default.location["bucket"]) == ("", default_bucket)
+    assert (named.name, named.revision, named.key_template) == (
+        "eu-data",
+        1,
+        "{prefix}/{bot_id}/{file}",
+    )
+    assert "a-z, 0-9" in refused.content.decode()
+    assert "{bot_id} and {file}" in wrong_template.content.decode()
+    assert StorageConfig.objects.count() == 2
+    listing = editor.get(CONFIGS).content.decode()
+    assert "eu-data" in listing and "default" in listing
+    page = editor.get(f"{CONFIGS}{named.pk}/change/").content.decode()
+    assert "eu-data" in page and "{prefix}/{bot_id}/{file}" in page
+
+    editor.post(CONFIGS, {"action": "erase_credentials", "_selected_action": [named.pk]})
+
+    named.refresh_from_db()
+    default.refresh_from_db()
+    assert not named.has_credentials and not named.is_active
+    assert default.has_credentials and default.is_active

@@ -47,6 +47,7 @@ def test_the_tenants_bots_newest_first_with_their_media(api, other_api, recorder
         "status": "Done",
         "platform": "google_meet",
         "created_at": bot.created_at.isoformat().replace("+00:00", "Z"),
+        "storage_config": None,
         "media": {"state": "uploaded", "artifacts": 2, "uploaded": 2},
     }
     assert results[0]["media"] == {"state": "pending", "artifacts": 0, "uploaded": 0}

@@ -314,6 +314,7 @@ def test_a_health_check_tells_the_notify_url_once_when_a_bucket_breaks_and_once_
     data = invalid["data"]
     assert data["reason"] == "no_such_bucket" and data["bucket"] == bucket
     assert data["provider"] == provider.name and data["check"] and data["message"]
+    assert data["name"] is None  # the default configuration
     shown = api.get("/api/v1/admin/configs").json()["StorageConfig"][provider.name]
     assert shown["last_check"] == "no_such_bucket"
     assert shown["last_checked_at"] > data["checked_at"].replace("+00:00", "Z")  # the second

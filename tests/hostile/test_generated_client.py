@@ -221,3 +221,53 @@ def test_the_quickstart_through_a_generated_client(
     listed = api(client_module, "bot_list").sync(client=client)
     assert isinstance(listed, models.BotPage) and len(listed.results) == 2
     assert listed.results[0].bot_id == hidden.bot_id  # newest first
+
+
+@pytest.mark.slow
+def test_storage_chosen_per_bot_through_a_generated_client(
+    client_module, live_server, tenant, recorder, config_body, s3_server
+):
+    models = importlib.import_module("meetstream_client.models")
+    client = client_module.AuthenticatedClient(
+        base_url=live_server.url, token=api_key_create(tenant=tenant).plaintext
+    )
+    eu = config_body(bucket_name=s3_server.bucket(), key_template="eu/{yyyy}/{bot_id}/{file}")
+    saved = api(client_module, "storage_config_put").sync(
+        client=client,
+        config_type=models.StorageConfigPutConfigType.STORAGE,
+        name="eu",
+        body=models.S3ConfigInputRequest.from_dict(eu),
+    )
+    assert isinstance(saved, models.S3ConfigSaved)
+    assert (saved.name, saved.key_template) == ("eu", eu["key_template"])
+    names = api(client_module, "storage_config_names").sync(client=client)
+    assert isinstance(names, models.NamedConfigList)
+    assert [(c.name, c.bucket_name) for c in names.configs] == [("eu", eu["bucket_name"])]
+
+    created = api(client_module, "bot_create").sync(
+        client=client,
+        body=models.BotCreateRequest(
+            meeting_link="https://meet.google.com/abc-defg-hij",
+            bot_name="EU notes",
+            storage=models.StorageChoiceRequest(config="eu"),
+        ),
+    )
+    assert isinstance(created, models.BotCreated)
+    files = sample_media({"bot_id": created.bot_id, "transcript_id": created.transcript_id})
+    hand_over(recorder, created.bot_id, files)
+
+    video = api(client_module, "bot_get_video").sync(
+        created.bot_id,
+        client=client,
+        expires_in=600,
+        disposition=models.BotGetVideoDisposition.ATTACHMENT,
+    )
+    assert isinstance(video, models.VideoUrl)
+    assert video.expires_in == 600 and video.expires_limited_by is None
+    assert video.expires_at.tzinfo is not None
+    download = requests.get(video.video_url, timeout=10)
+    assert download.content == files["meeting_recording.mp4"]
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert any(created.bot_id in key for key in s3_server.keys(eu["bucket_name"]))
+    listed = api(client_module, "bot_list").sync(client=client, storage_config="eu")
+    assert [(b.bot_id, b.storage_config) for b in listed.results] == [(created.bot_id, "eu")]

@@ -105,8 +105,11 @@ def test_the_quickstart_runs_through_a_generated_typescript_client(
     assert {"audio.wav", "chats.json"} <= set(summary["manifest_files"])
     assert summary["screenshots"] == 2
     assert summary["screenshot_png"] == list(b"PNG")  # the signature's letters
+    assert summary["screenshot_saved_as"].startswith('attachment; filename="')
+    assert summary["screenshot_url_life"] == [600, None]
     assert "s3:PutObject" in summary["policy_actions"]
     assert "s3:DeleteObject" in summary["policy_actions"]  # allow_delete: true, a boolean
     assert summary["active_bucket"] == body["bucket_name"]
+    assert summary["configs"] == [[None, body["bucket_name"]]]
     assert summary["wrong_key"] == "authentication_failed"
     assert key not in out + err

@@ -47,11 +47,19 @@ def test_many_keys_are_signed_exactly_as_botocore_signs_each(endpoint_url, sessi
         )
     signed_at = datetime(2026, 11, 26, 23, 59, 59, tzinfo=UTC)
 
+    saved_as = [f'attachment; filename="{key.rsplit("/", 1)[-1]}"' for key in KEYS]
+
     with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):
-        ours = presign.presign_gets(client, target, keys=KEYS)
-        botocore_each = [presign.presign_get(client, target, key=key) for key in KEYS]
+        ours = presign.presign_gets(client, target, keys=KEYS, expires=60)
+        botocore_each = [presign.presign_get(client, target, key=k, expires=60) for k in KEYS]
+        downloads = presign.presign_gets(client, target, keys=KEYS, dispositions=saved_as)
+        botocore_downloads = [
+            presign.presign_get(client, target, key=key, disposition=disposition)
+            for key, disposition in zip(KEYS, saved_as, strict=True)
+        ]
 
     assert ours == botocore_each
+    assert downloads == botocore_downloads
     assert presign.presign_gets(client, target, keys=[]) == []
 
 

@@ -2,26 +2,20 @@
 URLs sign with them, refresh them before a URL could outlive them, and stop when the
 configuration is deleted."""
 
-from datetime import timedelta
-from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
-import moto.sts.models
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from bots.models import BotArtifact, WebhookEvent
-from meetstream.shared.processes import free_port
-from storageconfig.backends.aws import s3, sts
+from storageconfig.backends.aws import s3
 from storageconfig.models import StorageConfig
 from storageconfig.selectors import CredentialsErased
 from tests.support.api import POLICY, PUT
 from tests.support.faults import FaultProxy, FixedAnswer, sts_error
 from tests.support.leaks import watch
 from tests.support.media import STATUS, create_bot, hand_over, sample_media
-from tests.support.s3 import S3Server, presigned_by
-from tests.support.sts import StsStandIn
+from tests.support.s3 import presigned_by
 
 pytestmark = pytest.mark.django_db(transaction=True)  # uploads are queued on commit
 
@@ -132,34 +126,6 @@ def test_a_presigned_url_carries_the_sessions_temporary_key_and_downloads_the_ob
         assert url_query(shot["url"])["X-Amz-Credential"].startswith("ASIA")
         assert shot["expires_in"] == int(url_query(shot["url"])["X-Amz-Expires"]) >= 3000
         assert requests.get(shot["url"], timeout=10).status_code == 200
-
-
-@pytest.fixture
-def moved_clock(monkeypatch, tenant):
-    """A clock both the platform and an in-process STS read, moved forward at will; a role
-    there (`move.role`) for the tenant."""
-    offset = {"by": timedelta(0)}
-    real_now, real_moto = sts.now, moto.sts.models.utcnow
-    monkeypatch.setattr(sts, "now", lambda: real_now() + offset["by"])
-    monkeypatch.setattr(moto.sts.models, "utcnow", lambda: real_moto() + offset["by"])
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    moto_sts = S3Server(SimpleNamespace(url=f"http://{host}:{port}"))
-    stand_in = StsStandIn(moto_sts.url, access_key_id="k", secret_key="s")
-    proxy = FaultProxy(stand_in.url, lambda method, path: None)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", proxy.url)
-
-    def move(minutes: int) -> None:
-        offset["by"] += timedelta(minutes=minutes)
-
-    move.sts = proxy
-    anything = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
-    move.role = moto_sts.role(anything, external_id=tenant.storage_external_id)
-    yield move
-    proxy.stop()
-    stand_in.stop()
-    server.stop()
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ def test_a_valid_read_write_config_is_saved_and_echoed_without_credentials(
     assert response.json() == {
         "message": "Storage config saved successfully",
         "provider": "aws",
+        "name": None,
         "credentials": "keys",
         "role_arn": None,
         "external_id": None,
@@ -29,6 +30,7 @@ def test_a_valid_read_write_config_is_saved_and_echoed_without_credentials(
         "prefixes": {"audio": "recordings/audio", "video": "recordings/video"},
         "server_side_encryption": None,
         "kms_key_id": None,
+        "key_template": None,
         "fallback": "none",
         "notify_url": None,
     }

@@ -10,7 +10,14 @@ from django.conf import settings
 
 from storageconfig.backends.aws import objects, presign, s3, sts
 from storageconfig.backends.aws.policy import iam_policy, lifecycle_rules, trust_policy
-from storageconfig.backends.base import STREAM_CHUNK, Backend, Stored, chunks_primed
+from storageconfig.backends.base import (
+    STREAM_CHUNK,
+    URL_SECONDS,
+    Backend,
+    Stored,
+    attachment,
+    chunks_primed,
+)
 
 KEYS = ("access_key_id", "secret_key")
 
@@ -192,10 +199,14 @@ class S3Backend(Backend):
     def uploads_unfinished(self, prefix: str):
         return objects.multipart_uploads(self._client("transfer"), self.target, prefix=prefix)
 
-    def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
+    def presign_gets(self, keys, *, expires_in=URL_SECONDS, filenames=None):
         client = self._client("fetch")
-        life = presign.url_life(client)
-        return presign.presign_gets(client, self.target, keys=keys, expires=life), life
+        life = presign.url_life(client, expires_in)
+        dispositions = [attachment(name) for name in filenames] if filenames else None
+        urls = presign.presign_gets(
+            client, self.target, keys=keys, expires=life, dispositions=dispositions
+        )
+        return urls, life
 
     def object_chunks(self, key: str) -> Iterator[bytes]:
         body = objects.object_open(self._client("fetch"), self.target, key=key)

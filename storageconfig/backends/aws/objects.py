@@ -23,6 +23,7 @@ from storageconfig.backends.aws.target import S3Target
 from storageconfig.backends.aws.watch import Watch, watches
 from storageconfig.backends.base import ObjectSource, Stored, source_size
 from storageconfig.failures import StorageError
+from storageconfig.rules import folder_start
 
 # A stream's parts are read into memory before they are sent (a file's, or an ObjectSource's,
 # are read as they go): it sends this many at once and holds one more, so memory stays within
@@ -57,7 +58,7 @@ def bucket_probe(target: S3Target, *, cache_key: Hashable) -> StorageError | Non
 
 
 def _credential_failure(s3, target: S3Target, prefix: str) -> StorageError | None:
-    key = f"{prefix}/.read_probe_{uuid.uuid4().hex}"
+    key = f"{folder_start(prefix)}.read_probe_{uuid.uuid4().hex}"
     try:
         s3.get_object(Bucket=target.bucket, Key=key)
     except FAILURES as exc:

@@ -2,6 +2,7 @@
 
 from storageconfig.backends.aws.sts import external_id_condition
 from storageconfig.models import AccessMode
+from storageconfig.rules import folder_start
 
 # IAM reads these as wildcards or variables inside a Resource; `${c}` is its literal c.
 _IAM_LITERALS = {"*": "${*}", "?": "${?}", "$": "${$}"}
@@ -31,9 +32,10 @@ def iam_policy(
     kms_key_id: str | None = None,
     allow_delete: bool = False,
 ) -> dict:
-    """One Resource per distinct prefix; GetObject and HeadBucket only for `read_write`;
-    DeleteObject (what `delete_data` asks of a `read_write` bucket) with `allow_delete`."""
-    objects = [f"arn:aws:s3:::{bucket}/{iam_literal(prefix)}/*" for prefix in prefixes]
+    """One Resource per distinct folder of keys (`prefixes`; "" is the whole bucket); GetObject
+    and HeadBucket only for `read_write`; DeleteObject (what `delete_data` asks of a
+    `read_write` bucket) with `allow_delete`."""
+    objects = [f"arn:aws:s3:::{bucket}/{iam_literal(folder_start(p))}*" for p in prefixes]
     write = ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"]
     statements = [{"Sid": "WriteMedia", "Effect": "Allow", "Action": write, "Resource": objects}]
     if allow_delete:
@@ -86,7 +88,7 @@ def lifecycle_rules(*, prefixes: list[str]) -> dict:
             {
                 "ID": f"meetstream-abort-unfinished-uploads-{n}",
                 "Status": "Enabled",
-                "Filter": {"Prefix": f"{prefix}/"},
+                "Filter": {"Prefix": folder_start(prefix)},
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": UNFINISHED_UPLOAD_DAYS},
             }
             for n, prefix in enumerate(prefixes, 1)

@@ -29,6 +29,7 @@ from storageconfig.backends.base import (
     URL_SECONDS,
     Backend,
     Stored,
+    attachment,
     chunks_primed,
     source_opened,
 )
@@ -181,7 +182,7 @@ class AzureBackend(Backend):
             size=properties.size,
         )
 
-    def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
+    def presign_gets(self, keys, *, expires_in=URL_SECONDS, filenames=None):
         """Read-only SAS links, signed here with the account key: no call to Azure."""
         account_key = self.secrets.get("account_key")
         if not account_key:
@@ -189,10 +190,10 @@ class AzureBackend(Backend):
                 "access_denied", "A SAS token cannot sign download links: give an account key."
             )
         now = datetime.now(UTC)
-        expiry, start = now + timedelta(seconds=URL_SECONDS), now - timedelta(minutes=5)
+        expiry, start = now + timedelta(seconds=expires_in), now - timedelta(minutes=5)
         folder = f"{self.endpoint().rstrip('/')}/{self.bucket}/"
         urls = []
-        for key in keys:
+        for key, filename in zip(keys, filenames or [None] * len(keys), strict=True):
             sas = generate_blob_sas(
                 self.location["account_name"],
                 self.bucket,
@@ -201,9 +202,10 @@ class AzureBackend(Backend):
                 permission=BlobSasPermissions(read=True),
                 expiry=expiry,
                 start=start,
+                content_disposition=attachment(filename) if filename else None,
             )
             urls.append(f"{folder}{quote(key, safe='/~')}?{sas}")
-        return urls, URL_SECONDS
+        return urls, expires_in
 
     def object_chunks(self, key: str) -> Iterator[bytes]:
         def read():

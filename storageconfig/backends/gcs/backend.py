@@ -25,6 +25,7 @@ from storageconfig.backends.base import (
     URL_SECONDS,
     Backend,
     Stored,
+    attachment,
     chunks_primed,
     source_opened,
     source_size,
@@ -172,7 +173,7 @@ class GcsBackend(Backend):
             raise self._error(exc, "GetObject", key) from None
         return None if blob is None else _stored(blob)
 
-    def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
+    def presign_gets(self, keys, *, expires_in=URL_SECONDS, filenames=None):
         """V4 signed URLs, signed here with the key: no call to Google."""
         try:
             signer = self._client_kept(_signers, "signer", lambda: key_signer(self._info()))
@@ -181,7 +182,7 @@ class GcsBackend(Backend):
                 "invalid_credentials", "The service account key cannot sign."
             ) from None
         bucket = self._bucket()
-        expires = timedelta(seconds=URL_SECONDS)
+        expires = timedelta(seconds=expires_in)
         urls = [
             bucket.blob(key).generate_signed_url(
                 version="v4",
@@ -189,10 +190,11 @@ class GcsBackend(Backend):
                 method="GET",
                 credentials=signer,
                 api_access_endpoint=self.endpoint(),
+                response_disposition=attachment(filename) if filename else None,
             )
-            for key in keys
+            for key, filename in zip(keys, filenames or [None] * len(keys), strict=True)
         ]
-        return urls, URL_SECONDS
+        return urls, expires_in
 
     def object_chunks(self, key: str) -> Iterator[bytes]:
         timeout, retry = _TIMEOUTS["fetch"]

@@ -3,6 +3,8 @@ bucket under an IAM condition that holds it to the prefixes."""
 
 import json
 
+from storageconfig.rules import folder_start
+
 
 def cel_string(text: str) -> str:
     """A CEL string literal holding exactly `text`: JSON's escapes are CEL's too, so a quote
@@ -10,7 +12,7 @@ def cel_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def bucket_policy(bucket: str, prefixes: list[str], access_mode: str, allow_delete: bool) -> dict:
+def bucket_policy(bucket: str, folders: list[str], access_mode: str, allow_delete: bool) -> dict:
     permissions = ["storage.objects.create"]
     if access_mode == "read_write":
         permissions += ["storage.objects.get", "storage.buckets.get"]
@@ -18,8 +20,8 @@ def bucket_policy(bucket: str, prefixes: list[str], access_mode: str, allow_dele
         permissions.append("storage.objects.delete")
     name = f"projects/_/buckets/{bucket}"
     places = [f"resource.name == {cel_string(name)}"] + [
-        f"resource.name.startsWith({cel_string(f'{name}/objects/{prefix}/')})"
-        for prefix in prefixes
+        f"resource.name.startsWith({cel_string(f'{name}/objects/{folder_start(folder)}')})"
+        for folder in folders
     ]
     return {
         "provider": "gcs",

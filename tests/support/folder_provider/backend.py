@@ -76,8 +76,8 @@ class FolderBackend(Backend):
         etag = hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
         return Stored(etag=f'"{etag}"', size=path.stat().st_size)
 
-    def presign_gets(self, keys: list[str]) -> tuple[list[str], int]:
-        return [f"{URL}/{self.bucket}/{key}" for key in keys], 3600
+    def presign_gets(self, keys, *, expires_in=3600, filenames=None):
+        return [f"{URL}/{self.bucket}/{key}" for key in keys], expires_in
 
     def object_chunks(self, key: str) -> Iterator[bytes]:
         path = self._path(key)
