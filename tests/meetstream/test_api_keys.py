@@ -1,5 +1,4 @@
 import hashlib
-import uuid
 
 import pytest
 from django.core.management import call_command
@@ -9,7 +8,7 @@ from rest_framework.test import APIClient
 
 from meetstream.tenants.models import ApiKey, Tenant
 from meetstream.tenants.services import api_key_create, api_key_revoke
-from tests.support.api import CONFIGS
+from tests.support.api import CONFIGS, client_address
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +79,7 @@ def test_the_issued_key_does_not_show_its_plaintext_in_repr(tenant):
 
 def test_repeated_failures_from_one_address_are_throttled_but_a_valid_key_gets_in(settings, tenant):
     settings.AUTH_FAILURES_PER_MINUTE = 3
-    address = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+    address = client_address()
     attacker = APIClient(REMOTE_ADDR=address)
     attacker.credentials(HTTP_AUTHORIZATION="Token ms_guess")
 
@@ -94,7 +93,7 @@ def test_repeated_failures_from_one_address_are_throttled_but_a_valid_key_gets_i
     valid.credentials(HTTP_AUTHORIZATION=f"Token {api_key_create(tenant=tenant).plaintext}")
     assert valid.get(CONFIGS).status_code == 200
     assert attacker.get(CONFIGS).status_code == 429
-    elsewhere = APIClient(REMOTE_ADDR="198.51.100.7")
+    elsewhere = APIClient(REMOTE_ADDR=client_address())
     elsewhere.credentials(HTTP_AUTHORIZATION="Token ms_guess")
     assert elsewhere.get(CONFIGS).status_code == 401
 

@@ -1,25 +1,20 @@
 """Failed credentials are throttled per client address; valid ones from there still get in."""
 
-import uuid
-
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.test import APIClient
 
+from tests.support.api import client_address
 from tests.support.media import create_bot
 
 LOGIN = "/admin/login/?next=/admin/"
 
 
-def _address() -> str:
-    return f"203.0.113.{uuid.uuid4().int % 250 + 1}"
-
-
 def test_wrong_recorder_tokens_are_throttled_but_the_right_one_gets_in(settings, api):
     settings.AUTH_FAILURES_PER_MINUTE = 3
     bot = create_bot(api)
-    address = _address()
+    address = client_address()
     guesser = APIClient(REMOTE_ADDR=address)
     guesser.credentials(HTTP_AUTHORIZATION="Bearer guess")
     joined = f"/internal/v1/bots/{bot['bot_id']}/joined"
@@ -47,7 +42,7 @@ def _login(address: str, username: str, password: str):
 
 @pytest.mark.slow
 def test_admin_logins_lock_a_user_name_at_one_address_after_repeated_failures(staff):
-    address = _address()
+    address = client_address()
 
     failures = [_login(address, "ops", "wrong").status_code for _ in range(3)]
     locked = _login(address, "ops", "right-password")
@@ -55,12 +50,12 @@ def test_admin_logins_lock_a_user_name_at_one_address_after_repeated_failures(st
     assert failures == [200, 200, 429]  # the form again with its error, then locked out
     assert locked.status_code == 429
     assert _login(address, "other", "other-password").status_code == 302
-    assert _login(_address(), "ops", "right-password").status_code == 302
+    assert _login(client_address(), "ops", "right-password").status_code == 302
 
 
 @pytest.mark.slow
 def test_a_successful_admin_login_resets_the_failures(staff):
-    address = _address()
+    address = client_address()
 
     for _ in range(2):
         _login(address, "ops", "wrong")
@@ -81,5 +76,5 @@ def test_behind_the_proxy_each_client_address_it_names_is_throttled_on_its_own(d
         client.credentials(HTTP_AUTHORIZATION="Token wrong")
         return [client.get("/api/v1/bots").status_code for _ in range(4)]
 
-    assert guesses(_address()) == [401, 401, 401, 429]
-    assert guesses(_address()) == [401, 401, 401, 429]  # another client, not locked out
+    assert guesses(client_address()) == [401, 401, 401, 429]
+    assert guesses(client_address()) == [401, 401, 401, 429]  # another client, not locked out
