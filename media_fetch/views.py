@@ -29,7 +29,7 @@ from media_fetch.serializers import (
     VideoUrlSerializer,
     WriteOnlySerializer,
 )
-from media_fetch.serving import LinkAsked, Links, json_response, presigned_url, presigned_urls
+from media_fetch.serving import LinkAsked, json_response, presigned_url, presigned_urls
 from media_fetch.verification import media_verify
 from meetstream.shared.schema import (
     INVALID,
@@ -135,12 +135,13 @@ LINK_PARAMETERS = [
 ]
 
 
-def _screenshot(artifact, url: str, links: Links) -> dict:
+def _screenshot(artifact, url: str, life: dict) -> dict:
+    """One screenshot with its URL and that URL's `life` (Links.life(), shared by a page)."""
     return {
         "id": SCREENSHOT.match(artifact.name)["id"],
         "url": url,
         "captured_at": artifact.captured_at,
-        **links.life(),
+        **life,
     }
 
 
@@ -202,11 +203,11 @@ class ScreenshotListView(APIView):
         page = screenshots_page(bot=bot, number=number, size=size)
         if not page.items:
             screenshots_gone_raise(bot=bot)
-        urls, links = [], None
+        urls, life = [], {}
         if hasattr(bot, "pin"):
             folder = object_key(bot.pin, bot, "metadata", "screenshots/")
             links = presigned_urls(bot=bot, artifacts=page.items, folder=folder, asked=asked)
-            urls = links.urls
+            urls, life = links.urls, links.life()
 
         def link(to: int) -> str:
             query = request.query_params.copy()
@@ -219,7 +220,7 @@ class ScreenshotListView(APIView):
                 "next": link(number + 1) if number < page.pages else None,
                 "previous": link(number - 1) if number > 1 else None,
                 "results": [
-                    _screenshot(a, url, links) for a, url in zip(page.items, urls, strict=True)
+                    _screenshot(a, url, life) for a, url in zip(page.items, urls, strict=True)
                 ],
             }
         )
@@ -244,7 +245,7 @@ class ScreenshotView(APIView):
             bot=bot, name=screenshot_name_check(screenshot_id), label="screenshot"
         )
         links = presigned_url(bot=bot, artifact=artifact, asked=asked)
-        return Response(_screenshot(artifact, links.urls[0], links))
+        return Response(_screenshot(artifact, links.urls[0], links.life()))
 
 
 BOT_DOCUMENTS = {

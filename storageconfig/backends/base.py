@@ -26,9 +26,12 @@ URL_SECONDS = 3600  # a presigned URL's life unless the caller asks for another
 URL_SECONDS_MIN, URL_SECONDS_MAX = 60, 604800  # SigV4's longest is a week
 
 
-def attachment(filename: str) -> str:
-    """The Content-Disposition a download link has its bucket answer: save as `filename`."""
-    return f'attachment; filename="{filename}"'
+def dispositions(keys: list[str], filenames: list[str] | None) -> list[str | None]:
+    """The Content-Disposition each key's link has its bucket answer: `attachment` under its
+    file name, or None (the bucket's own, inline) when no file names are given."""
+    if filenames is None:
+        return [None] * len(keys)
+    return [f'attachment; filename="{filename}"' for filename in filenames]
 
 
 STREAM_CHUNK = 64 * 1024
@@ -236,7 +239,7 @@ class Backend(ABC):
     ) -> tuple[list[str], int]:
         """Read-only URLs of the keys, and the seconds they stay valid: `expires_in`, or less
         when the signing credentials end sooner. With `filenames` (one a key), each URL has the
-        bucket answer `attachment(filename)` as its Content-Disposition (a parameter of the
+        bucket answer `attachment; filename="..."` as its Content-Disposition (a parameter of the
         signed URL: no request)."""
 
     @abstractmethod

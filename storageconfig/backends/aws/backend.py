@@ -15,8 +15,8 @@ from storageconfig.backends.base import (
     URL_SECONDS,
     Backend,
     Stored,
-    attachment,
     chunks_primed,
+    dispositions,
 )
 
 KEYS = ("access_key_id", "secret_key")
@@ -202,9 +202,12 @@ class S3Backend(Backend):
     def presign_gets(self, keys, *, expires_in=URL_SECONDS, filenames=None):
         client = self._client("fetch")
         life = presign.url_life(client, expires_in)
-        dispositions = [attachment(name) for name in filenames] if filenames else None
         urls = presign.presign_gets(
-            client, self.target, keys=keys, expires=life, dispositions=dispositions
+            client,
+            self.target,
+            keys=keys,
+            expires=life,
+            dispositions=dispositions(keys, filenames),
         )
         return urls, life
 

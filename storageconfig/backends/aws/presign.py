@@ -48,7 +48,7 @@ def presign_gets(
     *,
     keys: list[str],
     expires: int = PRESIGN_SECONDS,
-    dispositions: list[str] | None = None,
+    dispositions: list[str | None] | None = None,
 ):
     """SigV4 URLs for many keys of one bucket (each with its Content-Disposition when
     `dispositions` are given), the same URLs botocore makes, at a fraction of the cost:

@@ -29,8 +29,8 @@ from storageconfig.backends.base import (
     URL_SECONDS,
     Backend,
     Stored,
-    attachment,
     chunks_primed,
+    dispositions,
     source_opened,
 )
 from storageconfig.client_cache import ClientCache
@@ -193,7 +193,7 @@ class AzureBackend(Backend):
         expiry, start = now + timedelta(seconds=expires_in), now - timedelta(minutes=5)
         folder = f"{self.endpoint().rstrip('/')}/{self.bucket}/"
         urls = []
-        for key, filename in zip(keys, filenames or [None] * len(keys), strict=True):
+        for key, disposition in zip(keys, dispositions(keys, filenames), strict=True):
             sas = generate_blob_sas(
                 self.location["account_name"],
                 self.bucket,
@@ -202,7 +202,7 @@ class AzureBackend(Backend):
                 permission=BlobSasPermissions(read=True),
                 expiry=expiry,
                 start=start,
-                content_disposition=attachment(filename) if filename else None,
+                content_disposition=disposition,
             )
             urls.append(f"{folder}{quote(key, safe='/~')}?{sas}")
         return urls, expires_in

@@ -25,8 +25,8 @@ from storageconfig.backends.base import (
     URL_SECONDS,
     Backend,
     Stored,
-    attachment,
     chunks_primed,
+    dispositions,
     source_opened,
     source_size,
 )
@@ -190,9 +190,9 @@ class GcsBackend(Backend):
                 method="GET",
                 credentials=signer,
                 api_access_endpoint=self.endpoint(),
-                response_disposition=attachment(filename) if filename else None,
+                response_disposition=disposition,
             )
-            for key, filename in zip(keys, filenames or [None] * len(keys), strict=True)
+            for key, disposition in zip(keys, dispositions(keys, filenames), strict=True)
         ]
         return urls, expires_in
 
