@@ -1,6 +1,6 @@
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -29,9 +29,7 @@ class Bench:
         settings.PLATFORM_S3_ENDPOINT_URL = server.url
         settings.PLATFORM_S3_ACCESS_KEY_ID = settings.PLATFORM_S3_SECRET_ACCESS_KEY = "bench"
         try:
-            admin = s3.client(s3.S3Target("x", "us-east-1", server.url, "bench", "bench"))
-            for bucket in ("bench-bucket", settings.PLATFORM_S3_BUCKET):
-                admin.create_bucket(Bucket=bucket)
+            _buckets_create(server)
             tenant = tenant_get_or_create(name="bench")
             key = api_key_create(tenant=tenant).plaintext
             api = APIClient()
@@ -40,6 +38,19 @@ class Bench:
             saved = bench.put_config()
             assert saved.status_code == 200, (saved.status_code, saved.content[:300])
             yield bench
+        finally:
+            server.stop()
+
+    @contextmanager
+    def own_server(self):
+        """This bench on a moto server of its own, which keeps every object in memory, as S3
+        keeps them off this machine (on moto's disk, earlier rounds' objects were flushed
+        during later rounds' uploads), and starts empty; its tenant stores there."""
+        server = embedded_s3_start(env={"MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(1 << 30)})
+        try:
+            _buckets_create(server)
+            bench = replace(self, server=server)
+            yield replace(bench, tenant=bench.tenant_storing_at(server.url))
         finally:
             server.stop()
 
@@ -65,10 +76,27 @@ class Bench:
         """A new tenant whose active configuration sends its media to this endpoint."""
         return tenant_configured(self.config_body(endpoint_url=endpoint_url))
 
+    def buckets_empty(self) -> None:
+        """Delete every object the moto server holds (in memory), in every bucket."""
+        admin = self.s3_admin()
+        for bucket in admin.list_buckets()["Buckets"]:
+            pages = admin.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"])
+            for page in pages:
+                if keys := [{"Key": item["Key"]} for item in page.get("Contents", [])]:
+                    admin.delete_objects(Bucket=bucket["Name"], Delete={"Objects": keys})
+
     def s3_admin(self):
         return s3.client(
             s3.S3Target("bench-bucket", "us-east-1", self.server.url, "bench", "bench")
         )
+
+
+def _buckets_create(server: LocalServer) -> None:
+    from django.conf import settings
+
+    admin = s3.client(s3.S3Target("x", "us-east-1", server.url, "bench", "bench"))
+    for bucket in ("bench-bucket", settings.PLATFORM_S3_BUCKET):
+        admin.create_bucket(Bucket=bucket)
 
 
 def ok(response):

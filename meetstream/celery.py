@@ -61,8 +61,11 @@ def _secrets_required(**_) -> None:
 
 @signals.worker_init.connect
 def _providers_prepare(**_) -> None:
+    """Before the pool forks, so that every pool process starts with it."""
+    from meetstream.shared.memory import malloc_arenas_limit
     from storageconfig.backends import PROVIDERS, backend_class
 
+    malloc_arenas_limit()
     for name in PROVIDERS:
         backend_class(name).process_prepare()
 

@@ -235,11 +235,12 @@ STORAGE_ALLOW_PRIVATE_ENDPOINTS = env_bool("STORAGE_ALLOW_PRIVATE_ENDPOINTS", Fa
 # Uploads: files of one bot in flight at once, and how a failed one is tried again
 # (meetstream.shared.timing has every delay of the upload path).
 MEDIA_UPLOAD_CONCURRENCY = env_int("MEDIA_UPLOAD_CONCURRENCY", 8, minimum=1)
-# A large file goes up in parts of this size (S3 allows 5 MiB to 5 GiB, 10,000 parts at most),
-# this many at once, whatever the provider; docs/benchmarks.md's upload curve measured the
-# defaults. Their former names (S3_UPLOAD_PART_MB, S3_UPLOAD_THREADS) still work.
+# A large file goes up in parts of this size (S3 allows 5 MiB to 5 GiB, 10,000 parts at most);
+# an upload pass sends at most UPLOAD_THREADS parts at once, shared by its large files (a lone
+# file has them all), whatever the provider; docs/benchmarks.md measured the defaults. Their
+# former names (S3_UPLOAD_PART_MB, S3_UPLOAD_THREADS) still work.
 UPLOAD_PART_MB = env_int("UPLOAD_PART_MB", 8, minimum=5, maximum=5120, alias="S3_UPLOAD_PART_MB")
-UPLOAD_THREADS = env_int("UPLOAD_THREADS", 4, minimum=1, maximum=32, alias="S3_UPLOAD_THREADS")
+UPLOAD_THREADS = env_int("UPLOAD_THREADS", 10, minimum=1, maximum=32, alias="S3_UPLOAD_THREADS")
 MEDIA_UPLOAD_MAX_ATTEMPTS = env_int("MEDIA_UPLOAD_MAX_ATTEMPTS", 10, minimum=1)
 MEDIA_UPLOAD_RETRY_BASE_SECONDS = env_int("MEDIA_UPLOAD_RETRY_BASE_SECONDS", 30, minimum=1)
 # A given-up file's staged copy is kept this long for a redelivery (CONTRACT section 12).

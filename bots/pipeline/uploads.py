@@ -7,8 +7,8 @@ import logging
 import queue
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -247,7 +247,9 @@ def _outcome_counted(bot: Bot, artifact: BotArtifact, failure, event: str) -> No
         )
 
 
-def _claimed_files_upload(bot: Bot, pin: Pin, owner: str, manifest: bytes | None = None) -> Counter:
+def _claimed_files_upload(
+    bot: Bot, pin: Pin, owner: str, discards: Executor, manifest: bytes | None = None
+) -> Counter:
     claimed = _claim(bot, owner)
     if not claimed:
         return Counter()
@@ -264,10 +266,16 @@ def _claimed_files_upload(bot: Bot, pin: Pin, owner: str, manifest: bytes | None
     bodies = {a.pk: manifest or manifest_body(bot, pin) for a in claimed if a.name == MANIFEST}
     outcomes: Counter = Counter()
     workers = settings.MEDIA_UPLOAD_CONCURRENCY
-    with _lease_kept(bot, owner), ThreadPoolExecutor(max_workers=workers) as pool:
+    # MEDIA_UPLOAD_CONCURRENCY files at once; the parts of the large ones share one budget.
+    with (
+        _lease_kept(bot, owner),
+        storage.backend.upload_pass() as backend,
+        fallback.upload_pass() if fallback else nullcontext() as fallback,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
 
         def discard(names: list[str]) -> None:
-            pool.submit(staged_copies_discard, names)  # disk work, off the thread that records
+            discards.submit(staged_copies_discard, names)
 
         # Each transfer reports here as it begins a multipart upload and as it ends; whatever
         # came while the last batch was being recorded is recorded together.
@@ -276,7 +284,7 @@ def _claimed_files_upload(bot: Bot, pin: Pin, owner: str, manifest: bytes | None
         for artifact in claimed:
             future = pool.submit(
                 file_transfer,
-                storage.backend,
+                backend,
                 artifact,
                 bodies.get(artifact.pk),
                 lambda upload_id, a=artifact: reports.put((a, upload_id)),
@@ -315,9 +323,12 @@ def media_upload(*, bot: Bot, owner: str) -> Counter:
     if not uploading.filter(pk=bot.pk).exists():
         return Counter()
     pin = bot_pin(bot=bot)
-    outcomes = _claimed_files_upload(bot, pin, owner)
-    if (manifest := manifest_stage(bot, pin)) is not None:
-        outcomes += _claimed_files_upload(bot, pin, owner, manifest)
+    # Staged copies no longer needed are deleted by a thread of their own, off the way to Done
+    # (deleting a large file from disk takes a while) and done by the time this returns.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="discard") as discards:
+        outcomes = _claimed_files_upload(bot, pin, owner, discards)
+        if (manifest := manifest_stage(bot, pin)) is not None:
+            outcomes += _claimed_files_upload(bot, pin, owner, discards, manifest)
     if outcomes:
         logger.info(
             "Upload pass: %s", ", ".join(f"{n} {state}" for state, n in sorted(outcomes.items()))

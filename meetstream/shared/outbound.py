@@ -328,11 +328,12 @@ class _VettedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
 
 
-def session() -> requests.Session:
-    """A requests session whose connections are vetted; no proxies from the environment."""
+def session(*, connections: int = 10) -> requests.Session:
+    """A requests session whose connections are vetted; no proxies from the environment. It
+    keeps up to `connections` open to a host (requests' default: 10)."""
     vetted = requests.Session()
     vetted.trust_env = False
-    adapter = _VettedAdapter(max_retries=0)
+    adapter = _VettedAdapter(max_retries=0, pool_maxsize=connections)
     vetted.mount("http://", adapter)
     vetted.mount("https://", adapter)
     return vetted

@@ -224,6 +224,14 @@ class Backend(ABC):
         unfinished upload's parts until told gives its id to `started` once begun. What the
         bucket answered once the object is whole."""
 
+    @contextmanager
+    def upload_pass(self) -> Iterator["Backend"]:
+        """The backend an upload pass sends its files through while it runs. A provider that
+        sends a file's parts at once gives the pass one budget of UPLOAD_THREADS part threads
+        that its files share: a lone file has the whole budget, and the parts in flight (and in
+        memory) are bounded by the budget, not by the number of files. By default, itself."""
+        yield self
+
     @abstractmethod
     def object_head(self, key: str) -> Stored | None:
         """The object's size and ETag as the bucket has them now; None when there is none."""

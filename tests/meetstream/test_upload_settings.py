@@ -1,11 +1,13 @@
 """The upload settings have provider-neutral names; their former S3_* names still work, and the
-new name wins when both are set."""
+new name wins when both are set. An uploading process limits its malloc arenas."""
 
+import platform
 import subprocess
 import sys
 
 import pytest
 
+from meetstream.shared.memory import malloc_arenas_limit
 from tests.support.processes import ROOT, child_env
 
 READ = (
@@ -35,7 +37,7 @@ def settings_read(**env: str) -> str:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, ["8", "4", "60"]),
+        ({}, ["8", "10", "60"]),
         (
             {"UPLOAD_PART_MB": "16", "UPLOAD_THREADS": "2", "UPLOAD_READ_TIMEOUT": "30"},
             ["16", "2", "30"],
@@ -44,8 +46,15 @@ def settings_read(**env: str) -> str:
             {"S3_UPLOAD_PART_MB": "12", "S3_UPLOAD_THREADS": "3", "S3_TRANSFER_READ_TIMEOUT": "20"},
             ["12", "3", "20"],
         ),
-        ({"S3_UPLOAD_PART_MB": "12", "UPLOAD_PART_MB": "24"}, ["24", "4", "60"]),
+        ({"S3_UPLOAD_PART_MB": "12", "UPLOAD_PART_MB": "24"}, ["24", "10", "60"]),
     ],
 )
 def test_upload_settings_are_read_by_their_new_names_or_their_old_ones(env, expected):
     assert settings_read(**env) == expected
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+def test_an_uploading_process_limits_its_malloc_arenas():
+    """Each part thread would keep an arena of its own (tests/bots/test_upload_memory.py
+    measures what the limit saves); glibc takes the limit."""
+    assert malloc_arenas_limit() is True

@@ -3,6 +3,7 @@
 import http.client
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -33,6 +34,9 @@ class FaultProxy:
         self.decide = decide
         self.seen: list[tuple[str, str, Fault]] = []
         self.bodies: list[bytes] = []  # of the requests passed on or failed after reading
+        # The most requests of each fault it was serving at once.
+        self.most_at_once: Counter[Fault] = Counter()
+        self._at_once: Counter[Fault] = Counter()
         self._lock = threading.Lock()
         self.server, self.url = serve(self._handler())
 
@@ -50,6 +54,17 @@ class FaultProxy:
                 with proxy._lock:
                     fault = proxy.decide(self.command, self.path)
                     proxy.seen.append((self.command, self.path, fault))
+                    proxy._at_once[fault] += 1
+                    proxy.most_at_once[fault] = max(
+                        proxy.most_at_once[fault], proxy._at_once[fault]
+                    )
+                try:
+                    self._serve(fault)
+                finally:
+                    with proxy._lock:
+                        proxy._at_once[fault] -= 1
+
+            def _serve(self, fault: Fault) -> None:
                 if fault == "stall":
                     self.rfile.read(int(self.headers.get("Content-Length") or 0) // 2)
                     time.sleep(STALL_SECONDS)

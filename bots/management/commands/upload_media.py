@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from bots.models import Bot
 from bots.pipeline.redelivery import uploads_redeliver
 from bots.pipeline.uploads import media_upload
+from meetstream.shared.memory import malloc_arenas_limit
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         bot = Bot.objects.select_related("tenant").filter(public_id=bot_id).first()
         if bot is None:
             raise CommandError(f"No bot {bot_id}.")
+        malloc_arenas_limit()  # as a worker does
         if retry:
             uploads_redeliver(bots=[bot.pk])
         outcomes = media_upload(bot=bot, owner=f"command-{uuid.uuid4().hex}")

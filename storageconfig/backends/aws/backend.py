@@ -4,11 +4,13 @@ The S3 calls themselves are `s3`'s (the one module that talks to S3, with `sts` 
 this module binds them to a configuration. The API's fields are in `fields`.
 """
 
+import copy
 from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 
-from storageconfig.backends.aws import objects, presign, s3, sts
+from storageconfig.backends.aws import objects, parts, presign, s3, sts
 from storageconfig.backends.aws.policy import iam_policy, lifecycle_rules, trust_policy
 from storageconfig.backends.base import (
     STREAM_CHUNK,
@@ -165,6 +167,15 @@ class S3Backend(Backend):
     def bucket_probe(self):
         return objects.bucket_probe(self.target, cache_key=self.cache_key)
 
+    _parts: parts.Parts | None = None  # an upload pass's budget, inside upload_pass()
+
+    @contextmanager
+    def upload_pass(self) -> Iterator["S3Backend"]:
+        with parts.parts_shared(self._client("transfer")) as budget:
+            shared = copy.copy(self)
+            shared._parts = budget
+            yield shared
+
     def object_upload(
         self, *, key: str, source, content_type: str, metadata: dict, started=None
     ) -> Stored:
@@ -176,6 +187,7 @@ class S3Backend(Backend):
             content_type=content_type,
             metadata=metadata,
             started=started,
+            parts=self._parts,
         )
 
     def object_head(self, key: str) -> Stored | None:

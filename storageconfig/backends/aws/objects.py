@@ -9,19 +9,18 @@ from collections.abc import Callable, Hashable
 from contextlib import nullcontext
 from datetime import datetime
 
-from boto3.s3.transfer import create_transfer_manager
 from botocore.exceptions import (
     ClientError,
 )
 from django.conf import settings
-from s3transfer.utils import OSUtils
 
 from storageconfig import failures
 from storageconfig.backends.aws.errors import FAILURES, error_from
+from storageconfig.backends.aws.parts import Parts, parts_shared
 from storageconfig.backends.aws.s3 import MiB, client, transfer_config
 from storageconfig.backends.aws.target import S3Target
 from storageconfig.backends.aws.watch import Watch, watches
-from storageconfig.backends.base import ObjectSource, Stored, source_size
+from storageconfig.backends.base import Stored, source_opened, source_size
 from storageconfig.failures import StorageError
 from storageconfig.rules import folder_start
 
@@ -113,29 +112,28 @@ def object_upload(
     content_type: str,
     metadata: dict[str, str],
     started: Callable[[str], None] | None = None,
+    parts: Parts | None = None,
 ) -> Stored:
     """Managed upload of a file path, an ObjectSource or a binary stream: streamed, multipart
-    when large; a multipart upload's id goes to `started` as soon as S3 gives it. What S3
-    answered once the object is whole.
+    when large, its parts sent by `parts` (an upload pass's budget) or by a budget of its own;
+    a multipart upload's id goes to `started` as soon as S3 gives it. What S3 answered once the
+    object is whole.
 
     Only PutObject and the multipart calls: write-only credentials suffice.
     """
     extra = {"ContentType": content_type, "Metadata": metadata, **target.write_args()}
-    files, size = None, source_size(source)
-    if isinstance(source, ObjectSource):
-        # Named by its key, as if a file: s3transfer opens each part through `files`.
-        files, source = _ObjectParts(source), key
+    size = source_size(source)
     watch = Watch(started)
     try:
-        transfer = transfer_config(STREAM_THREADS if size is None else None)
-        if size is not None and size < transfer.multipart_threshold:
+        if size is not None and size < transfer_config().multipart_threshold:
             # One PUT: a transfer manager's threads cost more than a small file takes.
-            with _opened(source, files) as body:
+            with source_opened(source) as body:
                 answer = s3.put_object(Bucket=target.bucket, Key=key, Body=body, **extra)
             return stored_from(answer)
         watches[(target.bucket, key)] = watch
-        with create_transfer_manager(s3, transfer, osutil=files) as manager:
-            manager.upload(source, target.bucket, key, extra_args=extra).result()
+        threads = STREAM_THREADS if size is None else None
+        with nullcontext(parts) if parts else parts_shared(s3, threads=threads) as shared:
+            shared.upload(source, target.bucket, key, extra)
     except FAILURES as exc:
         raise error_from(exc, target=target, operation="PutObject", key=key) from None
     finally:
@@ -143,12 +141,6 @@ def object_upload(
     # A stream of unknown size below one part went up in one PutObject s3transfer answered
     # (the staging bucket's; media has a size).
     return stored_from(watch.completed) if watch.completed else Stored(etag="")
-
-
-def _opened(source, files: OSUtils | None):
-    if files is not None:
-        return files.open(source, "rb")
-    return open(source, "rb") if isinstance(source, str) else nullcontext(source)
 
 
 def object_head(s3, target: S3Target, *, key: str) -> Stored | None:
@@ -276,20 +268,6 @@ def object_size(s3, target: S3Target, *, key: str) -> int:
         return s3.head_object(Bucket=target.bucket, Key=key)["ContentLength"]
     except FAILURES as exc:
         raise error_from(exc, target=target, operation="HeadObject", key=key) from None
-
-
-class _ObjectParts(OSUtils):
-    """s3transfer's file access, for an ObjectSource named as the "file": each part opens its
-    own reader and seeks to its range (s3transfer closes it once the part is sent)."""
-
-    def __init__(self, source: ObjectSource) -> None:
-        self._source = source
-
-    def get_file_size(self, filename: str) -> int:
-        return self._source.size
-
-    def open(self, filename: str, mode: str):
-        return self._source.open()
 
 
 def multipart_uploads(s3, target: S3Target, *, prefix: str) -> list[tuple[str, str, datetime]]:

@@ -80,9 +80,9 @@ MiB = 1024 * 1024
 
 
 def transfer_config(threads: int | None = None) -> TransferConfig:
-    """Multipart above one part's size; each file sends UPLOAD_THREADS parts at once and a
-    stream holds at most that many parts in memory (docs/benchmarks.md's upload curve chose
-    these)."""
+    """Multipart above one part's size; UPLOAD_THREADS parts at once (shared by an upload
+    pass's files, `objects.parts_shared`), and a stream holds at most that many parts in
+    memory (docs/benchmarks.md measured these)."""
     part = settings.UPLOAD_PART_MB * MiB
     return _transfer_config(part, threads or settings.UPLOAD_THREADS)
 
@@ -230,8 +230,8 @@ def platform_principal_arn() -> str:
 def _build(target: S3Target, purpose: Purpose, session: botocore.session.Session):
     config = _CONFIGS[purpose]
     if purpose == "transfer":
-        # Every file of an upload pass may send all its parts at once on one shared client.
-        connections = max(32, settings.MEDIA_UPLOAD_CONCURRENCY * settings.UPLOAD_THREADS)
+        # An upload pass sends its small files and its budget of parts at once on one client.
+        connections = max(32, settings.MEDIA_UPLOAD_CONCURRENCY + settings.UPLOAD_THREADS)
         config = config.merge(
             Config(
                 read_timeout=settings.UPLOAD_READ_TIMEOUT,

@@ -5,7 +5,10 @@ and sovereign clouds) is the tenant's: every connection to it goes through the e
 """
 
 import base64
+import copy
 from collections.abc import Hashable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -20,6 +23,7 @@ from azure.storage.blob import (
 from django.conf import settings
 
 from meetstream.shared import outbound
+from storageconfig.backends.azure.blocks import blocks_upload
 from storageconfig.backends.azure.errors import error_from
 from storageconfig.backends.azure.policy import container_policy
 from storageconfig.backends.base import (
@@ -28,10 +32,12 @@ from storageconfig.backends.base import (
     STREAM_CHUNK,
     URL_SECONDS,
     Backend,
+    ObjectSource,
     Stored,
     chunks_primed,
     dispositions,
     source_opened,
+    source_size,
 )
 from storageconfig.client_cache import ClientCache
 from storageconfig.failures import StorageError
@@ -101,8 +107,10 @@ class AzureBackend(Backend):
     def _client_build(self, purpose: str) -> BlobServiceClient:
         options = _purposes()[purpose]
         connect, read = options.pop("timeouts")
+        # An upload pass sends its small files and its part threads' blocks at once.
+        connections = settings.MEDIA_UPLOAD_CONCURRENCY + settings.UPLOAD_THREADS
         transport = RequestsTransport(
-            session=outbound.session(),
+            session=outbound.session(connections=max(10, connections)),
             session_owner=False,
             connection_timeout=connect,
             read_timeout=read,
@@ -138,26 +146,50 @@ class AzureBackend(Backend):
         except Exception as exc:
             raise self._error(exc, "PutBlob", key) from None
 
+    _blocks: Executor | None = None  # an upload pass's part threads, inside upload_pass()
+
+    @contextmanager
+    def upload_pass(self) -> Iterator["AzureBackend"]:
+        with ThreadPoolExecutor(settings.UPLOAD_THREADS, thread_name_prefix="blocks") as pool:
+            shared = copy.copy(self)
+            shared._blocks = pool
+            yield shared
+
     def object_upload(
         self, *, key: str, source, content_type: str, metadata: dict, started=None
     ) -> Stored:
-        """A block blob, sent in blocks of UPLOAD_PART_MB, UPLOAD_THREADS at a time,
-        each block with its Content-MD5, which Azure checks before it keeps the block
+        """A block blob: a file or a staged object above one part is sent in blocks of
+        UPLOAD_PART_MB by the pass's part threads (`blocks`), anything else in one request,
+        each block or blob with its Content-MD5, which Azure checks before it keeps the bytes
         (`validate_content`).
 
         Blocks an interrupted attempt staged stay uncommitted: the next attempt's commit of the
         same blob discards them, and Azure deletes them after a week in any case."""
         blob = self._container("transfer").get_blob_client(key)
+        part, size = settings.UPLOAD_PART_MB * MiB, source_size(source)
+        content_settings = ContentSettings(content_type)
         try:
-            with source_opened(source) as stream:
-                answer = blob.upload_blob(
-                    stream,
-                    overwrite=True,
-                    content_settings=ContentSettings(content_type),
-                    metadata=metadata,
-                    max_concurrency=settings.UPLOAD_THREADS,
-                    validate_content=True,
-                )
+            if isinstance(source, str | ObjectSource) and size > part:
+                own = ThreadPoolExecutor(settings.UPLOAD_THREADS) if self._blocks is None else None
+                with own or nullcontext():
+                    answer = blocks_upload(
+                        blob,
+                        source,
+                        size=size,
+                        part=part,
+                        pool=own or self._blocks,
+                        content_settings=content_settings,
+                        metadata=metadata,
+                    )
+            else:
+                with source_opened(source) as stream:
+                    answer = blob.upload_blob(
+                        stream,
+                        overwrite=True,
+                        content_settings=content_settings,
+                        metadata=metadata,
+                        validate_content=True,
+                    )
         except Exception as exc:
             raise self._error(exc, "PutBlob", key) from None
         md5 = answer.get("content_md5")
