@@ -46,6 +46,14 @@ class Deployment:
         assert response.status_code == 202, response.text[:300]
         return started
 
+    def most_grown(self, idle: dict[int, int]) -> tuple[float, float]:
+        """The pool process that grew most since `idle` (pool_rss("VmRSS")): its growth
+        (VmHWM - idle VmRSS) and its peak, in MiB."""
+        peak = self.pool_rss("VmHWM")
+        grown = {pid: peak[pid] - idle.get(pid, peak[pid]) for pid in peak}
+        pid = max(grown, key=grown.get)
+        return grown[pid] / MiB, peak[pid] / MiB
+
     def pool_rss(self, field: str) -> dict[int, int]:
         """VmRSS or VmHWM (bytes) of each of the worker's child processes."""
         sizes = {}
@@ -173,10 +181,9 @@ def _big_files_memory(bench: Bench, count: int = 8) -> tuple[float, float]:
     with deployment(bench, processes=1) as deployed:
         idle = deployed.pool_rss("VmRSS")
         _left_to_done(deployed, [left_bot(bench.tenant, files, leave=False)])
-        peak = deployed.pool_rss("VmHWM")
+        grown = deployed.most_grown(idle)
     bench.buckets_empty()
-    pid = max(peak, key=lambda pid: peak[pid] - idle.get(pid, peak[pid]))
-    return (peak[pid] - idle.get(pid, peak[pid])) / MiB, peak[pid] / MiB
+    return grown
 
 
 def rows(bench: Bench) -> list[Row]:
@@ -197,8 +204,7 @@ def _rows(bench: Bench, mixed: dict[str, Path], lone: dict[str, Path]) -> list[R
         idle = deployed.pool_rss("VmRSS")
         lone_ours, lone_base = _side_by_side(bench, deployed, lone, LONE_ROUNDS)
         ours, base = _side_by_side(bench, deployed, mixed, ROUNDS)
-        peak = deployed.pool_rss("VmHWM")
-        growth = max(peak[pid] - idle.get(pid, peak[pid]) for pid in peak) / MiB
+        growth, _ = deployed.most_grown(idle)
         latencies = _first_request_latencies(bench, deployed)
     big_growth, big_peak = _big_files_memory(bench)
     scaled = _scaling(bench, Path(bench.work) / "scaling")

@@ -77,7 +77,7 @@ class Bench:
         return tenant_configured(self.config_body(endpoint_url=endpoint_url))
 
     def buckets_empty(self) -> None:
-        """Delete every object the moto server holds (in memory), in every bucket."""
+        """Delete every object of every bucket of the moto server."""
         admin = self.s3_admin()
         for bucket in admin.list_buckets()["Buckets"]:
             pages = admin.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"])

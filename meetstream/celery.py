@@ -60,12 +60,17 @@ def _secrets_required(**_) -> None:
 
 
 @signals.worker_init.connect
-def _providers_prepare(**_) -> None:
+def _malloc_arenas_limited(**_) -> None:
     """Before the pool forks, so that every pool process starts with it."""
     from meetstream.shared.memory import malloc_arenas_limit
-    from storageconfig.backends import PROVIDERS, backend_class
 
     malloc_arenas_limit()
+
+
+@signals.worker_init.connect
+def _providers_prepare(**_) -> None:
+    from storageconfig.backends import PROVIDERS, backend_class
+
     for name in PROVIDERS:
         backend_class(name).process_prepare()
 

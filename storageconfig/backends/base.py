@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from django.conf import settings
+
 from storageconfig.client_cache import ClientCache
 from storageconfig.failures import StorageError
 
@@ -35,6 +37,12 @@ def dispositions(keys: list[str], filenames: list[str] | None) -> list[str | Non
 
 
 STREAM_CHUNK = 64 * 1024
+
+
+def upload_connections() -> int:
+    """Requests an upload pass may have in flight to one bucket: its MEDIA_UPLOAD_CONCURRENCY
+    files (the small ones one request each) and its UPLOAD_THREADS part threads."""
+    return settings.MEDIA_UPLOAD_CONCURRENCY + settings.UPLOAD_THREADS
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from storageconfig.backends.aws import sts
 from storageconfig.backends.aws.errors import WrongRegion
 from storageconfig.backends.aws.target import S3Target
 from storageconfig.backends.aws.watch import multipart_begun, multipart_completed
-from storageconfig.backends.base import PROBE_SECONDS
+from storageconfig.backends.base import PROBE_SECONDS, upload_connections
 from storageconfig.client_cache import CLIENT_CACHE_SIZE, ClientCache, revision_of
 from storageconfig.failures import StorageError
 
@@ -230,8 +230,7 @@ def platform_principal_arn() -> str:
 def _build(target: S3Target, purpose: Purpose, session: botocore.session.Session):
     config = _CONFIGS[purpose]
     if purpose == "transfer":
-        # An upload pass sends its small files and its budget of parts at once on one client.
-        connections = max(32, settings.MEDIA_UPLOAD_CONCURRENCY + settings.UPLOAD_THREADS)
+        connections = max(32, upload_connections())
         config = config.merge(
             Config(
                 read_timeout=settings.UPLOAD_READ_TIMEOUT,

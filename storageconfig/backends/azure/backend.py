@@ -38,6 +38,7 @@ from storageconfig.backends.base import (
     dispositions,
     source_opened,
     source_size,
+    upload_connections,
 )
 from storageconfig.client_cache import ClientCache
 from storageconfig.failures import StorageError
@@ -107,10 +108,8 @@ class AzureBackend(Backend):
     def _client_build(self, purpose: str) -> BlobServiceClient:
         options = _purposes()[purpose]
         connect, read = options.pop("timeouts")
-        # An upload pass sends its small files and its part threads' blocks at once.
-        connections = settings.MEDIA_UPLOAD_CONCURRENCY + settings.UPLOAD_THREADS
         transport = RequestsTransport(
-            session=outbound.session(connections=max(10, connections)),
+            session=outbound.session(connections=max(10, upload_connections())),
             session_owner=False,
             connection_timeout=connect,
             read_timeout=read,
@@ -170,14 +169,15 @@ class AzureBackend(Backend):
         content_settings = ContentSettings(content_type)
         try:
             if isinstance(source, str | ObjectSource) and size > part:
-                own = ThreadPoolExecutor(settings.UPLOAD_THREADS) if self._blocks is None else None
-                with own or nullcontext():
+                threads = settings.UPLOAD_THREADS
+                pool = nullcontext(self._blocks) if self._blocks else ThreadPoolExecutor(threads)
+                with pool as blocks:
                     answer = blocks_upload(
                         blob,
                         source,
                         size=size,
                         part=part,
-                        pool=own or self._blocks,
+                        pool=blocks,
                         content_settings=content_settings,
                         metadata=metadata,
                     )
